@@ -1,0 +1,34 @@
+"""fifteenmin: which neighbourhoods lack a service within a 15-minute walk, and for whom."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import errors as errors
+from . import isochrones as isochrones
+from . import network as network
+from . import pipeline as pipeline
+from . import plot as plot
+from . import sample as sample
+from . import spaces as spaces
+from . import travel as travel
+from . import zones as zones
+from .errors import FifteenMinError as FifteenMinError
+from .errors import InputError as InputError
+from .isochrones import coverage as coverage
+from .network import graph_from_place as graph_from_place
+from .network import network_from_file as network_from_file
+from .network import read_streets as read_streets
+from .network import to_graph as to_graph
+from .pipeline import Analysis as Analysis
+from .pipeline import analyze as analyze
+from .spaces import spaces_from_file as spaces_from_file
+from .spaces import spaces_from_osm as spaces_from_osm
+from .travel import walk_times as walk_times
+from .zones import zone_coverage as zone_coverage
+from .zones import zones_from_file as zones_from_file
+
+try:
+    __version__ = version("fifteenmin")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"

@@ -1,0 +1,9 @@
+"""Errors raised by fifteenmin."""
+
+
+class FifteenMinError(Exception):
+    """Base class."""
+
+
+class InputError(FifteenMinError, ValueError):
+    """Bad input: message says what, where, what to do."""

@@ -1,0 +1,311 @@
+"""The whole analysis in one call: inputs -> walk times -> isochrones -> zones -> outputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from . import _names as N
+from ._io import atomic_directory
+from .errors import InputError
+from .isochrones import DEFAULT_BUFFER_M, DEFAULT_MINUTES, coverage, isochrones
+from .network import (
+    DEFAULT_SPEED_KMH,
+    StreetNetwork,
+    _check_speed,
+    read_streets,
+    streets_from_graph,
+)
+from .spaces import spaces_from_file, spaces_from_osm
+from .travel import MAX_SNAP_M, WalkTimes, walk_times
+from .zones import zone_coverage, zones_from_file
+
+logger = logging.getLogger(__name__)
+
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything one run computes; :meth:`write` saves it as a report folder."""
+
+    walk: WalkTimes
+    isochrones: gpd.GeoDataFrame
+    coverage: gpd.GeoDataFrame
+    zones: gpd.GeoDataFrame
+    parameters: dict[str, Any]
+    inputs: dict[str, Any]
+    note: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def spaces(self) -> gpd.GeoDataFrame:
+        """The spaces with where they join the network (``access_m``)."""
+        spaces = self.walk.spaces.copy()
+        spaces["access_m"] = self.walk.snaps["access_m"].to_numpy()
+        return spaces
+
+    @property
+    def has_population(self) -> bool:
+        """Whether the zones carry residents."""
+        return bool(self.zones[N.POPULATION].notna().any())
+
+    def write(self, out: str | Path, *, progress: bool = False) -> Path:
+        """Write the report folder; nothing in ``out`` changes unless every file is written.
+
+        Files: ``zones.gpkg``, ``zones.csv``, ``walk_times.gpkg``, ``isochrones.gpkg``
+        (layers ``isochrones`` and ``coverage``), ``spaces.gpkg``, ``coverage_map.png``,
+        ``summary.json``.
+        """
+        from .plot import coverage_map
+
+        out = Path(out)
+        with atomic_directory(out) as tmp:
+            self.zones.to_file(tmp / "zones.gpkg", layer="zones", driver="GPKG")
+            self.zones.drop(columns="geometry").to_csv(tmp / "zones.csv", index=False)
+            self.walk.node_times().to_file(
+                tmp / "walk_times.gpkg", layer="walk_times", driver="GPKG"
+            )
+            self.isochrones.to_file(tmp / "isochrones.gpkg", layer="isochrones", driver="GPKG")
+            self.coverage.to_file(tmp / "isochrones.gpkg", layer="coverage", driver="GPKG")
+            self.spaces.to_file(tmp / "spaces.gpkg", layer="spaces", driver="GPKG")
+            fig = coverage_map(self)
+            fig.savefig(tmp / "coverage_map.png", dpi=200, bbox_inches="tight")
+            (tmp / "summary.json").write_text(
+                json.dumps(self.summary, indent=2, ensure_ascii=False, default=_json_default),
+                encoding="utf-8",
+            )
+        logger.info("wrote %s", out)
+        return out
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _file_info(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    stat = p.stat()
+    return {
+        "path": str(p),
+        "size_bytes": stat.st_size,
+        "modified": dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def analyze(
+    network: str | Path | StreetNetwork | nx.MultiDiGraph,
+    spaces: str | Path | gpd.GeoDataFrame,
+    zones: str | Path | gpd.GeoDataFrame,
+    *,
+    population_column: str | None = None,
+    minutes: Sequence[float] = DEFAULT_MINUTES,
+    speed_kmh: float = DEFAULT_SPEED_KMH,
+    buffer_m: float = DEFAULT_BUFFER_M,
+    underserved_share: float = 0.5,
+    underserved_minutes: float = 15.0,
+    max_snap_m: float = MAX_SNAP_M,
+    lat_column: str | None = None,
+    lon_column: str | None = None,
+    note: str = "",
+    progress: bool = False,
+) -> Analysis:
+    """Run the whole analysis.
+
+    Parameters
+    ----------
+    network
+        An OSM/GraphML file, a :class:`~fifteenmin.network.StreetNetwork` or an OSMnx graph.
+    spaces
+        A spaces file (CSV with lat/lon, GeoJSON, GeoPackage), a GeoDataFrame, or ``"osm"``
+        to take the coworking spaces tagged in the network file.
+    zones
+        A polygon layer or GeoDataFrame (see :func:`~fifteenmin.zones.zones_from_file`).
+    population_column
+        Residents column of a zones file (ignored for a GeoDataFrame, which must already
+        carry ``population`` if any).
+    minutes
+        Walking-time thresholds.
+    speed_kmh
+        Walking speed.
+    buffer_m
+        Width counted as covered on each side of a reachable street.
+    underserved_share, underserved_minutes
+        A zone is underserved when less than this share of its residents (or area) is
+        within this walk.
+    max_snap_m
+        Spaces farther than this from any walkable street are an error.
+    lat_column, lon_column
+        Coordinate columns of a CSV spaces file.
+    note
+        A line shown in every output (e.g. that the data are synthetic).
+    progress
+        Show progress bars.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> result = fm.analyze(city.network, city.spaces, city.zones, population_column="population")
+    >>> 0 <= result.summary["within"]["15"]["share"] <= 1
+    True
+    """
+    minutes = sorted({float(m) for m in minutes})
+    if not minutes or min(minutes) <= 0:
+        raise InputError(f"walking-time thresholds must be positive minutes, got {minutes}")
+    _check_speed(speed_kmh)
+    if buffer_m < 0:
+        raise InputError(f"buffer {buffer_m} m is negative; use 0 or more")
+    inputs: dict[str, Any] = {}
+    if isinstance(network, StreetNetwork):
+        streets = network
+    elif isinstance(network, nx.MultiDiGraph):
+        streets = streets_from_graph(network)
+    else:
+        logger.info("reading the walking network from %s", network)
+        streets = read_streets(network)
+        inputs["network"] = _file_info(network)
+    logger.info("network: %d nodes, %d street segments", streets.n_nodes, streets.n_edges)
+
+    if isinstance(spaces, gpd.GeoDataFrame):
+        space_gdf = spaces
+    elif str(spaces) == "osm":
+        if isinstance(network, (StreetNetwork, nx.MultiDiGraph)):
+            raise InputError("spaces='osm' needs the network as an OSM file path")
+        space_gdf = spaces_from_osm(network)
+        inputs["spaces"] = {"from": "OSM tags of the network file"}
+    else:
+        space_gdf = spaces_from_file(spaces, lat_column=lat_column, lon_column=lon_column)
+        inputs["spaces"] = _file_info(spaces)
+    logger.info("spaces: %d", len(space_gdf))
+
+    if isinstance(zones, gpd.GeoDataFrame):
+        zone_gdf = zones
+        if N.POPULATION not in zone_gdf.columns:
+            zone_gdf = zone_gdf.assign(**{N.POPULATION: np.nan})
+    else:
+        zone_gdf = zones_from_file(zones, population_column=population_column)
+        inputs["zones"] = _file_info(zones)
+    logger.info("zones: %d", len(zone_gdf))
+
+    logger.info("walking times (one multi-source search)")
+    walk = walk_times(streets, space_gdf, speed_kmh=speed_kmh, max_snap_m=max_snap_m)
+    logger.info("isochrones for %d spaces x %d thresholds", len(space_gdf), len(minutes))
+    iso = isochrones(walk, minutes=minutes, buffer_m=buffer_m, progress=progress)
+    cov = coverage(walk, minutes=minutes, buffer_m=buffer_m)
+    logger.info("zone coverage")
+    zone_stats = zone_coverage(
+        walk,
+        zone_gdf,
+        cov,
+        underserved_share=underserved_share,
+        underserved_minutes=underserved_minutes,
+    )
+    parameters = {
+        "minutes": minutes,
+        "speed_kmh": speed_kmh,
+        "buffer_m": buffer_m,
+        "underserved_share": underserved_share,
+        "underserved_minutes": underserved_minutes,
+        "max_snap_m": max_snap_m,
+        "population_column": population_column,
+        "crs": streets.crs.to_string(),
+    }
+    analysis = Analysis(walk, iso, cov, zone_stats, parameters, inputs, note)
+    analysis.summary.update(summarize(analysis))
+    return analysis
+
+
+def summarize(analysis: Analysis) -> dict[str, Any]:
+    """Headline figures of an analysis, as saved in ``summary.json``."""
+    zones, walk, params = analysis.zones, analysis.walk, analysis.parameters
+    has_pop = analysis.has_population
+    total_pop = float(zones[N.POPULATION].sum()) if has_pop else None
+    nodes = walk.node_times()
+    within: dict[str, Any] = {}
+    for m in params["minutes"]:
+        key = f"{m:g}"
+        entry: dict[str, Any] = {
+            "share_area": float(
+                (zones[N.share("area", m)] * zones[N.AREA_KM2]).sum() / zones[N.AREA_KM2].sum()
+            )
+        }
+        if has_pop and total_pop:
+            residents = float(zones[N.residents(m)].sum())
+            entry.update(residents=residents, share=residents / total_pop)
+        else:
+            entry["share"] = entry["share_area"]
+        within[key] = entry
+    under = zones[zones[N.UNDERSERVED]]
+    m_u = params["underserved_minutes"]
+    under_rows = []
+    for _, z in under.iterrows():
+        row = {"zone_id": z[N.ZONE_ID], "name": z[N.ZONE_NAME]}
+        if has_pop:
+            row.update(
+                population=float(z[N.POPULATION]),
+                share_within=float(z[N.share("pop", m_u)]),
+                residents_without_access=float(z[N.POPULATION] - z[N.residents(m_u)]),
+            )
+        else:
+            row["share_area_within"] = float(z[N.share("area", m_u)])
+        under_rows.append(row)
+    if has_pop:
+        under_rows.sort(key=lambda r: -r["residents_without_access"])
+    return {
+        "note": analysis.note,
+        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "attribution": OSM_ATTRIBUTION,
+        "inputs": analysis.inputs,
+        "parameters": params,
+        "counts": {
+            "spaces": len(walk.spaces),
+            "network_nodes": int(walk.streets.n_nodes),
+            "street_segments": int(walk.streets.n_edges),
+            "nodes_without_reachable_space": int(nodes["walk_time_s"].isna().sum()),
+            "zones": len(zones),
+            "underserved_zones": len(under),
+        },
+        "residents_total": total_pop,
+        "population_weighting": (
+            "residents spread evenly over the walkable street length inside each zone"
+            if has_pop
+            else "no population given: shares are of area"
+        ),
+        "within": within,
+        "underserved": under_rows,
+        "zones_without_residents": (
+            zones.loc[zones[N.POPULATION] <= 0, N.ZONE_ID].tolist() if has_pop else []
+        ),
+        "software": _versions(),
+    }
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("fifteenmin", "geopandas", "shapely", "scipy", "networkx", "osmium", "osmnx"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def zones_table(analysis: Analysis) -> pd.DataFrame:
+    """The per-zone table without geometry (as in ``zones.csv``)."""
+    return pd.DataFrame(analysis.zones.drop(columns="geometry"))

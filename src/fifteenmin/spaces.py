@@ -1,0 +1,200 @@
+"""Load service locations (coworking spaces, libraries...) from files or OSM tags."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import _osm
+from ._io import read_table, read_vector
+from .errors import InputError
+
+logger = logging.getLogger(__name__)
+
+SPACE_COLUMNS: dict[str, str] = {
+    "space_id": "unique identifier (string)",
+    "name": "name of the space",
+    "address": "street address, if known",
+    "seats": "number of desks (postazioni), if known (nullable integer)",
+    "kind": "coworking, internet_cafe, community_space or other",
+    "source": "where the record comes from: the file name, or 'osm'",
+    "geometry": "point, EPSG:4326",
+}
+"""Schema of the spaces table from :func:`spaces_from_file` and :func:`spaces_from_osm`."""
+
+COWORKING_TAGS: dict[str, str | list[str] | bool] = {
+    "amenity": "coworking_space",
+    "office": "coworking",
+}
+"""OSM tags of coworking spaces."""
+
+_LAT_NAMES = ("lat", "latitude", "y", "lat_wgs84", "latitudine")
+_LON_NAMES = ("lon", "lng", "long", "longitude", "x", "lon_wgs84", "longitudine")
+
+
+def _find_column(columns: Iterable[str], names: Iterable[str]) -> str | None:
+    lower = {c.lower().strip(): c for c in columns}
+    return next((lower[n] for n in names if n in lower), None)
+
+
+def _finish(df: pd.DataFrame, geometry: gpd.GeoSeries, source: str) -> gpd.GeoDataFrame:
+    """Give a spaces table the documented schema (other columns are kept after it)."""
+    out = pd.DataFrame(index=range(len(df)))
+    id_col = _find_column(df.columns, ("space_id", "id", "osmid"))
+    out["space_id"] = (
+        df[id_col].astype(str).to_numpy() if id_col else [f"S{i + 1:03d}" for i in range(len(df))]
+    )
+    for col, italian in (("name", "nome"), ("address", "indirizzo")):
+        found = _find_column(df.columns, (col, italian))
+        out[col] = df[found].to_numpy() if found else None
+    seats_col = _find_column(df.columns, ("seats", "postazioni", "desks", "capacity"))
+    out["seats"] = (
+        pd.to_numeric(df[seats_col], errors="coerce").round().astype("Int64").to_numpy()
+        if seats_col
+        else pd.array([pd.NA] * len(df), dtype="Int64")
+    )
+    kind_col = _find_column(df.columns, ("kind", "tipo"))
+    out["kind"] = df[kind_col].fillna("coworking").to_numpy() if kind_col else "coworking"
+    out["source"] = df["source"].to_numpy() if "source" in df.columns else source
+    extra = [c for c in df.columns if c not in out.columns and c != "geometry"]
+    for col in extra:
+        out[col] = df[col].to_numpy()
+    if out["space_id"].duplicated().any():
+        dup = out.loc[out["space_id"].duplicated(), "space_id"].iloc[0]
+        raise InputError(f"{source}: space_id {dup!r} appears more than once; ids must be unique")
+    return gpd.GeoDataFrame(out, geometry=geometry.to_numpy(), crs=4326)
+
+
+def _check_lonlat(lon: pd.Series, lat: pd.Series, where: str, rows: pd.Index) -> None:
+    """Raise on missing, out-of-range or apparently swapped coordinates (1-based data rows)."""
+    for i, (x, y) in enumerate(zip(lon, lat, strict=True)):
+        row = f"{where} row {rows[i]}"
+        if not (np.isfinite(x) and np.isfinite(y)):
+            raise InputError(f"{row}: missing or non-numeric coordinates; fill in lat and lon")
+        if abs(y) > 90:
+            hint = "; lat/lon look swapped" if abs(x) <= 90 else ""
+            raise InputError(f"{row}: latitude {y} is outside [-90, 90]{hint}")
+        if abs(x) > 180:
+            raise InputError(f"{row}: longitude {x} is outside [-180, 180]")
+
+
+def spaces_from_file(
+    path: str | Path,
+    *,
+    lat_column: str | None = None,
+    lon_column: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read service locations from CSV (lat/lon columns), GeoJSON or GeoPackage.
+
+    Parameters
+    ----------
+    path
+        ``.csv`` with latitude/longitude columns (found by name: ``lat``/``latitude``,
+        ``lon``/``lng``/``longitude``, or given), or a point layer.
+    lat_column, lon_column
+        Names of the coordinate columns of a CSV, when not one of the usual names.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns :data:`SPACE_COLUMNS` (EPSG:4326), then any other input columns.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> spaces = fm.spaces_from_file(city.spaces)
+    >>> list(spaces.columns[:7])
+    ['space_id', 'name', 'address', 'seats', 'kind', 'source', 'geometry']
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".csv", ".txt"):
+        df = read_table(path)
+        lat = lat_column or _find_column(df.columns, _LAT_NAMES)
+        lon = lon_column or _find_column(df.columns, _LON_NAMES)
+        for name, col in (("latitude", lat), ("longitude", lon)):
+            if col is None or col not in df.columns:
+                raise InputError(
+                    f"{path}: no {name} column (looked for {col or 'lat/latitude, lon/longitude'}"
+                    f"; found {', '.join(map(str, df.columns))}); name the columns lat and lon "
+                    "or pass --lat-column/--lon-column"
+                )
+        lat_v = pd.to_numeric(df[lat], errors="coerce")
+        lon_v = pd.to_numeric(df[lon], errors="coerce")
+        _check_lonlat(lon_v, lat_v, str(path), df.index + 2)
+        geometry = gpd.GeoSeries(gpd.points_from_xy(lon_v, lat_v), crs=4326)
+        return _finish(df.drop(columns=[lat, lon]), geometry, path.name)
+    gdf = read_vector(path)
+    if gdf.crs is None:
+        raise InputError(f"{path}: the layer has no CRS; set one (e.g. EPSG:4326) and save again")
+    gdf = gdf.to_crs(4326)
+    kinds = set(gdf.geom_type.dropna())
+    if not kinds <= {"Point", "MultiPoint"}:
+        gdf = gdf.set_geometry(gdf.representative_point())
+        logger.info("%s: non-point spaces located at a representative point", path)
+    if gdf.geometry.is_empty.any() or gdf.geometry.isna().any():
+        row = int(np.flatnonzero(gdf.geometry.is_empty | gdf.geometry.isna())[0]) + 1
+        raise InputError(f"{path} feature {row}: empty geometry; give every space a location")
+    geometry = gdf.geometry.centroid if "MultiPoint" in kinds else gdf.geometry
+    _check_lonlat(geometry.x, geometry.y, str(path), pd.RangeIndex(1, len(gdf) + 1))
+    return _finish(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), geometry, path.name)
+
+
+def spaces_from_osm(
+    path: str | Path,
+    *,
+    tags: Mapping[str, str | list[str] | bool] = COWORKING_TAGS,
+    kind: str = "coworking",
+) -> gpd.GeoDataFrame:
+    """Read spaces tagged in an OSM file (nodes, and ways at their centroid).
+
+    Parameters
+    ----------
+    path
+        ``.osm``, ``.osm.bz2`` or ``.osm.pbf``.
+    tags
+        OSM tags to match (any of them), by default coworking spaces
+        (``amenity=coworking_space``, ``office=coworking``); e.g. ``{"amenity": "library"}``.
+    kind
+        Value of the ``kind`` column.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> sorted(fm.spaces_from_osm(city.network)["source"].unique())
+    ['osm']
+    """
+    features = _osm.read_tagged_features(path, tags)
+    if not features:
+        wanted = ", ".join(f"{k}={v}" for k, v in tags.items())
+        raise InputError(
+            f"{path}: no OSM node or way tagged {wanted}; pass a spaces file with --spaces FILE"
+        )
+    df = pd.DataFrame(
+        {
+            "space_id": [f"{f.osm_type[0]}{f.osm_id}" for f in features],
+            "name": [f.tags.get("name") for f in features],
+            "address": [_osm_address(f.tags) for f in features],
+            "seats": [f.tags.get("capacity") for f in features],
+            "kind": kind,
+            "source": "osm",
+        }
+    )
+    geometry = gpd.GeoSeries(
+        gpd.points_from_xy([f.lon for f in features], [f.lat for f in features]), crs=4326
+    )
+    return _finish(df, geometry, "osm")
+
+
+def _osm_address(tags: Mapping[str, str]) -> str | None:
+    street = tags.get("addr:street")
+    if not street:
+        return None
+    number = tags.get("addr:housenumber")
+    return f"{street} {number}" if number else street

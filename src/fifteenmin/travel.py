@@ -1,0 +1,317 @@
+"""Walking times from every node to the nearest space: snapping, one multi-source search."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import dijkstra
+from shapely.ops import substring
+
+from .errors import InputError
+from .network import DEFAULT_SPEED_KMH, StreetNetwork, _check_speed, streets_from_graph
+
+logger = logging.getLogger(__name__)
+
+MAX_SNAP_M = 500.0
+
+
+@dataclass(frozen=True)
+class SearchGraph:
+    """Street segments split at the spaces' access points, plus one connector per space.
+
+    Nodes ``0 .. n_street_nodes-1`` are the network's nodes in :class:`StreetNetwork`
+    order; then one access-point node per space, then one node per space itself.
+    Edge arrays run over street sub-segments (``is_street``) and connectors.
+    """
+
+    n_street_nodes: int
+    node_xy: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    length_m: np.ndarray
+    geometry: np.ndarray
+    is_street: np.ndarray
+    space_node: np.ndarray
+    csr: sp.csr_matrix
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes, virtual ones included."""
+        return len(self.node_xy)
+
+
+def snap_spaces(
+    streets: StreetNetwork,
+    spaces: gpd.GeoDataFrame,
+    *,
+    max_distance_m: float = MAX_SNAP_M,
+) -> pd.DataFrame:
+    """Find where each space joins the network: the nearest point of the nearest street.
+
+    Returns a table aligned with ``spaces``: ``edge`` (index into the street arrays),
+    ``offset_m`` (distance along the street from its ``u`` end), ``access_m``
+    (straight walk from the space to the street), ``x``/``y`` (space, projected),
+    ``snap_x``/``snap_y`` (access point).
+
+    Raises
+    ------
+    InputError
+        If a space lies outside the network's extent or farther than ``max_distance_m``
+        from any walkable street.
+    """
+    points = spaces.to_crs(streets.crs).geometry.to_numpy()
+    ids = spaces["space_id"].astype(str).to_numpy()
+    minx, miny, maxx, maxy = streets.bounds()
+    margin = max_distance_m
+    xs, ys = shapely.get_x(points), shapely.get_y(points)
+    outside = (
+        (xs < minx - margin) | (xs > maxx + margin) | (ys < miny - margin) | (ys > maxy + margin)
+    )
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        lon, lat = spaces.to_crs(4326).geometry.iloc[i].coords[0]
+        raise InputError(
+            f"space {ids[i]!r} ({lat:.6f}, {lon:.6f}) lies outside the network's extent "
+            f"({int(outside.sum())} space(s) in all); use a network that covers every space, "
+            "or remove the spaces outside it"
+        )
+    tree = shapely.STRtree(streets.edge_geometry)
+    (pt_idx, edge_idx), dist = tree.query_nearest(points, return_distance=True, all_matches=False)
+    order = np.argsort(pt_idx)
+    edge_idx, dist = edge_idx[order], dist[order]
+    too_far = dist > max_distance_m
+    if too_far.any():
+        i = int(np.flatnonzero(too_far)[0])
+        raise InputError(
+            f"space {ids[i]!r} is {dist[i]:.0f} m from the nearest walkable street "
+            f"(limit {max_distance_m:.0f} m; {int(too_far.sum())} space(s) in all); check its "
+            "coordinates or use a network that includes the streets around it"
+        )
+    geoms = streets.edge_geometry[edge_idx]
+    frac = shapely.line_locate_point(geoms, points, normalized=True)
+    frac = np.nan_to_num(frac, nan=0.0)
+    snapped = shapely.line_interpolate_point(geoms, frac, normalized=True)
+    return pd.DataFrame(
+        {
+            "space_id": ids,
+            "edge": edge_idx,
+            "offset_m": frac * streets.edge_length_m[edge_idx],
+            "access_m": dist,
+            "x": xs,
+            "y": ys,
+            "snap_x": shapely.get_x(snapped),
+            "snap_y": shapely.get_y(snapped),
+        }
+    )
+
+
+def build_search_graph(streets: StreetNetwork, snaps: pd.DataFrame) -> SearchGraph:
+    """Split the snapped streets at the access points and add the space connectors."""
+    n0, k = streets.n_nodes, len(snaps)
+    access_node = n0 + np.arange(k)
+    space_node = n0 + k + np.arange(k)
+    split = np.zeros(streets.n_edges, dtype=bool)
+    split[snaps["edge"].to_numpy()] = True
+
+    us, vs, lens, geoms = [], [], [], []
+    for edge, group in snaps.groupby("edge", sort=True):
+        group = group.sort_values("offset_m", kind="stable")
+        length = streets.edge_length_m[edge]
+        geom = streets.edge_geometry[edge]
+        scale = geom.length / length if length > 0 else 0.0
+        chain = [streets.edge_u[edge], *access_node[group.index], streets.edge_v[edge]]
+        cuts = [0.0, *group["offset_m"].clip(0, length), length]
+        for a, b, c0, c1 in zip(chain[:-1], chain[1:], cuts[:-1], cuts[1:], strict=True):
+            us.append(a)
+            vs.append(b)
+            lens.append(c1 - c0)
+            geoms.append(substring(geom, c0 * scale, c1 * scale))
+    n_split = len(us)
+    connectors = shapely.linestrings(
+        np.stack([snaps[["x", "y"]].to_numpy(), snaps[["snap_x", "snap_y"]].to_numpy()], axis=1)
+    )
+    u = np.concatenate([streets.edge_u[~split], np.asarray(us, dtype=np.int64), space_node])
+    v = np.concatenate([streets.edge_v[~split], np.asarray(vs, dtype=np.int64), access_node])
+    length_m = np.concatenate(
+        [streets.edge_length_m[~split], np.asarray(lens, dtype=float), snaps["access_m"]]
+    )
+    geometry = np.concatenate(
+        [streets.edge_geometry[~split], np.asarray(geoms, dtype=object), connectors]
+    )
+    is_street = np.ones(len(u), dtype=bool)
+    is_street[len(u) - k :] = False
+    node_xy = np.concatenate(
+        [streets.node_xy, snaps[["snap_x", "snap_y"]].to_numpy(), snaps[["x", "y"]].to_numpy()]
+    )
+    logger.debug("search graph: %d nodes, %d edges (%d split)", len(node_xy), len(u), n_split)
+    return SearchGraph(
+        n_street_nodes=n0,
+        node_xy=node_xy,
+        u=u,
+        v=v,
+        length_m=length_m,
+        geometry=geometry,
+        is_street=is_street,
+        space_node=space_node,
+        csr=_csr(u, v, length_m, len(node_xy)),
+    )
+
+
+def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
+    """Upper-triangular CSR with the shortest of parallel edges; self-loops dropped."""
+    a, b = np.minimum(u, v), np.maximum(u, v)
+    keep = a != b
+    a, b, w = a[keep], b[keep], w[keep]
+    order = np.lexsort((w, b, a))
+    a, b, w = a[order], b[order], w[order]
+    first = np.ones(len(a), dtype=bool)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    # explicit zero-length edges stay edges in scipy's sparse csgraph input
+    return sp.csr_matrix((w[first], (a[first], b[first])), shape=(n, n))
+
+
+@dataclass(frozen=True)
+class WalkTimes:
+    """Walking distance from every node of a :class:`SearchGraph` to the nearest space."""
+
+    streets: StreetNetwork
+    graph: SearchGraph
+    snaps: pd.DataFrame
+    spaces: gpd.GeoDataFrame
+    speed_kmh: float
+    dist_m: np.ndarray
+    nearest: np.ndarray  # space index per node, -1 where no space is reachable
+
+    @property
+    def speed_mps(self) -> float:
+        """Walking speed in metres per second."""
+        return self.speed_kmh / 3.6
+
+    def minutes_to_m(self, minutes: float) -> float:
+        """Walking distance covered in ``minutes``."""
+        return minutes * 60.0 * self.speed_mps
+
+    def node_times(self) -> gpd.GeoDataFrame:
+        """One point per network node: ``osmid``, ``walk_time_s``, ``space_id``.
+
+        Unreachable nodes (in a component without a space) have ``walk_time_s`` NaN
+        and ``space_id`` None.
+        """
+        n = self.graph.n_street_nodes
+        dist = self.dist_m[:n]
+        nearest = self.nearest[:n]
+        ids = self.spaces["space_id"].astype(str).to_numpy()
+        space_id = np.where(nearest >= 0, ids[np.maximum(nearest, 0)], None)
+        return gpd.GeoDataFrame(
+            {
+                "osmid": self.streets.node_osmid,
+                "walk_time_s": np.where(np.isfinite(dist), dist / self.speed_mps, np.nan),
+                "space_id": space_id,
+            },
+            geometry=gpd.points_from_xy(self.streets.node_xy[:, 0], self.streets.node_xy[:, 1]),
+            crs=self.streets.crs,
+        )
+
+    def per_space_m(
+        self, limit_m: float, *, chunk: int = 32
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(space indices, distances)`` blocks, distances beyond ``limit_m`` = inf."""
+        for start in range(0, len(self.graph.space_node), chunk):
+            idx = np.arange(start, min(start + chunk, len(self.graph.space_node)))
+            yield (
+                idx,
+                dijkstra(
+                    self.graph.csr,
+                    directed=False,
+                    indices=self.graph.space_node[idx],
+                    limit=limit_m,
+                ),
+            )
+
+
+def walk_times(
+    streets: StreetNetwork | nx.MultiDiGraph,
+    spaces: gpd.GeoDataFrame,
+    *,
+    speed_kmh: float = DEFAULT_SPEED_KMH,
+    max_snap_m: float = MAX_SNAP_M,
+) -> WalkTimes:
+    """Walking time from every node to the nearest space, in one multi-source search.
+
+    Each space joins the network at the nearest point of the nearest walkable street;
+    the straight walk to that point and the partial street from it to either end count.
+
+    Parameters
+    ----------
+    streets
+        A :class:`~fifteenmin.network.StreetNetwork` or an OSMnx graph.
+    spaces
+        Points with a ``space_id`` column (any CRS).
+    speed_kmh
+        Walking speed.
+    max_snap_m
+        Spaces farther than this from any walkable street are an error.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> wt = fm.walk_times(fm.read_streets(city.network), fm.spaces_from_file(city.spaces))
+    >>> nodes = wt.node_times()
+    >>> bool((nodes["walk_time_s"].dropna() >= 0).all())
+    True
+    """
+    _check_speed(speed_kmh)
+    if isinstance(streets, nx.MultiDiGraph):
+        streets = streets_from_graph(streets)
+    if len(spaces) == 0:
+        raise InputError("no spaces given; give at least one space")
+    spaces = spaces.reset_index(drop=True)
+    snaps = snap_spaces(streets, spaces, max_distance_m=max_snap_m)
+    graph = build_search_graph(streets, snaps)
+    dist, _, source = dijkstra(
+        graph.csr,
+        directed=False,
+        indices=graph.space_node,
+        min_only=True,
+        return_predecessors=True,
+    )
+    nearest = np.where(source >= 0, source - graph.space_node[0], -1)
+    return WalkTimes(
+        streets=streets,
+        graph=graph,
+        snaps=snaps,
+        spaces=spaces,
+        speed_kmh=speed_kmh,
+        dist_m=dist,
+        nearest=nearest,
+    )
+
+
+def reachable_parts(
+    length_m: np.ndarray, d_u: np.ndarray, d_v: np.ndarray, limit_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """How far along each edge is reached from its ``u`` end and from its ``v`` end.
+
+    A point at distance ``x`` from ``u`` is reached when ``min(d_u + x, d_v + L - x) <=
+    limit``, i.e. when ``x <= a`` or ``x >= L - b`` with the returned ``a``, ``b``
+    (both clipped to ``[0, L]``; ``nan`` when the end itself is not reached).
+
+    Examples
+    --------
+    >>> a, b = reachable_parts(np.array([100.0]), np.array([20.0]), np.array([np.inf]), 50.0)
+    >>> float(a[0]), float(b[0])
+    (30.0, nan)
+    """
+    with np.errstate(invalid="ignore"):
+        a = np.where(d_u <= limit_m, np.minimum(limit_m - d_u, length_m), np.nan)
+        b = np.where(d_v <= limit_m, np.minimum(limit_m - d_v, length_m), np.nan)
+    return a, b

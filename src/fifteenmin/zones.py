@@ -1,0 +1,350 @@
+"""Neighbourhood polygons and their coverage: share of area and residents within each walk."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import _names as N
+from ._io import read_vector
+from .errors import InputError
+from .travel import WalkTimes, reachable_parts
+
+logger = logging.getLogger(__name__)
+
+_ID_NAMES = ("zone_id", "id", "code", "codice", "zu_cod", "codzu", "cod", "fid")
+_NAME_NAMES = ("name", "nome", "zu_nome", "zone_name", "municipio", "label")
+
+
+def _pick(columns: pd.Index, names: Sequence[str]) -> str | None:
+    lower = {str(c).lower(): c for c in columns}
+    return next((lower[n] for n in names if n in lower), None)
+
+
+def zones_from_file(
+    path: str | Path,
+    *,
+    id_column: str | None = None,
+    name_column: str | None = None,
+    population_column: str | None = None,
+    layer: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a polygon layer of zones (GeoJSON, GeoPackage, Shapefile).
+
+    Invalid polygons are repaired with ``make_valid`` and only their polygonal parts kept.
+
+    Parameters
+    ----------
+    path
+        The layer.
+    id_column, name_column
+        Columns holding the zone id and name; by default the first of the usual names
+        (``zone_id``/``id``/``code``..., ``name``/``nome``...), else a running number.
+    population_column
+        Numeric column of residents (or any weight, e.g. residents aged 65+).
+    layer
+        Layer name in a multi-layer file.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``zone_id`` (str), ``name``, ``population`` (float, NaN without a population column),
+        then the other input columns; the input CRS is kept.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> zones = fm.zones_from_file(city.zones, population_column="population")
+    >>> list(zones.columns[:3]), bool(zones["population"].gt(0).all())
+    (['zone_id', 'name', 'population'], True)
+    """
+    path = Path(path)
+    gdf = read_vector(path, layer=layer)
+    if gdf.crs is None:
+        raise InputError(f"{path}: the layer has no CRS; set one (e.g. EPSG:4326) and save again")
+    geoms = gdf.geometry.to_numpy()
+    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if bad.any():
+        logger.info("%s: repaired %d invalid polygon(s) with make_valid", path, int(bad.sum()))
+        geoms = np.where(bad, shapely.make_valid(geoms), geoms)
+    geoms = np.array([_polygonal(g) for g in geoms], dtype=object)
+    empty = shapely.is_empty(geoms)
+    if empty.all():
+        raise InputError(
+            f"{path}: the layer has no polygons (found "
+            f"{', '.join(sorted(set(gdf.geom_type.dropna())))}); "
+            "give a layer of zone polygons"
+        )
+    if empty.any():
+        warnings.warn(
+            f"{path}: {int(empty.sum())} feature(s) without polygon area dropped "
+            f"(first: feature {int(np.flatnonzero(empty)[0]) + 1}); fix them to include them",
+            stacklevel=2,
+        )
+    for given, label in (
+        (id_column, "id"),
+        (name_column, "name"),
+        (population_column, "population"),
+    ):
+        if given is not None and given not in gdf.columns:
+            raise InputError(
+                f"{path}: no column {given!r} for the zone {label}; columns are "
+                f"{', '.join(map(str, gdf.columns.drop(gdf.geometry.name)))}"
+            )
+    attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    id_col = id_column or _pick(attrs.columns, _ID_NAMES)
+    name_col = name_column or _pick(attrs.columns, _NAME_NAMES)
+    out = pd.DataFrame(index=attrs.index)
+    out[N.ZONE_ID] = (
+        attrs[id_col].astype(str) if id_col else [str(i + 1) for i in range(len(attrs))]
+    )
+    out[N.ZONE_NAME] = attrs[name_col].astype(str) if name_col else out[N.ZONE_ID]
+    out[N.POPULATION] = _population(attrs[population_column], path) if population_column else np.nan
+    for col in attrs.columns:
+        if col not in out.columns:
+            out[col] = attrs[col]
+    if out[N.ZONE_ID].duplicated().any():
+        dup = out.loc[out[N.ZONE_ID].duplicated(), N.ZONE_ID].iloc[0]
+        raise InputError(
+            f"{path}: zone id {dup!r} appears more than once in column {id_col!r}; "
+            "pass --id-column with a unique column"
+        )
+    result = gpd.GeoDataFrame(out, geometry=geoms, crs=gdf.crs)
+    return result.loc[~empty].reset_index(drop=True)
+
+
+def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry:
+    """The polygonal part of a geometry (empty if none)."""
+    if geom is None or geom.is_empty:
+        return shapely.MultiPolygon()
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.MultiPolygon()
+
+
+def _population(values: pd.Series, path: Path) -> pd.Series:
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() | (numbers < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"{path} feature {i + 1}: population column {values.name!r} holds {values.iloc[i]!r}, "
+            f"not a number >= 0 ({int(bad.sum())} such value(s)); choose a numeric column "
+            "or fix the values"
+        )
+    return numbers.astype(float)
+
+
+@dataclass(frozen=True)
+class StreetPieces:
+    """Street segments clipped to zones: per piece its zone and position along its segment."""
+
+    zone: np.ndarray
+    start_m: np.ndarray
+    end_m: np.ndarray
+    length_m: np.ndarray  # of the whole segment
+    d_u: np.ndarray
+    d_v: np.ndarray
+    src_u: np.ndarray
+    src_v: np.ndarray
+
+    def covered_m(self, limit_m: float | np.ndarray) -> np.ndarray:
+        """Length of each piece within ``limit_m`` of walking (scalar or one per piece)."""
+        a, b = reachable_parts(self.length_m, self.d_u, self.d_v, limit_m)
+        s, e, length = self.start_m, self.end_m, self.length_m
+        head = np.where(np.isnan(a), 0.0, np.clip(np.minimum(e, a) - s, 0, None))
+        tail_start = length - b
+        tail = np.where(np.isnan(b), 0.0, np.clip(e - np.maximum(s, tail_start), 0, None))
+        both = np.where(
+            np.isnan(a) | np.isnan(b),
+            0.0,
+            np.clip(np.minimum(e, a) - np.maximum(s, tail_start), 0, None),
+        )
+        return head + tail - both
+
+
+def street_pieces(walk: WalkTimes, zone_geoms: np.ndarray) -> StreetPieces:
+    """Clip the walkable street segments to the zones (exact geometry)."""
+    g = walk.graph
+    street = np.flatnonzero(g.is_street)
+    lines = g.geometry[street]
+    tree = shapely.STRtree(zone_geoms)
+    e_i, z_i = tree.query(lines, predicate="intersects")
+    within = shapely.covers(zone_geoms[z_i], lines[e_i])
+    edge = [street[e_i[within]]]
+    zone = [z_i[within]]
+    start = [np.zeros(int(within.sum()))]
+    end = [g.length_m[edge[0]]]
+    cut_e, cut_z = e_i[~within], z_i[~within]
+    if len(cut_e):
+        clipped = shapely.intersection(lines[cut_e], zone_geoms[cut_z])
+        parts, owner = shapely.get_parts(clipped, return_index=True)
+        is_line = shapely.get_type_id(parts) == 1
+        parts, owner = parts[is_line], owner[is_line]
+        base = lines[cut_e][owner]
+        p0 = shapely.get_point(parts, 0)
+        p1 = shapely.get_point(parts, -1)
+        f0 = shapely.line_locate_point(base, p0, normalized=True)
+        f1 = shapely.line_locate_point(base, p1, normalized=True)
+        seg = street[cut_e][owner]
+        edge.append(seg)
+        zone.append(cut_z[owner])
+        start.append(np.minimum(f0, f1) * g.length_m[seg])
+        end.append(np.maximum(f0, f1) * g.length_m[seg])
+    edge_a = np.concatenate(edge)
+    d = walk.dist_m
+    return StreetPieces(
+        zone=np.concatenate(zone),
+        start_m=np.concatenate(start),
+        end_m=np.concatenate(end),
+        length_m=g.length_m[edge_a],
+        d_u=d[g.u[edge_a]],
+        d_v=d[g.v[edge_a]],
+        src_u=walk.nearest[g.u[edge_a]],
+        src_v=walk.nearest[g.v[edge_a]],
+    )
+
+
+def _quantile_limits(
+    pieces: StreetPieces, totals: np.ndarray, q: float, n_zones: int
+) -> np.ndarray:
+    """Per zone, the walking distance within which a share ``q`` of its streets lie (bisection)."""
+    finite = np.concatenate([pieces.d_u, pieces.d_v])
+    finite = finite[np.isfinite(finite)]
+    hi_all = (finite.max() if len(finite) else 0.0) + pieces.length_m.max(initial=0.0)
+    reach = np.bincount(pieces.zone, weights=pieces.covered_m(np.inf), minlength=n_zones)
+    ok = (totals > 0) & (reach >= q * totals * (1 - 1e-12))
+    lo, hi = np.zeros(n_zones), np.full(n_zones, hi_all)
+    for _ in range(48):
+        mid = (lo + hi) / 2
+        got = np.bincount(
+            pieces.zone, weights=pieces.covered_m(mid[pieces.zone]), minlength=n_zones
+        )
+        enough = got >= q * totals
+        hi = np.where(enough, mid, hi)
+        lo = np.where(enough, lo, mid)
+    return np.where(ok, hi, np.nan)
+
+
+def zone_coverage(
+    walk: WalkTimes,
+    zones: gpd.GeoDataFrame,
+    coverage: gpd.GeoDataFrame,
+    *,
+    underserved_share: float = 0.5,
+    underserved_minutes: float = 15.0,
+) -> gpd.GeoDataFrame:
+    """Coverage of each zone within each threshold of ``coverage``.
+
+    Residents are spread evenly over the walkable street length inside their zone, so a
+    zone's share of residents within a walk is the share of its street length within that
+    walk (exact, partial segments included). A zone with residents but no street falls
+    back on its share of area, with a warning.
+
+    Parameters
+    ----------
+    walk
+        Result of :func:`~fifteenmin.travel.walk_times`.
+    zones
+        Zones from :func:`zones_from_file` (any CRS).
+    coverage
+        Result of :func:`~fifteenmin.isochrones.coverage` (one row per threshold).
+    underserved_share
+        A zone is underserved when less than this share of its residents (of its area,
+        without population) lives within ``underserved_minutes``.
+    underserved_minutes
+        The walk that counts for ``underserved``; must be one of the thresholds.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Per zone: ``area_km2``, ``street_length_m``, ``share_area_<m>min``,
+        ``share_streets_<m>min``, ``pop_<m>min`` and ``share_pop_<m>min`` (with population),
+        ``walk_time_median_s``, ``walk_time_p90_s``, ``nearest_space_id``,
+        ``nearest_walk_time_s``, ``underserved``; in the network's CRS.
+    """
+    minutes = [float(m) for m in coverage["minutes"]]
+    if float(underserved_minutes) not in minutes:
+        raise InputError(
+            f"underserved threshold {underserved_minutes:g} min is not among the thresholds "
+            f"{', '.join(f'{m:g}' for m in minutes)}; add it to --minutes"
+        )
+    if not 0 < underserved_share <= 1:
+        raise InputError(f"underserved share {underserved_share} is outside (0, 1]")
+    out = zones.to_crs(walk.streets.crs).reset_index(drop=True)
+    geoms = out.geometry.to_numpy()
+    nz = len(out)
+    area = shapely.area(geoms)
+    pieces = street_pieces(walk, geoms)
+    total = np.bincount(pieces.zone, weights=pieces.end_m - pieces.start_m, minlength=nz)
+    has_pop = out[N.POPULATION].notna().any()
+    pop = out[N.POPULATION].fillna(0).to_numpy(dtype=float)
+    out[N.AREA_KM2] = area / 1e6
+    out[N.STREET_LENGTH_M] = total
+    no_street = (total <= 0) & (pop > 0)
+    if no_street.any():
+        warnings.warn(
+            f"{int(no_street.sum())} zone(s) with residents have no walkable street inside "
+            f"(e.g. {out.loc[no_street, N.ZONE_ID].iloc[0]!r}); their residents are counted by "
+            "share of area instead; use a network that covers every zone",
+            stacklevel=2,
+        )
+    speed = walk.speed_mps
+    for m, cov in zip(minutes, coverage.geometry, strict=True):
+        area_share = np.divide(
+            shapely.area(shapely.intersection(geoms, cov)), area, out=np.zeros(nz), where=area > 0
+        )
+        covered = np.bincount(
+            pieces.zone, weights=pieces.covered_m(walk.minutes_to_m(m)), minlength=nz
+        )
+        street_share = np.divide(covered, total, out=np.zeros(nz), where=total > 0)
+        out[N.share("area", m)] = np.clip(area_share, 0, 1)
+        out[N.share("streets", m)] = np.clip(street_share, 0, 1)
+        if has_pop:
+            pop_share = np.clip(np.where(total > 0, street_share, area_share), 0, 1)
+            out[N.residents(m)] = pop * pop_share
+            out[N.share("pop", m)] = np.where(pop > 0, pop_share, np.nan)
+    out[N.MEDIAN_S] = _quantile_limits(pieces, total, 0.5, nz) / speed
+    out[N.P90_S] = _quantile_limits(pieces, total, 0.9, nz) / speed
+    out[N.NEAREST_SPACE], out[N.NEAREST_S] = _nearest_space(walk, pieces, nz)
+    basis = N.share("pop", underserved_minutes) if has_pop else N.share("area", underserved_minutes)
+    share_ok = out[basis].fillna(0).to_numpy() >= underserved_share
+    out[N.UNDERSERVED] = ~share_ok if not has_pop else (~share_ok & (pop > 0))
+    return out
+
+
+def _nearest_space(walk: WalkTimes, p: StreetPieces, nz: int) -> tuple[np.ndarray, np.ndarray]:
+    """The space reached first from the zone's streets, and that walking time."""
+    cand_d = np.column_stack(
+        [
+            p.d_u + p.start_m,
+            p.d_v + p.length_m - p.start_m,
+            p.d_u + p.end_m,
+            p.d_v + p.length_m - p.end_m,
+        ]
+    )
+    cand_s = np.column_stack([p.src_u, p.src_v, p.src_u, p.src_v])
+    best = np.argmin(cand_d, axis=1)
+    rows = np.arange(len(best))
+    d, s = cand_d[rows, best], cand_s[rows, best]
+    order = np.lexsort((d, p.zone))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = p.zone[order][1:] != p.zone[order][:-1]
+    zone_d = np.full(nz, np.inf)
+    zone_s = np.full(nz, -1)
+    zone_d[p.zone[order][first]] = d[order][first]
+    zone_s[p.zone[order][first]] = s[order][first]
+    ids = walk.spaces["space_id"].astype(str).to_numpy()
+    reached = np.isfinite(zone_d) & (zone_s >= 0)
+    space = np.where(reached, ids[np.maximum(zone_s, 0)], None)
+    return space, np.where(reached, zone_d / walk.speed_mps, np.nan)
