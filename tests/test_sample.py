@@ -90,8 +90,18 @@ def test_osm_content(city: SampleCity, osm: tuple) -> None:
     assert min(nodes) > 0 and len(nodes) > 1000
     assert all(r in nodes for refs, _ in ways for r in refs)
     kinds = {t.get("highway") for _, t in ways}
-    assert {"residential", "secondary", "tertiary", "footway", "steps", "pedestrian", "path",
-            "cycleway", "motorway", "service"} <= kinds
+    assert {
+        "residential",
+        "secondary",
+        "tertiary",
+        "footway",
+        "steps",
+        "pedestrian",
+        "path",
+        "cycleway",
+        "motorway",
+        "service",
+    } <= kinds
     assert any(t.get("foot") == "no" for _, t in ways)
     assert any(t.get("access") == "private" for _, t in ways)
     assert sum(t.get("office") == "coworking" for _, t in ways) == 1
@@ -103,10 +113,15 @@ def test_osm_content(city: SampleCity, osm: tuple) -> None:
     assert all(t["name"] == "Tangenziale Sintetica" and t["oneway"] == "yes" for t in motorway)
     park = next(refs for refs, t in ways if t.get("leisure") == "park")
     assert park[0] == park[-1]
-    park_paths = [refs for refs, t in ways if t.get("highway") in {"footway", "path"}
-                  and _line(nodes, refs).intersects(shapely.Polygon([nodes[r] for r in park]))]
+    park_paths = [
+        refs
+        for refs, t in ways
+        if t.get("highway") in {"footway", "path"}
+        and _line(nodes, refs).intersects(shapely.Polygon([nodes[r] for r in park]))
+    ]
     assert {r for refs in park_paths for r in refs} & {
-        r for refs, t in ways if t.get("highway") == "residential" for r in refs}
+        r for refs, t in ways if t.get("highway") == "residential" for r in refs
+    }
 
 
 def test_river_crossed_only_at_three_bridges(osm: tuple) -> None:

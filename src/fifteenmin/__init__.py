@@ -9,6 +9,7 @@ from . import isochrones as isochrones
 from . import network as network
 from . import pipeline as pipeline
 from . import plot as plot
+from . import registry as registry
 from . import sample as sample
 from . import spaces as spaces
 from . import travel as travel

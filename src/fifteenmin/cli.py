@@ -1,4 +1,4 @@
-"""Command line: ``fifteenmin analyze``, ``demo`` and ``registry``; wiring only, no analysis."""
+"""Command line: ``fifteenmin analyze``, ``demo`` and ``registry``; wiring only."""
 
 from __future__ import annotations
 
@@ -83,7 +83,73 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--out", required=True, type=Path, help="report folder to write")
     demo.add_argument("--quiet", action="store_true", help="no progress output")
+
+    registry = sub.add_parser("registry", help="check or merge the registry (albo) of spaces")
+    reg_sub = registry.add_subparsers(dest="registry_command", required=True)
+    validate = reg_sub.add_parser("validate", help="report every problem of a registry, by row")
+    validate.add_argument("file", type=Path, help="registry (.csv, .geojson, .gpkg)")
+    validate.add_argument("--study-area", type=Path, help="polygon layer: report spaces outside it")
+    merge = reg_sub.add_parser("merge", help="merge the registry with OSM-tagged spaces")
+    merge.add_argument("file", type=Path, help="registry (.csv, .geojson, .gpkg)")
+    merge.add_argument(
+        "--osm",
+        required=True,
+        type=Path,
+        help="OSM file (.osm, .osm.bz2, .osm.pbf) with tagged spaces and addresses",
+    )
+    merge.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
+    merge.add_argument(
+        "--max-distance-m",
+        type=float,
+        default=100.0,
+        help="match records within this distance (default 100 m)",
+    )
+    for p in (validate, merge):
+        p.add_argument("--quiet", action="store_true", help="no progress output")
     return parser
+
+
+def _run_registry(args: argparse.Namespace) -> int:
+    from . import registry
+    from .errors import InputError
+    from .spaces import SPACE_COLUMNS, spaces_from_osm
+
+    if args.registry_command == "validate":
+        area = None
+        if args.study_area is not None:
+            from ._io import read_vector
+
+            area = read_vector(args.study_area).to_crs(4326).union_all()
+        problems = registry.validate_registry(args.file, study_area=area)
+        if problems:
+            print(registry.format_problems(problems))
+        errors = sum(p.severity == "error" for p in problems)
+        print(
+            f"{args.file}: {errors} error(s), {len(problems) - errors} warning(s)", file=sys.stderr
+        )
+        return 2 if errors else 0
+    try:
+        osm_spaces = spaces_from_osm(args.osm)
+    except InputError:
+        import geopandas as gpd
+
+        logger.info("%s: no OSM-tagged spaces; merging the registry alone", args.osm)
+        osm_spaces = gpd.GeoDataFrame(columns=list(SPACE_COLUMNS), geometry="geometry", crs=4326)
+    result = registry.merge_registry(
+        args.file,
+        osm_spaces,
+        osm_addresses=registry.osm_addresses_from_file(args.osm),
+        max_distance_m=args.max_distance_m,
+    )
+    result.write(args.out)
+    if not args.quiet:
+        print(
+            f"{len(result.merged)} spaces written to {args.out}: "
+            f"{len(result.conflicts)} conflict(s), {len(result.unmatched_registry)} registry "
+            f"and {len(result.unmatched_osm)} OSM record(s) unmatched, "
+            f"{len(result.not_geocoded)} address(es) not geocoded"
+        )
+    return 0
 
 
 def _run_analyze(args: argparse.Namespace) -> int:
@@ -157,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
-    handlers = {"analyze": _run_analyze, "demo": _run_demo}
+    handlers = {"analyze": _run_analyze, "demo": _run_demo, "registry": _run_registry}
     try:
         with warnings.catch_warnings():
             if quiet:

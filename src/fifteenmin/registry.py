@@ -199,9 +199,13 @@ def _fold(text: object) -> str:
 
 
 def _missing(value: object) -> bool:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return True
-    return not isinstance(value, str) and np.ndim(value) == 0 and bool(pd.isna(value))
+    """Whether a cell is empty: None, NaN, NA, NaT or blank text."""
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):  # array-like values are not missing
+        return False
 
 
 def _text(value: object) -> str | None:
@@ -320,7 +324,7 @@ def _parse_address(address: object) -> tuple[str, int | None, str]:
     """
     if _missing(address):
         return "", None, ""
-    parts = [_CITY_PART_RE.sub(" ", p).strip() for p in _fold(address).split(",")]
+    parts = [_CITY_PART_RE.sub(" ", p).strip(" -") for p in _fold(address).split(",")]
     parts = [p for p in parts if p]
     if not parts:
         return "", None, ""
@@ -502,7 +506,7 @@ def _parse_rows(
     def report(row: int, column: str | None, message: str) -> None:
         problems.append(Problem(row, cols.get(column or "", column), "error", message, file))
 
-    for row, values in zip(raw.index.astype(int), raw.to_dict("records"), strict=True):
+    for row, values in zip(map(int, raw.index), raw.to_dict("records"), strict=True):
         rec: dict[str, Any] = {"row": row}
         for key in ("name", "address", "municipio", "source"):
             rec[key] = _text(values[key])
@@ -580,6 +584,13 @@ def _xy(geometry: gpd.GeoSeries, crs: pyproj.CRS) -> np.ndarray:
     return np.column_stack([centroid.x.to_numpy(float), centroid.y.to_numpy(float)])
 
 
+def _points(xy: np.ndarray) -> np.ndarray:
+    """Shapely points from an (n, 2) array, ``None`` where a coordinate is NaN."""
+    points = shapely.points(xy)
+    points[np.isnan(xy).any(axis=1)] = None
+    return points
+
+
 def _area_problems(
     table: gpd.GeoDataFrame, area: shapely.Geometry, cols: dict[str, str], file: str
 ) -> list[Problem]:
@@ -608,32 +619,34 @@ def _area_problems(
 
 
 def _duplicate_problems(table: gpd.GeoDataFrame, cols: dict[str, str], file: str) -> list[Problem]:
-    """Rows with the same normalised name within 100 m of, or at the address of, an earlier row."""
+    """Rows with the same normalised name as an earlier row, within 100 m or at its address."""
     problems: list[Problem] = []
-    keys = table["name"].map(normalise_name)
-    addresses = table["address"].map(lambda a: "" if _missing(a) else _address_key(a))
     located = table.geometry.notna()
-    xy = _xy(table.geometry, _local_crs(table["lon"], table["lat"])) if located.any() else None
-    positions = {key: np.flatnonzero(keys.to_numpy() == key) for key in set(keys) if key}
-    for idx in positions.values():
-        for n, j in enumerate(idx[1:], start=1):
-            for i in idx[:n]:
-                distance = np.hypot(*(xy[i] - xy[j])) if xy is not None else np.nan
-                near = bool(
-                    located.iloc[i] and located.iloc[j] and distance <= DUPLICATE_DISTANCE_M
+    xy = (
+        _xy(table.geometry, _local_crs(table["lon"], table["lat"]))
+        if located.any()
+        else np.full((len(table), 2), np.nan)
+    )
+    names, rows = table["name"].tolist(), table["row"].tolist()
+    addresses = [_address_key(a) for a in table["address"]]
+    seen: dict[str, list[int]] = {}
+    for j, name in enumerate(names):
+        if not (key := normalise_name(name)):
+            continue
+        for i in seen.setdefault(key, []):
+            distance = float(np.hypot(*(xy[i] - xy[j])))  # NaN unless both are located
+            if distance <= DUPLICATE_DISTANCE_M or (addresses[j] and addresses[i] == addresses[j]):
+                where = (
+                    f"{distance:.0f} m away"
+                    if distance <= DUPLICATE_DISTANCE_M
+                    else ("at the same address")
                 )
-                same_address = bool(addresses.iloc[i]) and addresses.iloc[i] == addresses.iloc[j]
-                if near or same_address:
-                    where = f"{distance:.0f} m away" if near else "at the same address"
-                    message = (
-                        f"duplicates row {table['row'].iloc[i]} ({table['name'].iloc[i]!r}, "
-                        f"{where}); remove one row or merge them"
-                    )
-                    row = int(table["row"].iloc[j])
-                    problems.append(
-                        Problem(row, cols.get("name", "name"), "warning", message, file)
-                    )
-                    break
+                message = f"duplicates row {rows[i]} ({names[i]!r}, {where}); remove or merge one"
+                problems.append(
+                    Problem(rows[j], cols.get("name", "name"), "warning", message, file)
+                )
+                break
+        seen[key].append(j)
     return problems
 
 
@@ -666,7 +679,7 @@ def _log_problems(problems: Sequence[Problem], file: str) -> None:
     errors = sum(p.severity == "error" for p in problems)
     if errors:
         logger.warning(
-            "%s: %d values could not be used; run `fifteenmin registry validate %s` to see them",
+            "%s: %d value(s) could not be used; run `fifteenmin registry validate %s` to see them",
             file, errors, file,
         )  # fmt: skip
 
@@ -731,9 +744,10 @@ def format_problems(problems: Iterable[Problem]) -> str:
 def osm_addresses_from_file(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     """Read OSM nodes and ways tagged ``addr:street`` from an .osm, .osm.bz2 or .osm.pbf file.
 
-    Ways are placed at the centroid of their node locations. Relations are skipped.
-    Returns columns ``osm_id`` ("node/1", "way/2"), ``addr:street``, ``addr:housenumber``
-    (missing where untagged) and point geometry in EPSG:4326, ready for ``merge_registry``.
+    Ways are placed at the centroid of their node locations; relations are skipped. Returns
+    columns ``osm_id`` ("n1", "w2", as in ``spaces_from_osm``), ``addr:street``,
+    ``addr:housenumber`` (missing where untagged) and point geometry in EPSG:4326, ready for
+    ``merge_registry``.
     """
     path = Path(path)
     if not path.name.lower().endswith(_osm.OSM_SUFFIXES):
@@ -742,7 +756,7 @@ def osm_addresses_from_file(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     logger.info("%s: %d OSM features with addr:street", path, len(features))
     return gpd.GeoDataFrame(
         {
-            "osm_id": [f"{f.osm_type}/{f.osm_id}" for f in features],
+            "osm_id": [f"{f.osm_type[0]}{f.osm_id}" for f in features],
             "addr:street": [f.tags["addr:street"] for f in features],
             "addr:housenumber": [f.tags.get("addr:housenumber") for f in features],
         },
@@ -797,14 +811,23 @@ class _Geocoder:
             return None, "none", f"street of {address!r} not found in OSM addresses; add lat/lon"
         if number is None:
             return None, "none", f"address {address!r} has no house number; add one or lat/lon"
-        numbered = [c for c in candidates if c[0] is not None]
+        target = number
+        numbered = [(n, s, point) for n, s, point in candidates if n is not None]
         for n, s, point in numbered:
-            if n == number and s == suffix:
+            if n == target and s == suffix:
                 return point, "exact", ""
         if not numbered:
             return None, "none", f"no house numbers on the street of {address!r}; add lat/lon"
-        n, s, point = min(numbered, key=lambda c: (abs(c[0] - number), (c[0] - number) % 2, c[1]))  # type: ignore[operator]
+        # nearest number, then the same side of the street (same parity), then no suffix
+        n, s, point = min(numbered, key=lambda c: (abs(c[0] - target), (c[0] - target) % 2, c[1]))
         return point, "street_nearest_number", f"approximate: placed at house number {n}{s}"
+
+
+def _seats_or_none(value: object) -> int | None:
+    try:
+        return _parse_seats(value)
+    except ValueError:
+        return None
 
 
 def _osm_table(osm_spaces: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -816,7 +839,7 @@ def _osm_table(osm_spaces: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if column not in osm:
             osm[column] = None
     osm["kind"] = [normalise_kind(k) or _text(k) for k in osm["kind"]]
-    osm["seats"] = pd.array([None if _missing(s) else int(s) for s in osm["seats"]], dtype="Int64")
+    osm["seats"] = pd.array([_seats_or_none(s) for s in osm["seats"]], dtype="Int64")
     return osm
 
 
@@ -890,49 +913,13 @@ def merge_registry(
     reg, row_problems = _parse_rows(raw, cols, file)
     _log_problems(problems + row_problems, file)
     osm = _osm_table(osm_spaces)
+    reg, quality, notes = _geocode(reg, osm_addresses)
+    match = _match(reg, osm, max_distance_m)
 
-    # 1. geocode rows that have an address but no usable coordinates
-    quality: list[str | None] = [None] * len(reg)
-    notes = [""] * len(reg)
-    geometry = list(reg.geometry)
-    geocoder = _Geocoder(osm_addresses) if osm_addresses is not None else None
-    for i, (point, address) in enumerate(zip(reg.geometry, reg["address"], strict=True)):
-        if point is not None:
-            continue
-        if address is None:
-            quality[i], notes[i] = "none", "no usable coordinates and no address; add lat/lon"
-        elif geocoder is None:
-            quality[i], notes[i] = "none", "not geocoded: no OSM addresses given; add lat/lon"
-        else:
-            geometry[i], quality[i], notes[i] = geocoder(address)
-    reg = reg.set_geometry(gpd.GeoSeries(geometry, index=reg.index, crs=4326))
-
-    # 2. candidate pairs: names match and within max_distance_m, nearest first
-    reg_names = reg["name"].map(normalise_name).tolist()
-    osm_names = osm["name"].map(normalise_name).tolist()
-    pairs: list[tuple[float, int, int]] = []
-    if reg.geometry.notna().any() and osm.geometry.notna().any():
-        centroids = shapely.centroid(
-            np.concatenate([reg.geometry.to_numpy(), osm.geometry.to_numpy()])
-        )
-        crs = _local_crs(shapely.get_x(centroids), shapely.get_y(centroids))
-        reg_xy, osm_xy = _xy(reg.geometry, crs), _xy(osm.geometry, crs)
-        distance = np.hypot(
-            reg_xy[:, None, 0] - osm_xy[None, :, 0], reg_xy[:, None, 1] - osm_xy[None, :, 1]
-        )
-        for i, j in zip(*np.nonzero(distance <= max_distance_m), strict=True):
-            if _names_match(reg_names[i], osm_names[j]):
-                pairs.append((float(distance[i, j]), int(i), int(j)))
-    match: dict[int, tuple[int, float]] = {}
-    used_osm: set[int] = set()
-    for d, i, j in sorted(pairs):
-        if i not in match and j not in used_osm:
-            match[i] = (j, d)
-            used_osm.add(j)
-
-    # 3. merged records
     records: list[dict[str, Any]] = []
     conflicts: list[dict[str, Any]] = []
+    unmatched_reg: list[dict[str, Any]] = []
+    not_geocoded: list[dict[str, Any]] = []
     for i, r in enumerate(reg.to_dict("records")):
         rec: dict[str, Any] = {
             "space_id": f"registry/{r['row']}",
@@ -948,37 +935,57 @@ def merge_registry(
         for field in PROVENANCE_FIELDS:
             rec[field] = None if _missing(r[field]) else r[field]
             rec[f"{field}_source"] = None if rec[field] is None else "registry"
-        if i in match:
-            j, d = match[i]
-            o = osm.iloc[j]
-            rec.update(source="registry+osm", osm_id=o["space_id"], match_distance_m=round(d, 1))
-            for field in PROVENANCE_FIELDS[:-1]:
-                ours, theirs = rec[field], None if _missing(o[field]) else o[field]
-                if theirs is None:
-                    continue
-                if ours is None:
-                    rec[field], rec[f"{field}_source"] = theirs, "osm"
-                elif _same_value(field, ours, theirs):
-                    rec[f"{field}_source"] = "both"
-                else:
-                    rec[field], rec[f"{field}_source"] = (ours, theirs)[prefer == "osm"], prefer
-                    conflicts.append(
-                        {"registry_row": r["row"], "osm_id": o["space_id"], "field": field,
-                         "registry_value": str(ours), "osm_value": str(theirs)}
-                    )  # fmt: skip
-            if prefer == "osm" or quality[i] is not None:
-                rec["geometry"], rec["geometry_source"] = o.geometry, "osm"
-        records.append(rec)
-    for j, o in osm.iterrows():
-        if j in used_osm:
+        brief = {"registry_row": r["row"], "name": r["name"], "address": r["address"]}
+        if quality[i] == "none":
+            not_geocoded.append({**brief, "note": notes[i]})
+        if i not in match:
+            reason = (
+                notes[i]
+                if rec["geometry"] is None
+                else (f"no OSM space with a matching name within {max_distance_m:g} m")
+            )
+            unmatched_reg.append({**brief, "osm_id": None, "reason": reason})
+            records.append(rec)
             continue
-        rec = {"space_id": o["space_id"], "osm_id": o["space_id"], "note": ""}
-        rec["source"] = _text(o["source"]) or "osm"
+        j, distance = match[i]
+        o = osm.iloc[j]
+        rec.update(source="registry+osm", osm_id=o["space_id"], match_distance_m=round(distance, 1))
+        for field in PROVENANCE_FIELDS[:-1]:
+            ours, theirs = rec[field], None if _missing(o[field]) else o[field]
+            if theirs is None:
+                continue
+            if ours is None:
+                rec[field], rec[f"{field}_source"] = theirs, "osm"
+            elif _same_value(field, ours, theirs):
+                rec[f"{field}_source"] = "both"
+            else:
+                rec[field] = theirs if prefer == "osm" else ours
+                rec[f"{field}_source"] = prefer
+                conflicts.append(
+                    {"registry_row": r["row"], "osm_id": o["space_id"], "field": field,
+                     "registry_value": str(ours), "osm_value": str(theirs)}
+                )  # fmt: skip
+        if prefer == "osm" or quality[i] is not None:  # a geocoded point is only approximate
+            rec["geometry"], rec["geometry_source"] = o.geometry, "osm"
+        records.append(rec)
+
+    matched_osm = {j for j, _ in match.values()}
+    unmatched_osm: list[dict[str, Any]] = []
+    for j, o in osm.iterrows():
+        if j in matched_osm:
+            continue
+        rec = {"space_id": o["space_id"], "source": _text(o["source"]) or "osm"}
+        rec.update(osm_id=o["space_id"], note="")
         for field in PROVENANCE_FIELDS:
             value = o.geometry if field == "geometry" else o[field]
             rec[field] = None if _missing(value) else value
             rec[f"{field}_source"] = None if rec[field] is None else "osm"
         records.append(rec)
+        reason = f"no registry row with a matching name within {max_distance_m:g} m"
+        unmatched_osm.append(
+            {"registry_row": None, "osm_id": o["space_id"], "name": o["name"],
+             "address": o["address"], "reason": reason}
+        )  # fmt: skip
 
     merged = pd.DataFrame.from_records(records, columns=MERGED_COLUMNS)
     merged["seats"] = pd.array(merged["seats"].tolist(), dtype="Int64")
@@ -986,27 +993,13 @@ def merge_registry(
     merged["network_member"] = pd.array(merged["network_member"].tolist(), dtype="boolean")
     merged["last_verified"] = pd.to_datetime(merged["last_verified"])
     merged["match_distance_m"] = merged["match_distance_m"].astype(float)
-    merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=4326)
-
-    unmatched_reg = [
-        {"registry_row": r["row"], "osm_id": None, "name": r["name"], "address": r["address"],
-         "reason": f"no OSM space with a matching name within {max_distance_m:g} m"
-         if r["geometry"] is not None else notes[i]}
-        for i, r in enumerate(reg.to_dict("records")) if i not in match
-    ]  # fmt: skip
-    unmatched_osm = [
-        {"registry_row": None, "osm_id": o["space_id"], "name": o["name"], "address": o["address"],
-         "reason": f"no registry row with a matching name within {max_distance_m:g} m"}
-        for j, o in osm.iterrows() if j not in used_osm
-    ]  # fmt: skip
-    not_geocoded = [
-        {"registry_row": r["row"], "name": r["name"], "address": r["address"], "note": notes[i]}
-        for i, r in enumerate(reg.to_dict("records"))
-        if quality[i] == "none"
-    ]
     unmatched_columns = ["registry_row", "osm_id", "name", "address", "reason"]
-    result = MergeResult(
-        merged=merged,
+    logger.info(
+        "merged %d registry rows and %d OSM spaces: %d matched, %d conflicts, %d not geocoded",
+        len(reg), len(osm), len(match), len(conflicts), len(not_geocoded),
+    )  # fmt: skip
+    return MergeResult(
+        merged=gpd.GeoDataFrame(merged, geometry="geometry", crs=4326),
         conflicts=_table(
             conflicts, ["registry_row", "osm_id", "field", "registry_value", "osm_value"]
         ),
@@ -1014,11 +1007,53 @@ def merge_registry(
         unmatched_osm=_table(unmatched_osm, unmatched_columns),
         not_geocoded=_table(not_geocoded, ["registry_row", "name", "address", "note"]),
     )
-    logger.info(
-        "merged %d registry rows and %d OSM spaces: %d matched, %d conflicts, %d not geocoded",
-        len(reg), len(osm), len(match), len(conflicts), len(not_geocoded),
-    )  # fmt: skip
-    return result
+
+
+def _geocode(
+    reg: gpd.GeoDataFrame, osm_addresses: gpd.GeoDataFrame | None
+) -> tuple[gpd.GeoDataFrame, list[str | None], list[str]]:
+    """Locate rows without usable coordinates; return the table, qualities and notes."""
+    quality: list[str | None] = [None] * len(reg)
+    notes = [""] * len(reg)
+    geometry = list(reg.geometry)
+    geocoder = _Geocoder(osm_addresses) if osm_addresses is not None else None
+    for i, (point, address) in enumerate(zip(reg.geometry, reg["address"], strict=True)):
+        if point is not None:
+            continue
+        if address is None:
+            quality[i], notes[i] = "none", "no usable coordinates and no address; add lat/lon"
+        elif geocoder is None:
+            quality[i], notes[i] = "none", "not geocoded: no OSM addresses given; add lat/lon"
+        else:
+            geometry[i], quality[i], notes[i] = geocoder(address)
+    return reg.set_geometry(gpd.GeoSeries(geometry, index=reg.index, crs=4326)), quality, notes
+
+
+def _match(
+    reg: gpd.GeoDataFrame, osm: gpd.GeoDataFrame, max_distance_m: float
+) -> dict[int, tuple[int, float]]:
+    """Registry position -> (OSM position, distance in m): names match, nearest pairs first."""
+    if not (reg.geometry.notna().any() and osm.geometry.notna().any()):
+        return {}
+    centroids = shapely.centroid(np.concatenate([reg.geometry.to_numpy(), osm.geometry.to_numpy()]))
+    crs = _local_crs(shapely.get_x(centroids), shapely.get_y(centroids))
+    reg_xy, osm_xy = _xy(reg.geometry, crs), _xy(osm.geometry, crs)
+    tree = shapely.STRtree(_points(osm_xy))
+    ri, oi = tree.query(_points(reg_xy), predicate="dwithin", distance=max_distance_m)
+    reg_names = [normalise_name(n) for n in reg["name"]]
+    osm_names = [normalise_name(n) for n in osm["name"]]
+    pairs = sorted(
+        (float(np.hypot(*(reg_xy[i] - osm_xy[j]))), int(i), int(j))
+        for i, j in zip(ri, oi, strict=True)
+        if _names_match(reg_names[i], osm_names[j])
+    )
+    match: dict[int, tuple[int, float]] = {}
+    used: set[int] = set()
+    for d, i, j in pairs:
+        if i not in match and j not in used:
+            match[i] = (j, d)
+            used.add(j)
+    return match
 
 
 def _table(records: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:

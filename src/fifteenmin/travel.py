@@ -10,13 +10,20 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyproj
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.ops import substring
 
 from .errors import InputError
-from .network import DEFAULT_SPEED_KMH, StreetNetwork, _check_speed, streets_from_graph
+from .network import (
+    DEFAULT_SPEED_KMH,
+    StreetNetwork,
+    _check_speed,
+    great_circle_m,
+    streets_from_graph,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +76,10 @@ def snap_spaces(
     """
     points = spaces.to_crs(streets.crs).geometry.to_numpy()
     ids = spaces["space_id"].astype(str).to_numpy()
+    where = [
+        f"{src}: " if isinstance(src, str) else ""
+        for src in spaces.get("source", [None] * len(ids))
+    ]
     minx, miny, maxx, maxy = streets.bounds()
     margin = max_distance_m
     xs, ys = shapely.get_x(points), shapely.get_y(points)
@@ -79,7 +90,7 @@ def snap_spaces(
         i = int(np.flatnonzero(outside)[0])
         lon, lat = spaces.to_crs(4326).geometry.iloc[i].coords[0]
         raise InputError(
-            f"space {ids[i]!r} ({lat:.6f}, {lon:.6f}) lies outside the network's extent "
+            f"{where[i]}space {ids[i]!r} ({lat:.6f}, {lon:.6f}) lies outside the network's extent "
             f"({int(outside.sum())} space(s) in all); use a network that covers every space, "
             "or remove the spaces outside it"
         )
@@ -91,7 +102,7 @@ def snap_spaces(
     if too_far.any():
         i = int(np.flatnonzero(too_far)[0])
         raise InputError(
-            f"space {ids[i]!r} is {dist[i]:.0f} m from the nearest walkable street "
+            f"{where[i]}space {ids[i]!r} is {dist[i]:.0f} m from the nearest walkable street "
             f"(limit {max_distance_m:.0f} m; {int(too_far.sum())} space(s) in all); check its "
             "coordinates or use a network that includes the streets around it"
         )
@@ -99,16 +110,23 @@ def snap_spaces(
     frac = shapely.line_locate_point(geoms, points, normalized=True)
     frac = np.nan_to_num(frac, nan=0.0)
     snapped = shapely.line_interpolate_point(geoms, frac, normalized=True)
+    snap_x, snap_y = shapely.get_x(snapped), shapely.get_y(snapped)
+    # the walk to the street is measured on the great circle, like the street lengths
+    to_lonlat = pyproj.Transformer.from_crs(streets.crs, 4326, always_xy=True)
+    (lon0, lon1), (lat0, lat1) = (
+        np.array(a)
+        for a in zip(to_lonlat.transform(xs, ys), to_lonlat.transform(snap_x, snap_y), strict=True)
+    )
     return pd.DataFrame(
         {
             "space_id": ids,
             "edge": edge_idx,
             "offset_m": frac * streets.edge_length_m[edge_idx],
-            "access_m": dist,
+            "access_m": great_circle_m(lat0, lon0, lat1, lon1),
             "x": xs,
             "y": ys,
-            "snap_x": shapely.get_x(snapped),
-            "snap_y": shapely.get_y(snapped),
+            "snap_x": snap_x,
+            "snap_y": snap_y,
         }
     )
 

@@ -1,0 +1,402 @@
+"""Texts of the HTML report and map in English and Italian, and locale-aware number formats."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .errors import InputError
+
+LANGUAGES = ("en", "it")
+"""Languages of the report and the map; English is the API default."""
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        # report: header
+        "report_title": "15-minute city: walking access to spaces",
+        "report_subtitle": (
+            "Which zones lack a space within a {m}-minute walk, and for how many residents"
+        ),
+        "generated": "Generated on {date}",
+        "note_label": "Note",
+        # headline figures
+        "sec_headline": "Headline figures",
+        "within_residents": "Residents within {m} min",
+        "within_area": "Area within {m} min",
+        "share_of_residents": "{share} of residents",
+        "share_of_area": "{share} of the area",
+        "spaces": "Spaces",
+        "spaces_detail": "taken into account",
+        "underserved_zones": "Underserved zones",
+        "underserved_of": "of {n} zones",
+        "underserved_residents": "Residents of underserved zones",
+        "without_access": "{n} without a space within {m} min",
+        "residents_total": "Residents in all zones",
+        "area_total": "Area of all zones",
+        "km2": "{value} km²",
+        # map
+        "sec_map": "Coverage map",
+        "map_alt": "Map of the zones coloured by the share covered within {m} minutes",
+        "map_caption_pop": (
+            "Zones coloured by the share of residents within a {m}-minute walk of the nearest "
+            "space; underserved zones outlined in dark red; blue line: the area within a "
+            "{m}-minute walk."
+        ),
+        "map_caption_area": (
+            "Zones coloured by the share of their area within a {m}-minute walk of the nearest "
+            "space; underserved zones outlined in dark red; blue line: the area within a "
+            "{m}-minute walk."
+        ),
+        "map_interactive": "An interactive version with toggleable layers is in map.html.",
+        # curve
+        "sec_curve": "Residents by walking time",
+        "sec_curve_streets": "Streets by walking time",
+        "curve_caption_pop": (
+            "Cumulative share of residents who can walk to a space within the time on the "
+            "horizontal axis (residents spread evenly over the walkable streets of their zone)."
+        ),
+        "curve_caption_streets": (
+            "Cumulative share of the walkable street length within the time on the horizontal "
+            "axis (no population was given)."
+        ),
+        "curve_x": "walking time to the nearest space (minutes)",
+        "curve_y_pop": "share of residents",
+        "curve_y_streets": "share of street length",
+        "curve_title": "Cumulative share by walking time",
+        # underserved table
+        "sec_underserved": "Underserved zones",
+        "underserved_intro_pop": (
+            "Zones where less than {share} of the residents live within a {m}-minute walk of a "
+            "space, ranked by the residents without access."
+        ),
+        "underserved_intro_area": (
+            "Zones where less than {share} of the area lies within a {m}-minute walk of a space."
+        ),
+        "none_underserved": "No zone is underserved.",
+        "col_rank": "#",
+        "col_zone": "Zone",
+        "col_name": "Name",
+        "col_residents": "Residents",
+        "col_share_within": "Within {m} min",
+        "col_without": "Without access",
+        "col_median": "Median walk (min)",
+        "col_nearest": "Nearest space",
+        "col_zones": "Zones",
+        "col_area": "Area (km²)",
+        "col_underserved": "Underserved zones",
+        # per parent zone
+        "sec_parent": "By {parent}",
+        "parent_intro": "Figures aggregated over the zones of each {parent}.",
+        "parent_municipio": "municipio",
+        "parent_district": "district",
+        "parent_other": "parent zone",
+        "col_parent_municipio": "Municipio",
+        "col_parent_district": "District",
+        "col_parent_other": "Parent zone",
+        "total": "Total",
+        # method and lineage
+        "sec_method": "Method and data",
+        "method_text": (
+            "Walking times follow the street network: each space joins the nearest walkable "
+            "street, and the shortest walk from every point of every street to the nearest space "
+            "is computed at {speed} km/h (partial street segments included). The coverage "
+            "outlines are the streets within each walk, widened by {buffer} m on each side."
+        ),
+        "weighting_pop": (
+            "Population weighting: the residents of each zone are spread evenly over the "
+            "walkable street length inside it, so the share of residents within a walk is the "
+            "share of the zone's street length within that walk (exact lengths, partial segments "
+            "included). A zone with residents but no street inside counts by its share of area."
+        ),
+        "weighting_area": (
+            "No population was given: the shares are of area (headline figures and map) and of "
+            "street length (curve)."
+        ),
+        "underserved_rule_pop": (
+            "A zone is underserved when less than {share} of its residents live within a "
+            "{m}-minute walk."
+        ),
+        "underserved_rule_area": (
+            "A zone is underserved when less than {share} of its area lies within a {m}-minute "
+            "walk."
+        ),
+        "sec_inputs": "Input data",
+        "col_input": "Input",
+        "col_file": "File",
+        "col_size": "Size",
+        "col_modified": "Modified (UTC)",
+        "input_network": "Street network",
+        "input_spaces": "Spaces",
+        "input_zones": "Zones",
+        "input_in_memory": "All inputs were given as in-memory data (no files).",
+        "spaces_from_osm": "OSM tags of the network file",
+        "bytes": "{value} bytes",
+        "sec_parameters": "Parameters",
+        "col_parameter": "Parameter",
+        "col_value": "Value",
+        "param_minutes": "Walking-time thresholds (min)",
+        "param_speed": "Walking speed (km/h)",
+        "param_buffer": "Coverage width on each side of a street (m)",
+        "param_underserved_share": "Underserved below this share",
+        "param_underserved_minutes": "Walk that counts for underserved (min)",
+        "param_max_snap": "Farthest a space may be from a street (m)",
+        "param_population_column": "Population column",
+        "param_crs": "Projected coordinate system",
+        "not_given": "not given",
+        "sec_software": "Software",
+        "col_package": "Package",
+        "col_version": "Version",
+        "attribution": "Map data © OpenStreetMap contributors, under the Open Database License.",
+        "footer": "Made with fifteenmin {version}.",
+        # interactive map
+        "map_title": "15-minute city: interactive map",
+        "map_hint": "Hover over a zone or a space for its figures; switch layers at the top right.",
+        "layer_streets": "Walkable streets",
+        "layer_zones_pop": "Zones: share of residents within {m} min",
+        "layer_zones_area": "Zones: share of area within {m} min",
+        "layer_coverage": "Area within a {m}-min walk",
+        "layer_isochrones": "Isochrones per space, {m} min",
+        "layer_spaces": "Spaces",
+        "legend_pop": "Share of residents within {m} min",
+        "legend_area": "Share of area within {m} min",
+        "legend_no_data": "no residents",
+        "legend_underserved": "underserved zone",
+        "legend_space": "space",
+        "tip_population": "Residents",
+        "tip_area": "Area",
+        "tip_within": "Within {m} min",
+        "tip_median": "Median walk",
+        "tip_p90": "90% within",
+        "tip_nearest": "Nearest space",
+        "tip_underserved": "Underserved",
+        "tip_seats": "Seats",
+        "tip_address": "Address",
+        "tip_kind": "Kind",
+        "tip_space": "Space",
+        "minutes_value": "{value} min",
+        "yes": "yes",
+        "no": "no",
+        "unknown": "unknown",
+    },
+    "it": {
+        "report_title": "Città dei 15 minuti: accessibilità a piedi agli spazi",
+        "report_subtitle": (
+            "Quali zone non hanno uno spazio a meno di {m} minuti a piedi, e per quanti residenti"
+        ),
+        "generated": "Generato il {date}",
+        "note_label": "Nota",
+        "sec_headline": "Dati principali",
+        "within_residents": "Residenti entro {m} min",
+        "within_area": "Superficie entro {m} min",
+        "share_of_residents": "{share} dei residenti",
+        "share_of_area": "{share} della superficie",
+        "spaces": "Spazi",
+        "spaces_detail": "considerati",
+        "underserved_zones": "Zone carenti",
+        "underserved_of": "su {n} zone",
+        "underserved_residents": "Residenti delle zone carenti",
+        "without_access": "{n} senza uno spazio entro {m} min",
+        "residents_total": "Residenti in tutte le zone",
+        "area_total": "Superficie di tutte le zone",
+        "km2": "{value} km²",
+        "sec_map": "Mappa della copertura",
+        "map_alt": "Mappa delle zone colorate secondo la quota coperta entro {m} minuti",
+        "map_caption_pop": (
+            "Zone colorate secondo la quota di residenti entro {m} minuti a piedi dallo spazio "
+            "più vicino; zone carenti bordate in rosso scuro; linea blu: l'area raggiungibile "
+            "in {m} minuti a piedi."
+        ),
+        "map_caption_area": (
+            "Zone colorate secondo la quota della loro superficie entro {m} minuti a piedi dallo "
+            "spazio più vicino; zone carenti bordate in rosso scuro; linea blu: l'area "
+            "raggiungibile in {m} minuti a piedi."
+        ),
+        "map_interactive": "Una versione interattiva, con livelli attivabili, è in map.html.",
+        "sec_curve": "Residenti per tempo di cammino",
+        "sec_curve_streets": "Strade per tempo di cammino",
+        "curve_caption_pop": (
+            "Quota cumulata dei residenti che raggiungono a piedi uno spazio entro il tempo "
+            "sull'asse orizzontale (residenti distribuiti uniformemente sulle strade pedonali "
+            "della loro zona)."
+        ),
+        "curve_caption_streets": (
+            "Quota cumulata della lunghezza delle strade pedonali entro il tempo sull'asse "
+            "orizzontale (popolazione non fornita)."
+        ),
+        "curve_x": "tempo di cammino fino allo spazio più vicino (minuti)",
+        "curve_y_pop": "quota di residenti",
+        "curve_y_streets": "quota della lunghezza stradale",
+        "curve_title": "Quota cumulata per tempo di cammino",
+        "sec_underserved": "Zone carenti",
+        "underserved_intro_pop": (
+            "Zone in cui meno del {share} dei residenti abita entro {m} minuti a piedi da uno "
+            "spazio, in ordine di residenti senza accesso."
+        ),
+        "underserved_intro_area": (
+            "Zone in cui meno del {share} della superficie è entro {m} minuti a piedi da uno "
+            "spazio."
+        ),
+        "none_underserved": "Nessuna zona è carente.",
+        "col_rank": "N.",
+        "col_zone": "Zona",
+        "col_name": "Nome",
+        "col_residents": "Residenti",
+        "col_share_within": "Entro {m} min",
+        "col_without": "Senza accesso",
+        "col_median": "Cammino mediano (min)",
+        "col_nearest": "Spazio più vicino",
+        "col_zones": "Zone",
+        "col_area": "Superficie (km²)",
+        "col_underserved": "Zone carenti",
+        "sec_parent": "Per {parent}",
+        "parent_intro": "Dati aggregati sulle zone di ciascun {parent}.",
+        "parent_municipio": "municipio",
+        "parent_district": "distretto",
+        "parent_other": "ambito superiore",
+        "col_parent_municipio": "Municipio",
+        "col_parent_district": "Distretto",
+        "col_parent_other": "Ambito superiore",
+        "total": "Totale",
+        "sec_method": "Metodo e dati",
+        "method_text": (
+            "I tempi di cammino seguono la rete stradale: ogni spazio si collega alla strada "
+            "pedonale più vicina, e per ogni punto di ogni strada si calcola il percorso a piedi "
+            "più breve fino allo spazio più vicino a {speed} km/h (tratti parziali compresi). "
+            "I contorni della copertura sono le strade raggiungibili, allargate di {buffer} m "
+            "per lato."
+        ),
+        "weighting_pop": (
+            "Ponderazione per popolazione: i residenti di ogni zona sono distribuiti "
+            "uniformemente sulla lunghezza delle strade pedonali al suo interno, quindi la quota "
+            "di residenti entro un tempo di cammino è la quota della lunghezza stradale della "
+            "zona entro quel tempo (lunghezze esatte, tratti parziali compresi). Una zona con "
+            "residenti ma senza strade conta secondo la quota di superficie."
+        ),
+        "weighting_area": (
+            "Popolazione non fornita: le quote sono di superficie (dati principali e mappa) e di "
+            "lunghezza stradale (curva)."
+        ),
+        "underserved_rule_pop": (
+            "Una zona è carente quando meno del {share} dei suoi residenti abita entro {m} "
+            "minuti a piedi."
+        ),
+        "underserved_rule_area": (
+            "Una zona è carente quando meno del {share} della sua superficie è entro {m} "
+            "minuti a piedi."
+        ),
+        "sec_inputs": "Dati di ingresso",
+        "col_input": "Dato",
+        "col_file": "File",
+        "col_size": "Dimensione",
+        "col_modified": "Modificato (UTC)",
+        "input_network": "Rete stradale",
+        "input_spaces": "Spazi",
+        "input_zones": "Zone",
+        "input_in_memory": "Tutti i dati sono stati forniti in memoria (nessun file).",
+        "spaces_from_osm": "Tag OSM del file della rete",
+        "bytes": "{value} byte",
+        "sec_parameters": "Parametri",
+        "col_parameter": "Parametro",
+        "col_value": "Valore",
+        "param_minutes": "Soglie di tempo di cammino (min)",
+        "param_speed": "Velocità di cammino (km/h)",
+        "param_buffer": "Larghezza coperta per lato di strada (m)",
+        "param_underserved_share": "Carente sotto questa quota",
+        "param_underserved_minutes": "Cammino considerato per le zone carenti (min)",
+        "param_max_snap": "Distanza massima di uno spazio da una strada (m)",
+        "param_population_column": "Colonna della popolazione",
+        "param_crs": "Sistema di coordinate proiettato",
+        "not_given": "non fornita",
+        "sec_software": "Software",
+        "col_package": "Pacchetto",
+        "col_version": "Versione",
+        "attribution": (
+            "Dati cartografici © OpenStreetMap contributors, con licenza Open Database License."
+        ),
+        "footer": "Realizzato con fifteenmin {version}.",
+        "map_title": "Città dei 15 minuti: mappa interattiva",
+        "map_hint": (
+            "Passa sopra una zona o uno spazio per vederne i dati; attiva i livelli in alto "
+            "a destra."
+        ),
+        "layer_streets": "Strade pedonali",
+        "layer_zones_pop": "Zone: quota di residenti entro {m} min",
+        "layer_zones_area": "Zone: quota di superficie entro {m} min",
+        "layer_coverage": "Area entro {m} min a piedi",
+        "layer_isochrones": "Isocrone per spazio, {m} min",
+        "layer_spaces": "Spazi",
+        "legend_pop": "Quota di residenti entro {m} min",
+        "legend_area": "Quota di superficie entro {m} min",
+        "legend_no_data": "senza residenti",
+        "legend_underserved": "zona carente",
+        "legend_space": "spazio",
+        "tip_population": "Residenti",
+        "tip_area": "Superficie",
+        "tip_within": "Entro {m} min",
+        "tip_median": "Cammino mediano",
+        "tip_p90": "90% entro",
+        "tip_nearest": "Spazio più vicino",
+        "tip_underserved": "Carente",
+        "tip_seats": "Postazioni",
+        "tip_address": "Indirizzo",
+        "tip_kind": "Tipo",
+        "tip_space": "Spazio",
+        "minutes_value": "{value} min",
+        "yes": "sì",
+        "no": "no",
+        "unknown": "non noto",
+    },
+}
+"""Every text of the report and the map, by language then key (same keys in each language)."""
+
+_SEPARATORS = {"en": (",", "."), "it": (".", ",")}  # thousands, decimal
+
+
+def check_language(lang: str) -> str:
+    """Return ``lang`` if it is supported, else raise :class:`~fifteenmin.errors.InputError`."""
+    if lang not in MESSAGES:
+        raise InputError(
+            f"language {lang!r} is not available; use one of {', '.join(LANGUAGES)}"
+        )
+    return lang
+
+
+class Translator:
+    """Texts and number formats of one language.
+
+    Examples
+    --------
+    >>> t = Translator("it")
+    >>> t("within_residents", m=15), t.integer(42757.1), t.pct(0.7126)
+    ('Residenti entro 15 min', '42.757', '71,3%')
+    """
+
+    def __init__(self, lang: str) -> None:
+        self.lang = check_language(lang)
+        self._messages = MESSAGES[lang]
+
+    def __call__(self, key: str, **values: Any) -> str:
+        """The text ``key``, with ``{placeholders}`` filled from ``values``."""
+        return self._messages[key].format(**values)
+
+    def num(self, value: float | None, digits: int = 0) -> str:
+        """``value`` with ``digits`` decimals and the language's separators ("–" if missing)."""
+        if value is None or not math.isfinite(float(value)):
+            return "–"
+        text = f"{float(value):,.{digits}f}"
+        thousands, decimal = _SEPARATORS[self.lang]
+        return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
+
+    def integer(self, value: float | None) -> str:
+        """``value`` rounded to a whole number, with thousands separators."""
+        return self.num(value, 0)
+
+    def pct(self, share: float | None, digits: int = 1) -> str:
+        """A share in [0, 1] as a percentage."""
+        if share is None or not math.isfinite(float(share)):
+            return "–"
+        return self.num(100 * float(share), digits) + "%"
+
+    def minutes(self, minutes: float) -> str:
+        """A number of minutes as written in texts: ``15``, ``7,5`` (no trailing zeros)."""
+        return f"{float(minutes):g}".replace(".", _SEPARATORS[self.lang][1])

@@ -1,0 +1,161 @@
+"""Walking times on hand-checkable networks and against plain NetworkX Dijkstra."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from _osmfixtures import STREET, lonlat, write_osm
+
+import fifteenmin as fm
+from fifteenmin.errors import InputError
+
+SPEED = 4.8 / 3.6
+
+
+def spaces_at(*points: tuple[float, float]) -> gpd.GeoDataFrame:
+    """Spaces at local (x, y) metres, ids s0, s1..."""
+    ll = [lonlat(x, y) for x, y in points]
+    return gpd.GeoDataFrame(
+        {"space_id": [f"s{i}" for i in range(len(ll))]},
+        geometry=gpd.points_from_xy([p[0] for p in ll], [p[1] for p in ll]),
+        crs=4326,
+    )
+
+
+def times_by_osmid(wt: fm.travel.WalkTimes) -> dict[int, float]:
+    nodes = wt.node_times()
+    return dict(zip(nodes["osmid"], nodes["walk_time_s"], strict=True))
+
+
+@pytest.fixture
+def line(tmp_path):
+    """A - B - C along x (0, 100, 200 m), two ways so B is a node."""
+    nodes = {1: (0, 0), 2: (100, 0), 3: (200, 0)}
+    return write_osm(tmp_path / "line.osm", nodes, [(10, [1, 2], STREET), (11, [2, 3], STREET)])
+
+
+def test_space_in_the_middle_of_an_edge(line):
+    # 10 m north of the point 30 m along A-B: walk 10 m to the street, then along it
+    wt = fm.walk_times(fm.read_streets(line), spaces_at((30, 10)))
+    t = times_by_osmid(wt)
+    assert t[1] == pytest.approx((10 + 30) / SPEED, abs=0.02)
+    assert t[2] == pytest.approx((10 + 70) / SPEED, abs=0.02)
+    assert t[3] == pytest.approx((10 + 170) / SPEED, abs=0.02)
+    assert set(wt.node_times()["space_id"]) == {"s0"}
+
+
+def test_nearest_of_two_spaces_wins(line):
+    wt = fm.walk_times(fm.read_streets(line), spaces_at((0, 0), (190, 0)))
+    nodes = wt.node_times().set_index("osmid")
+    assert nodes.loc[1, "space_id"] == "s0" and nodes.loc[3, "space_id"] == "s1"
+    assert nodes.loc[2, "walk_time_s"] == pytest.approx(90 / SPEED, abs=0.02)
+    assert nodes.loc[3, "walk_time_s"] == pytest.approx(10 / SPEED, abs=0.02)
+
+
+def test_two_spaces_on_one_edge(line):
+    wt = fm.walk_times(fm.read_streets(line), spaces_at((20, 0), (60, 0)))
+    t = times_by_osmid(wt)
+    assert t[1] == pytest.approx(20 / SPEED, abs=0.02)
+    assert t[2] == pytest.approx(40 / SPEED, abs=0.02)
+
+
+def test_grid_manhattan_distances(tmp_path):
+    ids = {(i, j): 100 + 10 * i + j for i in range(4) for j in range(4)}
+    nodes = {nid: (i * 100.0, j * 100.0) for (i, j), nid in ids.items()}
+    ways = [(1000 + j, [ids[i, j] for i in range(4)], STREET) for j in range(4)]
+    ways += [(2000 + i, [ids[i, j] for j in range(4)], STREET) for i in range(4)]
+    path = write_osm(tmp_path / "grid.osm", nodes, ways)
+    wt = fm.walk_times(fm.read_streets(path), spaces_at((0, 0)))
+    t = times_by_osmid(wt)
+    for (i, j), nid in ids.items():
+        assert t[nid] == pytest.approx((i + j) * 100 / SPEED, abs=0.02)
+
+
+def test_river_crossed_only_at_the_bridge(tmp_path):
+    """Two north-south streets 100 m apart, a river between, one bridge 500 m north.
+
+    A motorway links their south ends directly but is not walkable.
+    """
+    nodes = {1: (0, 0), 2: (0, 500), 3: (100, 0), 4: (100, 500), 5: (40, 0), 6: (60, 0)}
+    ways = [
+        (10, [1, 2], STREET),
+        (11, [3, 4], STREET),
+        (12, [2, 4], {"highway": "footway", "bridge": "yes"}),
+        (13, [1, 5, 6, 3], {"highway": "motorway"}),
+    ]
+    path = write_osm(tmp_path / "river.osm", nodes, ways)
+    streets = fm.read_streets(path)
+    assert 5 not in set(streets.node_osmid)
+    wt = fm.walk_times(streets, spaces_at((0, 0)))
+    assert times_by_osmid(wt)[3] == pytest.approx((500 + 100 + 500) / SPEED, abs=0.02)
+
+
+def test_unreachable_component_has_no_time(tmp_path):
+    nodes = {1: (0, 0), 2: (100, 0), 3: (0, 300), 4: (100, 300)}
+    ways = [(10, [1, 2], STREET), (11, [3, 4], STREET)]
+    wt = fm.walk_times(
+        fm.read_streets(write_osm(tmp_path / "two.osm", nodes, ways)), spaces_at((50, 0))
+    )
+    nodes_t = wt.node_times().set_index("osmid")
+    assert np.isnan(nodes_t.loc[3, "walk_time_s"]) and pd.isna(nodes_t.loc[3, "space_id"])
+
+
+def test_space_far_from_streets_is_an_error(tmp_path):
+    nodes = {1: (0, 0), 2: (0, 500), 3: (100, 0), 4: (100, 500)}
+    ways = [(10, [1, 2], STREET), (11, [3, 4], STREET)]
+    streets = fm.read_streets(write_osm(tmp_path / "two.osm", nodes, ways))
+    with pytest.raises(InputError, match=r"'s0' is 50 m from the nearest walkable street"):
+        fm.walk_times(streets, spaces_at((50, 250)), max_snap_m=40)
+
+
+def test_space_outside_the_extent_is_an_error(line):
+    with pytest.raises(InputError, match="outside the network's extent"):
+        fm.walk_times(fm.read_streets(line), spaces_at((5000, 0)))
+
+
+def test_speed_scales_times(line):
+    streets = fm.read_streets(line)
+    fast = times_by_osmid(fm.walk_times(streets, spaces_at((0, 0)), speed_kmh=4.8))
+    slow = times_by_osmid(fm.walk_times(streets, spaces_at((0, 0)), speed_kmh=3.6))
+    assert slow[3] == pytest.approx(fast[3] * 4.8 / 3.6)
+
+
+def test_graph_input_equals_file_input(sample_city):
+    streets = fm.read_streets(sample_city.network)
+    graph = fm.to_graph(streets)
+    spaces = fm.spaces_from_file(sample_city.spaces)
+    a = fm.walk_times(streets, spaces).node_times().set_index("osmid")["walk_time_s"]
+    b = fm.walk_times(graph, spaces).node_times().set_index("osmid")["walk_time_s"]
+    np.testing.assert_allclose(a.sort_index(), b.sort_index(), rtol=1e-9)
+
+
+def test_graph_is_osmnx_compatible(sample_city):
+    import osmnx as ox
+
+    graph = fm.network_from_file(sample_city.network)
+    assert graph.graph["crs"] == "EPSG:32631"
+    nodes, edges = ox.graph_to_gdfs(graph)
+    assert {"x", "y", "street_count"} <= set(nodes.columns)
+    assert {"length", "length_m", "walk_time_s", "geometry", "highway"} <= set(edges.columns)
+    assert not edges["highway"].isin(["motorway", "cycleway"]).any()
+    # both directions of every street exist
+    assert all(graph.has_edge(v, u) for u, v in graph.edges())
+    np.testing.assert_allclose(edges["walk_time_s"], edges["length_m"] / SPEED)
+
+
+def test_times_match_networkx_dijkstra_on_sample(sample_city):
+    """The scipy search equals NetworkX's multi-source Dijkstra on the OSMnx-style graph."""
+    streets = fm.read_streets(sample_city.network)
+    spaces = fm.spaces_from_file(sample_city.spaces)
+    wt = fm.walk_times(streets, spaces)
+    g = wt.graph
+    ref_graph = nx.Graph()
+    for u, v, w in zip(g.u, g.v, g.length_m, strict=True):
+        if u != v and (not ref_graph.has_edge(u, v) or ref_graph[u][v]["w"] > w):
+            ref_graph.add_edge(int(u), int(v), w=float(w))
+    ref = nx.multi_source_dijkstra_path_length(ref_graph, set(map(int, g.space_node)), weight="w")
+    for node in range(g.n_street_nodes):
+        assert wt.dist_m[node] == pytest.approx(ref.get(node, np.inf), rel=1e-9)
