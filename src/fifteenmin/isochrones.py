@@ -22,21 +22,22 @@ def reached_lines(graph: SearchGraph, dist_m: np.ndarray, limit_m: float) -> np.
     """Street and connector lines within ``limit_m`` of walking, given node distances.
 
     A partly reachable segment contributes its reachable part(s), measured along the
-    street from whichever end(s) are reached.
+    street from whichever end(s) are reached. Only the edges touching a reached node
+    are looked at, so the cost follows the size of the isochrone, not of the city.
     """
-    length = graph.length_m
-    a, b = reachable_parts(length, dist_m[graph.u], dist_m[graph.v], limit_m)
+    edges = graph.edges_touching(np.flatnonzero(dist_m <= limit_m))
+    length = graph.length_m[edges]
+    a, b = reachable_parts(length, dist_m[graph.u[edges]], dist_m[graph.v[edges]], limit_m)
     a0, b0 = np.nan_to_num(a), np.nan_to_num(b)
-    touched = ~(np.isnan(a) & np.isnan(b))
-    full = touched & (a0 + b0 >= length)
-    lines = [graph.geometry[full]]
-    partial = np.flatnonzero(touched & ~full)
+    full = a0 + b0 >= length
+    lines = [graph.geometry[edges[full]]]
+    partial = np.flatnonzero(~full)
     if len(partial):
-        geoms = graph.geometry[partial]
+        geoms = graph.geometry[edges[partial]]
         glen = shapely.length(geoms)
-        scale = np.divide(glen, length[partial], out=np.zeros_like(glen), where=length[partial] > 0)
-        head = a0[partial] > 0
-        tail = b0[partial] > 0
+        lp = length[partial]
+        scale = np.divide(glen, lp, out=np.zeros_like(glen), where=lp > 0)
+        head, tail = a0[partial] > 0, b0[partial] > 0
         lines.append(_substrings(geoms[head], 0.0, a0[partial][head] * scale[head]))
         lines.append(
             _substrings(geoms[tail], glen[tail] - b0[partial][tail] * scale[tail], glen[tail])
@@ -128,17 +129,30 @@ def coverage(
     *,
     minutes: Sequence[float] = DEFAULT_MINUTES,
     buffer_m: float = DEFAULT_BUFFER_M,
+    isochrones: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
-    """The union of all spaces' isochrones per threshold: the area covered by the city.
+    """The union of all spaces' isochrones per threshold: the area the city covers.
 
-    Computed from the nearest-space distances, which equals the union of the
-    per-space isochrones.
+    With ``isochrones`` (from :func:`isochrones`, same ``minutes`` and ``buffer_m``) the
+    union is taken of those polygons, which is fast; without, it is built from the
+    nearest-space distances, which gives the same polygon.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``minutes``, ``area_km2``, ``geometry``; one row per threshold.
     """
     minutes = sorted(float(m) for m in minutes)
-    geoms = [
-        _polygon(reached_lines(walk.graph, walk.dist_m, walk.minutes_to_m(m)), buffer_m)
-        for m in minutes
-    ]
+    if isochrones is not None:
+        geoms = [
+            shapely.union_all(isochrones.geometry[isochrones["minutes"] == m].to_numpy())
+            for m in minutes
+        ]
+    else:
+        geoms = [
+            _polygon(reached_lines(walk.graph, walk.dist_m, walk.minutes_to_m(m)), buffer_m)
+            for m in minutes
+        ]
     gdf = gpd.GeoDataFrame({"minutes": minutes}, geometry=geoms, crs=walk.streets.crs)
-    gdf["area_km2"] = gdf.area / 1e6
+    gdf.insert(1, "area_km2", gdf.area / 1e6)
     return gdf

@@ -61,14 +61,22 @@ class Analysis:
         """Whether the zones carry residents."""
         return bool(self.zones[N.POPULATION].notna().any())
 
-    def write(self, out: str | Path, *, progress: bool = False) -> Path:
+    def write(
+        self, out: str | Path, *, progress: bool = False, lang: str = "en", pdf: bool = False
+    ) -> Path:
         """Write the report folder; nothing in ``out`` changes unless every file is written.
 
         Files: ``zones.gpkg``, ``zones.csv``, ``walk_times.gpkg``, ``isochrones.gpkg``
-        (layers ``isochrones`` and ``coverage``), ``spaces.gpkg``, ``coverage_map.png``,
-        ``summary.json``.
+        (layers ``isochrones`` and ``coverage``), ``spaces.gpkg`` (each GeoPackage with its
+        default QGIS style in ``layer_styles``), ``coverage_map`` and ``walk_time_map``
+        (``.png`` at 200 dpi, ``.svg``, ``.pdf``), ``summary.json``, ``report.html`` and
+        ``map.html`` (self-contained, in ``lang``: ``"en"`` or ``"it"``), and ``report.pdf``
+        with ``pdf=True`` (needs WeasyPrint).
         """
-        from .plot import coverage_map
+        from ._qgis import write_styles
+        from .plot import write_maps
+        from .report import write_report, write_report_pdf
+        from .webmap import write_map
 
         out = Path(out)
         with atomic_directory(out) as tmp:
@@ -80,12 +88,16 @@ class Analysis:
             self.isochrones.to_file(tmp / "isochrones.gpkg", layer="isochrones", driver="GPKG")
             self.coverage.to_file(tmp / "isochrones.gpkg", layer="coverage", driver="GPKG")
             self.spaces.to_file(tmp / "spaces.gpkg", layer="spaces", driver="GPKG")
-            fig = coverage_map(self)
-            fig.savefig(tmp / "coverage_map.png", dpi=200, bbox_inches="tight")
+            write_styles(self, tmp)  # QGIS default styles inside the GeoPackages
+            write_maps(self, tmp)  # coverage_map and walk_time_map as .png, .svg, .pdf
             (tmp / "summary.json").write_text(
                 json.dumps(self.summary, indent=2, ensure_ascii=False, default=_json_default),
                 encoding="utf-8",
             )
+            report = write_report(self, tmp / "report.html", lang=lang)
+            write_map(self, tmp / "map.html", lang=lang)
+            if pdf:
+                write_report_pdf(self, tmp / "report.pdf", html_text=report.read_text("utf-8"))
         logger.info("wrote %s", out)
         return out
 
@@ -205,7 +217,7 @@ def analyze(
     walk = walk_times(streets, space_gdf, speed_kmh=speed_kmh, max_snap_m=max_snap_m)
     logger.info("isochrones for %d spaces x %d thresholds", len(space_gdf), len(minutes))
     iso = isochrones(walk, minutes=minutes, buffer_m=buffer_m, progress=progress)
-    cov = coverage(walk, minutes=minutes, buffer_m=buffer_m)
+    cov = coverage(walk, minutes=minutes, buffer_m=buffer_m, isochrones=iso)
     logger.info("zone coverage")
     zone_stats = zone_coverage(
         walk,

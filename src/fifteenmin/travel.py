@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import networkx as nx
@@ -53,6 +54,23 @@ class SearchGraph:
     def n_nodes(self) -> int:
         """Number of nodes, virtual ones included."""
         return len(self.node_xy)
+
+    @cached_property
+    def node_edges(self) -> sp.csr_matrix:
+        """Incidence matrix: row ``i`` lists the edges touching node ``i``."""
+        m = len(self.u)
+        ones = np.ones(2 * m, dtype=np.int8)
+        rows = np.concatenate([self.u, self.v])
+        cols = np.concatenate([np.arange(m), np.arange(m)])
+        return sp.csr_matrix((ones, (rows, cols)), shape=(self.n_nodes, m))
+
+    def edges_touching(self, nodes: np.ndarray) -> np.ndarray:
+        """Sorted indices of the edges with an end in ``nodes``."""
+        inc = self.node_edges
+        starts, ends = inc.indptr[nodes], inc.indptr[nodes + 1]
+        counts = ends - starts
+        idx = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        return np.unique(inc.indices[idx])
 
 
 def snap_spaces(
