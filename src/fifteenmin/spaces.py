@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from . import _osm
 from ._io import read_table, read_vector
@@ -54,7 +56,7 @@ def _finish(df: pd.DataFrame, geometry: gpd.GeoSeries, source: str) -> gpd.GeoDa
         out[col] = df[found].to_numpy() if found else None
     seats_col = _find_column(df.columns, ("seats", "postazioni", "desks", "capacity"))
     out["seats"] = (
-        pd.to_numeric(df[seats_col], errors="coerce").round().astype("Int64").to_numpy()
+        pd.to_numeric(df[seats_col], errors="coerce").round().astype("Int64").array
         if seats_col
         else pd.array([pd.NA] * len(df), dtype="Int64")
     )
@@ -137,9 +139,17 @@ def spaces_from_file(
     if not kinds <= {"Point", "MultiPoint"}:
         gdf = gdf.set_geometry(gdf.representative_point())
         logger.info("%s: non-point spaces located at a representative point", path)
-    if gdf.geometry.is_empty.any() or gdf.geometry.isna().any():
-        row = int(np.flatnonzero(gdf.geometry.is_empty | gdf.geometry.isna())[0]) + 1
-        raise InputError(f"{path} feature {row}: empty geometry; give every space a location")
+    missing = (gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
+    if missing.all():
+        raise InputError(f"{path}: no feature has a location; give the spaces coordinates")
+    if missing.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(missing)[:10])
+        warnings.warn(
+            f"{path}: {int(missing.sum())} space(s) without a location left out (features "
+            f"{rows}); geocode them (fifteenmin registry merge) to include them",
+            stacklevel=2,
+        )
+        gdf = gdf.loc[~missing].reset_index(drop=True)
     geometry = gdf.geometry.centroid if "MultiPoint" in kinds else gdf.geometry
     _check_lonlat(geometry.x, geometry.y, str(path), pd.RangeIndex(1, len(gdf) + 1))
     return _finish(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), geometry, path.name)
@@ -150,6 +160,8 @@ def spaces_from_osm(
     *,
     tags: Mapping[str, str | list[str] | bool] = COWORKING_TAGS,
     kind: str = "coworking",
+    bbox: tuple[float, float, float, float] | None = None,
+    polygon: shapely.Geometry | None = None,
 ) -> gpd.GeoDataFrame:
     """Read spaces tagged in an OSM file (nodes, and ways at their centroid).
 
@@ -162,6 +174,9 @@ def spaces_from_osm(
         (``amenity=coworking_space``, ``office=coworking``); e.g. ``{"amenity": "library"}``.
     kind
         Value of the ``kind`` column.
+    bbox, polygon
+        Keep only spaces inside ``(west, south, east, north)`` and/or a (Multi)Polygon
+        in EPSG:4326 (e.g. a study area with its margin), read streaming from a large file.
 
     Examples
     --------
@@ -170,7 +185,7 @@ def spaces_from_osm(
     >>> sorted(fm.spaces_from_osm(city.network)["source"].unique())
     ['osm']
     """
-    features = _osm.read_tagged_features(path, tags)
+    features = _osm.read_tagged_features(path, tags, bbox=bbox, polygon=polygon)
     if not features:
         wanted = ", ".join(f"{k}={v}" for k, v in tags.items())
         raise InputError(
