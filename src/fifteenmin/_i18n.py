@@ -38,14 +38,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sec_map": "Coverage map",
         "map_alt": "Map of the zones coloured by the share covered within {m} minutes",
         "map_caption_pop": (
-            "Zones coloured by the share of residents within a {m}-minute walk of the nearest "
-            "space; underserved zones outlined in dark red; blue line: the area within a "
-            "{m}-minute walk."
+            "Zones classed by the share of their residents within a {m}-minute walk of the "
+            "nearest space, with the area within that walk and the underserved zones outlined."
         ),
         "map_caption_area": (
-            "Zones coloured by the share of their area within a {m}-minute walk of the nearest "
-            "space; underserved zones outlined in dark red; blue line: the area within a "
-            "{m}-minute walk."
+            "Zones classed by the share of their area within a {m}-minute walk of the nearest "
+            "space, with the area within that walk and the underserved zones outlined."
         ),
         "map_interactive": "An interactive version with toggleable layers is in map.html.",
         # curve
@@ -202,14 +200,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sec_map": "Mappa della copertura",
         "map_alt": "Mappa delle zone colorate secondo la quota coperta entro {m} minuti",
         "map_caption_pop": (
-            "Zone colorate secondo la quota di residenti entro {m} minuti a piedi dallo spazio "
-            "più vicino; zone carenti bordate in rosso scuro; linea blu: l'area raggiungibile "
-            "in {m} minuti a piedi."
+            "Zone classificate secondo la quota dei loro residenti entro {m} minuti a piedi "
+            "dallo spazio più vicino, con l'area raggiungibile in quel tempo e le zone carenti "
+            "evidenziate."
         ),
         "map_caption_area": (
-            "Zone colorate secondo la quota della loro superficie entro {m} minuti a piedi dallo "
-            "spazio più vicino; zone carenti bordate in rosso scuro; linea blu: l'area "
-            "raggiungibile in {m} minuti a piedi."
+            "Zone classificate secondo la quota della loro superficie entro {m} minuti a piedi "
+            "dallo spazio più vicino, con l'area raggiungibile in quel tempo e le zone carenti "
+            "evidenziate."
         ),
         "map_interactive": "Una versione interattiva, con livelli attivabili, è in map.html.",
         "sec_curve": "Residenti per tempo di cammino",
@@ -355,9 +353,7 @@ _SEPARATORS = {"en": (",", "."), "it": (".", ",")}  # thousands, decimal
 def check_language(lang: str) -> str:
     """Return ``lang`` if it is supported, else raise :class:`~fifteenmin.errors.InputError`."""
     if lang not in MESSAGES:
-        raise InputError(
-            f"language {lang!r} is not available; use one of {', '.join(LANGUAGES)}"
-        )
+        raise InputError(f"language {lang!r} is not available; use one of {', '.join(LANGUAGES)}")
     return lang
 
 

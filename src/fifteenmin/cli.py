@@ -43,6 +43,19 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", required=True, type=Path, help="report folder to write")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    _report_options(parser)
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lang",
+        choices=["en", "it"],
+        default="en",
+        help="language of report.html and map.html (default en; it: Italian)",
+    )
+    parser.add_argument(
+        "--pdf", action="store_true", help="also write report.pdf (needs fifteenmin[pdf])"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,18 +72,52 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     analyze = sub.add_parser("analyze", help="run the analysis and write a report folder")
-    source = analyze.add_mutually_exclusive_group(required=True)
+    source = analyze.add_mutually_exclusive_group()
     source.add_argument(
-        "--network", type=Path, help="walking network: .osm, .osm.bz2, .osm.pbf or .graphml"
+        "--network",
+        type=Path,
+        help="walking network: .osm, .osm.bz2, .osm.pbf (e.g. a regional extract) or .graphml",
     )
     source.add_argument("--place", help="place name to download with OSMnx (needs internet)")
+    analyze.add_argument(
+        "--boundary",
+        type=Path,
+        metavar="FILE",
+        help="study area polygon layer: zones are clipped to it, network and spaces are read "
+        "within it plus --margin-m (downloaded by polygon when --network is not given)",
+    )
+    analyze.add_argument(
+        "--bbox",
+        type=float,
+        nargs=4,
+        metavar=("W", "S", "E", "N"),
+        help="study area as west south east north in degrees (downloaded when --network is "
+        "not given)",
+    )
+    analyze.add_argument(
+        "--margin-m",
+        type=float,
+        metavar="M",
+        help="network and spaces kept around the study area (default: the walk of the "
+        "longest threshold, 1200 m for 15 min at 4.8 km/h)",
+    )
     analyze.add_argument(
         "--spaces", required=True, help="spaces file (.csv with lat/lon, .geojson, .gpkg) or 'osm'"
     )
     analyze.add_argument("--lat-column", help="latitude column of a spaces CSV")
     analyze.add_argument("--lon-column", help="longitude column of a spaces CSV")
     analyze.add_argument(
-        "--zones", required=True, type=Path, help="zone polygons (.geojson, .gpkg, .shp)"
+        "--zones",
+        required=True,
+        help="zone polygons (.geojson, .gpkg, .shp), or hex:RES for an H3 hexagon grid over "
+        "the study area (hex = hex:9, about 0.1 km² each)",
+    )
+    analyze.add_argument(
+        "--population",
+        type=Path,
+        metavar="FILE",
+        help="population polygons whose --population-column is carried onto the zones by "
+        "walkable street length (e.g. zone urbanistiche for hex zones)",
     )
     _analysis_options(analyze)
 
@@ -83,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--out", required=True, type=Path, help="report folder to write")
     demo.add_argument("--quiet", action="store_true", help="no progress output")
+    _report_options(demo)
 
     registry = sub.add_parser("registry", help="check or merge the registry (albo) of spaces")
     reg_sub = registry.add_subparsers(dest="registry_command", required=True)
@@ -153,19 +201,38 @@ def _run_registry(args: argparse.Namespace) -> int:
 
 
 def _run_analyze(args: argparse.Namespace) -> int:
+    from .errors import InputError
     from .network import streets_from_place
     from .pipeline import analyze
+    from .study_area import streets_from_study_area, study_area_from, walk_margin_m
 
     if args.spaces == "osm" and args.network is None:
-        from .errors import InputError
-
         raise InputError("--spaces osm needs --network FILE (the OSM file holding the tags)")
-    network = args.network if args.network is not None else streets_from_place(args.place)
+    if args.network is not None:
+        network = args.network
+    elif args.place is not None:
+        network = streets_from_place(args.place)
+    elif args.boundary is not None or args.bbox is not None:
+        area = study_area_from(args.boundary, args.bbox)
+        margin = args.margin_m
+        if margin is None:
+            margin = walk_margin_m(args.minutes, args.speed_kmh)
+        shape = "polygon" if args.boundary is not None else "bbox"
+        network = streets_from_study_area(area, margin_m=margin, shape=shape)
+    else:
+        raise InputError(
+            "no walking network: give --network FILE.osm.pbf (offline), or --place NAME, "
+            "--boundary FILE or --bbox W S E N to download it from OpenStreetMap"
+        )
     result = analyze(
         network,
         args.spaces,
         args.zones,
         population_column=args.population_column,
+        population=args.population,
+        boundary=args.boundary,
+        bbox=tuple(args.bbox) if args.bbox is not None else None,
+        margin_m=args.margin_m,
         minutes=args.minutes,
         speed_kmh=args.speed_kmh,
         buffer_m=args.buffer_m,
@@ -174,7 +241,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
         lon_column=args.lon_column,
         progress=not args.quiet,
     )
-    result.write(args.out)
+    result.write(args.out, lang=args.lang, pdf=args.pdf)
     _print_headline(result.summary, args.out, args.quiet)
     return 0
 
@@ -193,7 +260,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         note=SYNTHETIC_NOTE,
         progress=not args.quiet,
     )
-    result.write(args.out)
+    result.write(args.out, lang=args.lang, pdf=args.pdf)
     _print_headline(result.summary, args.out, args.quiet)
     return 0
 

@@ -19,6 +19,7 @@ import pandas as pd
 from . import _names as N
 from ._io import atomic_directory
 from .errors import InputError
+from .hexagons import hex_zones, interpolate_population, parse_hex_spec
 from .isochrones import DEFAULT_BUFFER_M, DEFAULT_MINUTES, coverage, isochrones
 from .network import (
     DEFAULT_SPEED_KMH,
@@ -28,6 +29,7 @@ from .network import (
     streets_from_graph,
 )
 from .spaces import spaces_from_file, spaces_from_osm
+from .study_area import StudyArea, study_area_from, walk_margin_m
 from .travel import MAX_SNAP_M, WalkTimes, walk_times
 from .zones import zone_coverage, zones_from_file
 
@@ -124,6 +126,10 @@ def analyze(
     zones: str | Path | gpd.GeoDataFrame,
     *,
     population_column: str | None = None,
+    population: str | Path | gpd.GeoDataFrame | None = None,
+    boundary: str | Path | StudyArea | gpd.GeoDataFrame | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    margin_m: float | None = None,
     minutes: Sequence[float] = DEFAULT_MINUTES,
     speed_kmh: float = DEFAULT_SPEED_KMH,
     buffer_m: float = DEFAULT_BUFFER_M,
@@ -145,10 +151,27 @@ def analyze(
         A spaces file (CSV with lat/lon, GeoJSON, GeoPackage), a GeoDataFrame, or ``"osm"``
         to take the coworking spaces tagged in the network file.
     zones
-        A polygon layer or GeoDataFrame (see :func:`~fifteenmin.zones.zones_from_file`).
+        A polygon layer or GeoDataFrame (see :func:`~fifteenmin.zones.zones_from_file`),
+        or ``"hex:RES"`` for an H3 hexagon grid over the study area (``"hex"``: resolution
+        9, see :func:`~fifteenmin.hexagons.hex_zones`).
     population_column
-        Residents column of a zones file (ignored for a GeoDataFrame, which must already
-        carry ``population`` if any).
+        Residents column (any numeric column, e.g. ``pop2018_65p``) of the zones file, or
+        of ``population`` when given (ignored for zones given as a GeoDataFrame, which
+        must already carry ``population`` if any).
+    population
+        A separate population layer (polygons with ``population_column``) whose residents
+        are carried onto the zones by walkable street length
+        (:func:`~fifteenmin.hexagons.interpolate_population`), e.g. for hexagon zones.
+    boundary
+        Study area (a polygon layer, e.g. the municipal boundary, or a StudyArea): zones
+        are clipped to it (zones outside dropped), while network and spaces are read
+        within it plus ``margin_m``, so that services just outside still count.
+    bbox
+        ``(west, south, east, north)`` in degrees: a rectangular study area (intersected
+        with ``boundary`` when both are given).
+    margin_m
+        Margin of network and spaces around the study area; default the walking distance
+        of the longest threshold (1,200 m for 15 min at 4.8 km/h).
     minutes
         Walking-time thresholds.
     speed_kmh
@@ -182,13 +205,19 @@ def analyze(
     if buffer_m < 0:
         raise InputError(f"buffer {buffer_m} m is negative; use 0 or more")
     inputs: dict[str, Any] = {}
+    area = study_area_from(boundary, bbox)
+    margin = walk_margin_m(minutes, speed_kmh) if margin_m is None else float(margin_m)
+    read_area = area.with_margin(margin) if area is not None else None
+    read_polygon = read_area.polygon if read_area is not None else None
+    if isinstance(boundary, str | Path):
+        inputs["boundary"] = _file_info(boundary)
     if isinstance(network, StreetNetwork):
         streets = network
     elif isinstance(network, nx.MultiDiGraph):
         streets = streets_from_graph(network)
     else:
         logger.info("reading the walking network from %s", network)
-        streets = read_streets(network)
+        streets = read_streets(network, polygon=read_polygon, progress=progress)
         inputs["network"] = _file_info(network)
     logger.info("network: %d nodes, %d street segments", streets.n_nodes, streets.n_edges)
 
@@ -197,20 +226,36 @@ def analyze(
     elif str(spaces) == "osm":
         if isinstance(network, (StreetNetwork, nx.MultiDiGraph)):
             raise InputError("spaces='osm' needs the network as an OSM file path")
-        space_gdf = spaces_from_osm(network)
+        space_gdf = spaces_from_osm(network, polygon=read_polygon)
         inputs["spaces"] = {"from": "OSM tags of the network file"}
     else:
         space_gdf = spaces_from_file(spaces, lat_column=lat_column, lon_column=lon_column)
         inputs["spaces"] = _file_info(spaces)
+    if read_area is not None:
+        space_gdf = _spaces_within(space_gdf, read_area, margin)
     logger.info("spaces: %d", len(space_gdf))
 
-    if isinstance(zones, gpd.GeoDataFrame):
+    hex_res = None if isinstance(zones, gpd.GeoDataFrame) else parse_hex_spec(zones)
+    if hex_res is not None:
+        if population is None and population_column is not None:
+            raise InputError(
+                f"population column {population_column!r} with hexagon zones needs the "
+                "population layer that holds it: pass --population FILE"
+            )
+        hex_area = area if area is not None else StudyArea.from_streets(streets)
+        zone_gdf = hex_zones(hex_area.polygon, hex_res).assign(**{N.POPULATION: np.nan})
+    elif isinstance(zones, gpd.GeoDataFrame):
         zone_gdf = zones
         if N.POPULATION not in zone_gdf.columns:
             zone_gdf = zone_gdf.assign(**{N.POPULATION: np.nan})
     else:
-        zone_gdf = zones_from_file(zones, population_column=population_column)
+        zone_column = population_column if population is None else None
+        zone_gdf = zones_from_file(zones, population_column=zone_column)
         inputs["zones"] = _file_info(zones)
+    if area is not None and hex_res is None:
+        zone_gdf = area.clip_zones(zone_gdf)
+    if population is not None:
+        zone_gdf = _carry_population(zone_gdf, population, population_column, streets, inputs)
     logger.info("zones: %d", len(zone_gdf))
 
     logger.info("walking times (one multi-source search)")
@@ -234,11 +279,54 @@ def analyze(
         "underserved_minutes": underserved_minutes,
         "max_snap_m": max_snap_m,
         "population_column": population_column,
+        "study_area": area.source if area is not None else None,
+        "margin_m": margin if area is not None else None,
+        "hex_resolution": hex_res,
         "crs": streets.crs.to_string(),
     }
     analysis = Analysis(walk, iso, cov, zone_stats, parameters, inputs, note)
     analysis.summary.update(summarize(analysis))
     return analysis
+
+
+def _spaces_within(spaces: gpd.GeoDataFrame, area: StudyArea, margin_m: float) -> gpd.GeoDataFrame:
+    """The spaces inside the study area grown by its margin (others cannot reach it)."""
+    inside = area.contains(spaces)
+    if not inside.any():
+        raise InputError(
+            f"none of the {len(spaces)} spaces lies within the study area or {margin_m:g} m "
+            "of it; check that spaces and boundary/bbox describe the same place"
+        )
+    if not inside.all():
+        logger.info(
+            "%d space(s) farther than %g m outside the study area left out",
+            int((~inside).sum()),
+            margin_m,
+        )
+    return spaces.loc[inside].reset_index(drop=True)
+
+
+def _carry_population(
+    zones: gpd.GeoDataFrame,
+    population: str | Path | gpd.GeoDataFrame,
+    column: str | None,
+    streets: StreetNetwork,
+    inputs: dict[str, Any],
+) -> gpd.GeoDataFrame:
+    """Zones with residents carried from a separate population layer by street length."""
+    if isinstance(population, gpd.GeoDataFrame):
+        source, column = population, column or N.POPULATION
+    else:
+        if column is None:
+            raise InputError(
+                f"{population}: name the residents column of the population layer with "
+                "--population-column COL (e.g. pop2018)"
+            )
+        source = zones_from_file(population, population_column=column)
+        column = N.POPULATION
+        inputs["population"] = _file_info(population)
+    residents = interpolate_population(source, zones, streets, column)
+    return zones.assign(**{N.POPULATION: residents.to_numpy()})
 
 
 def summarize(analysis: Analysis) -> dict[str, Any]:

@@ -1,0 +1,876 @@
+"""The report: one self-contained HTML file (and its PDF) with figures, map, tables and method."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from . import _names as N
+from ._i18n import Translator
+from .errors import FifteenMinError, InputError
+from .zones import street_pieces
+
+if TYPE_CHECKING:
+    from .pipeline import Analysis
+
+logger = logging.getLogger(__name__)
+
+PARENT_COLUMNS = (
+    "municipio",
+    "municipality",
+    "circoscrizione",
+    "district",
+    "distretto",
+    "borough",
+    "parent",
+    "parent_id",
+    "parent_zone",
+)
+"""Zone columns taken as the parent zone (first match, case-insensitive) for the report."""
+
+DEFAULT_CURVE_MINUTES = np.arange(0, 30.5, 0.5)
+"""Walking times of the cumulative curve: 0 to 30 minutes every half minute."""
+
+FONT_STACK = (
+    'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Liberation Sans", '
+    '"DejaVu Sans", Arial, sans-serif'
+)
+
+_GREEN, _BLUE, _RED, _GREY = "#1a7f37", "#1f4e9c", "#7a0019", "#5c6770"
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def cumulative_share(
+    analysis: Analysis, minutes: Sequence[float] | np.ndarray = DEFAULT_CURVE_MINUTES
+) -> pd.DataFrame:
+    """Share of residents (or of street length) within each walking time of the nearest space.
+
+    Residents are spread evenly over the walkable street length inside their zone, as in
+    :func:`~fifteenmin.zones.zone_coverage`, and the street length within each walk is
+    exact (partial segments included), so the curve passes through the headline figures
+    at the analysis' thresholds. A zone with residents but no street inside counts with
+    its share of area at the largest threshold not above each time (0 below the first).
+    Without population the share is of all walkable street length inside the zones.
+
+    Parameters
+    ----------
+    analysis
+        Result of :func:`~fifteenmin.pipeline.analyze`.
+    minutes
+        Walking times, in minutes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``minutes``, ``share`` (0 to 1) and ``residents`` (NaN without population).
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> result = fm.analyze(city.network, city.spaces, city.zones, population_column="population")
+    >>> curve = cumulative_share(result, minutes=[0, 15, 60])
+    >>> bool(curve["share"].is_monotonic_increasing)
+    True
+    >>> bool(abs(curve["share"][1] - result.summary["within"]["15"]["share"]) < 1e-9)
+    True
+    """
+    walk = analysis.walk
+    zones = analysis.zones.to_crs(walk.streets.crs)
+    nz = len(zones)
+    times = np.asarray(minutes, dtype=float)
+    pieces = street_pieces(walk, zones.geometry.to_numpy())
+    total = np.bincount(pieces.zone, weights=pieces.end_m - pieces.start_m, minlength=nz)
+    has_pop = analysis.has_population
+    pop = zones[N.POPULATION].fillna(0).to_numpy(dtype=float)
+    thresholds = sorted(float(m) for m in analysis.parameters["minutes"])
+    area_share = zones[[N.share("area", m) for m in thresholds]].to_numpy(dtype=float)
+    shares, residents = [], []
+    for t in times:
+        covered = np.bincount(
+            pieces.zone, weights=pieces.covered_m(walk.minutes_to_m(t)), minlength=nz
+        )
+        if has_pop:
+            k = int(np.searchsorted(thresholds, t, side="right")) - 1
+            fallback = area_share[:, k] if k >= 0 else np.zeros(nz)
+            street = np.divide(covered, total, out=np.zeros(nz), where=total > 0)
+            zone_share = np.clip(np.where(total > 0, street, fallback), 0, 1)
+            within = float((pop * zone_share).sum())
+            residents.append(within)
+            shares.append(within / pop.sum() if pop.sum() > 0 else np.nan)
+        else:
+            residents.append(np.nan)
+            shares.append(float(covered.sum() / total.sum()) if total.sum() > 0 else np.nan)
+    return pd.DataFrame({"minutes": times, "share": shares, "residents": residents})
+
+
+def find_parent_column(zones: pd.DataFrame, parent_column: str | None = None) -> str | None:
+    """The column of ``zones`` naming each zone's parent (municipio, district...), if any.
+
+    Parameters
+    ----------
+    zones
+        The zones table.
+    parent_column
+        A column to use; by default the first of :data:`PARENT_COLUMNS` (any case) that
+        is not the zone id or name and groups the zones (fewer values than zones).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> find_parent_column(pd.DataFrame({"name": ["a", "b"], "Municipio": [1, 1]}))
+    'Municipio'
+    """
+    if parent_column is not None:
+        if parent_column not in zones.columns:
+            columns = ", ".join(str(c) for c in zones.columns if c != "geometry")
+            raise InputError(
+                f"no zone column {parent_column!r} for the parent zone; columns are {columns}"
+            )
+        return parent_column
+    lower = {str(c).lower(): c for c in zones.columns if c not in (N.ZONE_ID, N.ZONE_NAME)}
+    for name in PARENT_COLUMNS:
+        col = lower.get(name)
+        if col is not None and 0 < zones[col].nunique() < len(zones):
+            return str(col)
+    return None
+
+
+def by_parent(analysis: Analysis, column: str) -> pd.DataFrame:
+    """Residents and coverage aggregated per parent zone.
+
+    Parameters
+    ----------
+    analysis
+        Result of :func:`~fifteenmin.pipeline.analyze`.
+    column
+        Zone column naming the parent (see :func:`find_parent_column`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per parent, in natural order: ``parent``, ``zones``, ``area_km2``,
+        ``underserved``, ``population`` and per threshold ``pop_<m>min`` and
+        ``share_pop_<m>min`` (with population) or the area-weighted ``share_area_<m>min``,
+        and ``without_access`` (residents beyond the underserved walk).
+    """
+    zones = pd.DataFrame(analysis.zones.drop(columns="geometry"))
+    minutes = [float(m) for m in analysis.parameters["minutes"]]
+    m_u = float(analysis.parameters["underserved_minutes"])
+    zones["_parent"] = zones[column].map(_label)
+    grouped = zones.groupby("_parent", sort=False)
+    out = pd.DataFrame(
+        {
+            "zones": grouped.size(),
+            N.AREA_KM2: grouped[N.AREA_KM2].sum(),
+            N.UNDERSERVED: grouped[N.UNDERSERVED].sum().astype(int),
+        }
+    )
+    if analysis.has_population:
+        out[N.POPULATION] = grouped[N.POPULATION].sum()
+        for m in minutes:
+            out[N.residents(m)] = grouped[N.residents(m)].sum()
+            out[N.share("pop", m)] = np.divide(
+                out[N.residents(m)],
+                out[N.POPULATION],
+                where=out[N.POPULATION] > 0,
+                out=np.full(len(out), np.nan),
+            )
+        out["without_access"] = out[N.POPULATION] - out[N.residents(m_u)]
+    else:
+        for m in minutes:
+            weighted = (zones[N.share("area", m)] * zones[N.AREA_KM2]).groupby(zones["_parent"])
+            out[N.share("area", m)] = weighted.sum() / out[N.AREA_KM2]
+    out = out.reset_index(names="parent")
+    return out.iloc[_natural_order(out["parent"])].reset_index(drop=True)
+
+
+def _natural_order(values: pd.Series) -> np.ndarray:
+    """Order labels numerically when they are numbers, else alphabetically."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    keys = [
+        (0, float(n), "") if pd.notna(n) else (1, 0.0, str(v).lower())
+        for v, n in zip(values, numbers, strict=True)
+    ]
+    return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=int)
+
+
+def _label(value: Any) -> str:
+    """A parent value as text: ``1.0`` -> ``"1"``, missing -> ``"–"``."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# --------------------------------------------------------------------------- HTML pieces
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _num_attr(value: float | None) -> str:
+    """The exact value for a ``data-value`` attribute (what tests compare with summary.json)."""
+    return "" if value is None else repr(float(value))
+
+
+def _table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    table_class: str,
+    row_attrs: Sequence[str] | None = None,
+    numeric: Sequence[bool] | None = None,
+    footer: Sequence[str] | None = None,
+) -> str:
+    """An HTML table; cells are HTML already escaped by the caller."""
+    numeric = numeric or [False] * len(headers)
+    row_attrs = row_attrs or [""] * len(rows)
+
+    def cells(values: Sequence[str], tag: str) -> str:
+        num_class = ' class="num"'
+        return "".join(
+            f"<{tag}{num_class if num else ''}>{v}</{tag}>"
+            for v, num in zip(values, numeric, strict=True)
+        )
+
+    head = f"<thead><tr>{cells([_e(h) for h in headers], 'th')}</tr></thead>"
+    body = "".join(
+        f"<tr{(' ' + a) if a else ''}>{cells(r, 'td')}</tr>"
+        for r, a in zip(rows, row_attrs, strict=True)
+    )
+    foot = f"<tfoot><tr>{cells(footer, 'td')}</tr></tfoot>" if footer else ""
+    return f'<table class="{table_class}">{head}<tbody>{body}</tbody>{foot}</table>'
+
+
+def _figure(value_id: str, value: float | None, text: str, label: str, detail: str = "") -> str:
+    detail_html = f'<div class="detail">{detail}</div>' if detail else ""
+    return (
+        '<div class="figure">'
+        f'<div class="label">{_e(label)}</div>'
+        f'<div class="value" id="{_e(value_id)}" data-value="{_num_attr(value)}">{_e(text)}</div>'
+        f"{detail_html}</div>"
+    )
+
+
+def _t_html(t: Translator, key: str, **values: str) -> str:
+    """Text ``key``, HTML-escaped, with ``values`` (HTML already) filled in."""
+    marks = {k: f"\x00{i}\x00" for i, k in enumerate(values)}
+    text = _e(t(key, **marks))
+    for k, mark in marks.items():
+        text = text.replace(mark, values[k])
+    return text
+
+
+def _span(value_id: str, value: float | None, text: str) -> str:
+    return f'<span id="{_e(value_id)}" data-value="{_num_attr(value)}">{_e(text)}</span>'
+
+
+def _headline(analysis: Analysis, t: Translator) -> str:
+    summary = analysis.summary
+    params = analysis.parameters
+    has_pop = analysis.has_population
+    m_u = float(params["underserved_minutes"])
+    parts = []
+    for key, entry in summary["within"].items():
+        m = t.minutes(float(key))
+        if has_pop:
+            parts.append(
+                _figure(
+                    f"h-within-{key}-residents",
+                    entry["residents"],
+                    t.integer(entry["residents"]),
+                    t("within_residents", m=m),
+                    _t_html(
+                        t,
+                        "share_of_residents",
+                        share=_span(f"h-within-{key}-share", entry["share"], t.pct(entry["share"])),
+                    ),
+                )
+            )
+        else:
+            parts.append(
+                _figure(
+                    f"h-within-{key}-share",
+                    entry["share"],
+                    t.pct(entry["share"]),
+                    t("within_area", m=m),
+                    _e(t("share_of_area", share=t.pct(entry["share"]))),
+                )
+            )
+    counts = summary["counts"]
+    parts.append(
+        _figure(
+            "h-spaces",
+            counts["spaces"],
+            t.integer(counts["spaces"]),
+            t("spaces"),
+            _e(t("spaces_detail")),
+        )
+    )
+    parts.append(
+        _figure(
+            "h-underserved-zones",
+            counts["underserved_zones"],
+            t.integer(counts["underserved_zones"]),
+            t("underserved_zones"),
+            _e(t("underserved_of", n=t.integer(counts["zones"]))),
+        )
+    )
+    if has_pop:
+        rows = summary["underserved"]
+        residents = float(sum(r["population"] for r in rows))
+        without = float(sum(r["residents_without_access"] for r in rows))
+        parts.append(
+            _figure(
+                "h-underserved-residents",
+                residents,
+                t.integer(residents),
+                t("underserved_residents"),
+                _t_html(
+                    t,
+                    "without_access",
+                    n=_span("h-underserved-without", without, t.integer(without)),
+                    m=_e(t.minutes(m_u)),
+                ),
+            )
+        )
+        total = summary["residents_total"]
+        parts.append(_figure("h-residents-total", total, t.integer(total), t("residents_total")))
+    else:
+        area = float(analysis.zones[N.AREA_KM2].sum())
+        parts.append(_figure("h-area-total", area, t("km2", value=t.num(area, 1)), t("area_total")))
+    return (
+        f'<section id="headline"><h2>{_e(t("sec_headline"))}</h2>'
+        f'<div class="figures">{"".join(parts)}</div></section>'
+    )
+
+
+def _map_png(analysis: Analysis, *, dpi: int = 110) -> bytes:
+    from .plot import coverage_map
+
+    fig = coverage_map(analysis)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _map_section(analysis: Analysis, t: Translator, png: bytes) -> str:
+    m = t.minutes(float(analysis.parameters["underserved_minutes"]))
+    data = base64.b64encode(png).decode("ascii")
+    caption = t("map_caption_pop" if analysis.has_population else "map_caption_area", m=m)
+    return (
+        f'<section id="map"><h2>{_e(t("sec_map"))}</h2><figure>'
+        f'<img class="map" alt="{_e(t("map_alt", m=m))}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{_e(caption)} {_e(t('map_interactive'))}</figcaption>"
+        "</figure></section>"
+    )
+
+
+def curve_svg(
+    curve: pd.DataFrame,
+    *,
+    thresholds: Sequence[float],
+    lang: str = "en",
+    population: bool = True,
+    width: int = 680,
+    height: int = 330,
+) -> str:
+    """An inline SVG line chart of :func:`cumulative_share`, marking the thresholds.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> svg = curve_svg(pd.DataFrame({"minutes": [0, 15, 30], "share": [0, .5, 1]}),
+    ...                 thresholds=[15])
+    >>> svg.startswith("<svg") and "50.0%" in svg
+    True
+    """
+    t = Translator(lang)
+    left, right, top, bottom = 64, 18, 16, 52
+    x_max = float(max(curve["minutes"].max(), 1.0))
+    pw, ph = width - left - right, height - top - bottom
+
+    def x(m: float) -> float:
+        return left + pw * m / x_max
+
+    def y(s: float) -> float:
+        return top + ph * (1 - s)
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="curve" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" font-family=\'{_e(FONT_STACK)}\' '
+        f'font-size="12"><title>{_e(t("curve_title"))}</title>'
+    ]
+    step = 5 if x_max <= 40 else 10
+    for m in np.arange(0, x_max + 1e-9, step):
+        out.append(
+            f'<line x1="{x(m):.1f}" y1="{top}" x2="{x(m):.1f}" y2="{top + ph}" '
+            'stroke="#e3e6ea" stroke-width="1"/>'
+            f'<text x="{x(m):.1f}" y="{top + ph + 16}" text-anchor="middle" fill="#333">'
+            f"{_e(t.minutes(m))}</text>"
+        )
+    for s in np.linspace(0, 1, 6):
+        out.append(
+            f'<line x1="{left}" y1="{y(s):.1f}" x2="{left + pw}" y2="{y(s):.1f}" '
+            'stroke="#e3e6ea" stroke-width="1"/>'
+            f'<text x="{left - 6}" y="{y(s) + 4:.1f}" text-anchor="end" fill="#333">'
+            f"{_e(t.pct(s, 0))}</text>"
+        )
+    out.append(
+        f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#333"/>'
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#333"/>'
+    )
+    pts = " ".join(
+        f"{x(m):.1f},{y(s):.1f}"
+        for m, s in zip(curve["minutes"], curve["share"], strict=True)
+        if np.isfinite(s)
+    )
+    out.append(
+        f'<polyline class="curve-line" points="{pts}" fill="none" stroke="{_BLUE}" '
+        'stroke-width="2.5" stroke-linejoin="round"/>'
+    )
+    for m in thresholds:
+        hit = curve.loc[np.isclose(curve["minutes"], m), "share"]
+        if hit.empty or not np.isfinite(hit.iloc[0]):
+            continue
+        s = float(hit.iloc[0])
+        out.append(
+            f'<line x1="{x(m):.1f}" y1="{y(s):.1f}" x2="{x(m):.1f}" y2="{top + ph}" '
+            f'stroke="{_BLUE}" stroke-dasharray="3 3"/>'
+            f'<circle class="threshold" cx="{x(m):.1f}" cy="{y(s):.1f}" r="4.5" fill="{_BLUE}" '
+            'stroke="white" stroke-width="1.5"/>'
+            f'<text x="{x(m) + 6:.1f}" y="{y(s) - 7:.1f}" fill="{_BLUE}" font-weight="bold">'
+            f"{_e(t.pct(s))}</text>"
+        )
+    y_label = t("curve_y_pop" if population else "curve_y_streets")
+    out.append(
+        f'<text x="{left + pw / 2:.1f}" y="{height - 10}" text-anchor="middle" fill="#333">'
+        f"{_e(t('curve_x'))}</text>"
+        f'<text transform="translate(16 {top + ph / 2:.1f}) rotate(-90)" text-anchor="middle" '
+        f'fill="#333">{_e(y_label)}</text></svg>'
+    )
+    return "".join(out)
+
+
+def _curve_section(analysis: Analysis, t: Translator) -> str:
+    curve = cumulative_share(analysis)
+    pop = analysis.has_population
+    svg = curve_svg(curve, thresholds=analysis.parameters["minutes"], lang=t.lang, population=pop)
+    title = t("sec_curve" if pop else "sec_curve_streets")
+    caption = t("curve_caption_pop" if pop else "curve_caption_streets")
+    return (
+        f'<section id="curve"><h2>{_e(title)}</h2><figure>{svg}'
+        f"<figcaption>{_e(caption)}</figcaption></figure></section>"
+    )
+
+
+def _parent_names(column: str | None, t: Translator) -> tuple[str, str]:
+    """(lower-case noun, column header) for a parent column."""
+    key = str(column).lower()
+    if key in ("municipio", "municipality", "circoscrizione"):
+        kind = "municipio"
+    elif key in ("district", "distretto", "borough"):
+        kind = "district"
+    else:
+        kind = "other"
+    return t(f"parent_{kind}"), t(f"col_parent_{kind}")
+
+
+def _underserved_section(analysis: Analysis, t: Translator, parent: str | None) -> str:
+    params = analysis.parameters
+    m_u = float(params["underserved_minutes"])
+    mm = t.minutes(m_u)
+    share = t.pct(params["underserved_share"], 0)
+    pop = analysis.has_population
+    intro = t("underserved_intro_pop" if pop else "underserved_intro_area", share=share, m=mm)
+    rows_in = analysis.summary["underserved"]
+    head = f'<section id="underserved"><h2>{_e(t("sec_underserved"))}</h2><p>{_e(intro)}</p>'
+    if not rows_in:
+        return head + f'<p class="none">{_e(t("none_underserved"))}</p></section>'
+    zones = analysis.zones.set_index(N.ZONE_ID, drop=False)
+    headers = [t("col_rank"), t("col_zone"), t("col_name")]
+    numeric = [True, False, False]
+    if parent:
+        headers.append(_parent_names(parent, t)[1])
+        numeric.append(False)
+    if pop:
+        headers += [t("col_residents"), t("col_share_within", m=mm), t("col_without")]
+        numeric += [True, True, True]
+    else:
+        headers += [t("col_area"), t("col_share_within", m=mm)]
+        numeric += [True, True]
+    headers += [t("col_median"), t("col_nearest")]
+    numeric += [True, False]
+    rows, attrs = [], []
+    for rank, r in enumerate(rows_in, start=1):
+        z = zones.loc[r["zone_id"]]
+        cells = [str(rank), _e(r["zone_id"]), _e(r["name"])]
+        if parent:
+            cells.append(_e(_label(z[parent])))
+        if pop:
+            cells += [
+                _e(t.integer(r["population"])),
+                _e(t.pct(r["share_within"])),
+                f'<span data-value="{_num_attr(r["residents_without_access"])}">'
+                f"{_e(t.integer(r['residents_without_access']))}</span>",
+            ]
+        else:
+            cells += [_e(t.num(z[N.AREA_KM2], 2)), _e(t.pct(r["share_area_within"]))]
+        median = z[N.MEDIAN_S]
+        cells += [
+            _e(t.num(median / 60 if pd.notna(median) else None, 1)),
+            _e(z[N.NEAREST_SPACE] if pd.notna(z[N.NEAREST_SPACE]) else "–"),
+        ]
+        rows.append(cells)
+        attrs.append(f'class="underserved-row" data-zone-id="{_e(r["zone_id"])}"')
+    table = _table(headers, rows, table_class="underserved", row_attrs=attrs, numeric=numeric)
+    return head + table + "</section>"
+
+
+def _parent_section(analysis: Analysis, t: Translator, column: str) -> str:
+    noun, header = _parent_names(column, t)
+    table = by_parent(analysis, column)
+    minutes = [float(m) for m in analysis.parameters["minutes"]]
+    m_u = float(analysis.parameters["underserved_minutes"])
+    pop = analysis.has_population
+    headers = [header, t("col_zones")]
+    numeric = [False, True]
+    if pop:
+        headers.append(t("col_residents"))
+        numeric.append(True)
+    else:
+        headers.append(t("col_area"))
+        numeric.append(True)
+    headers += [t("col_share_within", m=t.minutes(m)) for m in minutes]
+    numeric += [True] * len(minutes)
+    if pop:
+        headers.append(t("col_without") + f" ({t.minutes(m_u)} min)")
+        numeric.append(True)
+    headers.append(t("col_underserved"))
+    numeric.append(True)
+    kind = "pop" if pop else "area"
+    rows, attrs = [], []
+    for _, r in table.iterrows():
+        cells = [_e(r["parent"]), _e(t.integer(r["zones"]))]
+        cells.append(_e(t.integer(r[N.POPULATION]) if pop else t.num(r[N.AREA_KM2], 2)))
+        cells += [_e(t.pct(r[N.share(kind, m)])) for m in minutes]
+        if pop:
+            cells.append(_e(t.integer(r["without_access"])))
+        cells.append(_e(t.integer(r[N.UNDERSERVED])))
+        rows.append(cells)
+        attrs.append(f'class="parent-row" data-parent="{_e(r["parent"])}"')
+    within = analysis.summary["within"]
+    footer = [f"<strong>{_e(t('total'))}</strong>", _e(t.integer(table["zones"].sum()))]
+    if pop:
+        footer.append(_e(t.integer(analysis.summary["residents_total"])))
+    else:
+        footer.append(_e(t.num(table[N.AREA_KM2].sum(), 2)))
+    footer += [_e(t.pct(within[f"{m:g}"]["share"])) for m in minutes]
+    if pop:
+        footer.append(_e(t.integer(table["without_access"].sum())))
+    footer.append(_e(t.integer(table[N.UNDERSERVED].sum())))
+    return (
+        f'<section id="parent"><h2>{_e(t("sec_parent", parent=noun))}</h2>'
+        f"<p>{_e(t('parent_intro', parent=noun))}</p>"
+        + _table(
+            headers, rows, table_class="parent", row_attrs=attrs, numeric=numeric, footer=footer
+        )
+        + "</section>"
+    )
+
+
+def _when(iso: str | None) -> str:
+    """An ISO timestamp as ``YYYY-MM-DD HH:MM`` (UTC)."""
+    if not iso:
+        return "–"
+    try:
+        stamp = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.UTC)
+    return stamp.strftime("%Y-%m-%d %H:%M")
+
+
+def _method_section(analysis: Analysis, t: Translator) -> str:
+    summary, params = analysis.summary, analysis.parameters
+    pop = analysis.has_population
+    m_u = t.minutes(float(params["underserved_minutes"]))
+    share = t.pct(params["underserved_share"], 0)
+    paras = [
+        t("method_text", speed=t.num(params["speed_kmh"], 1), buffer=t.num(params["buffer_m"])),
+        t("weighting_pop" if pop else "weighting_area"),
+        t("underserved_rule_pop" if pop else "underserved_rule_area", share=share, m=m_u),
+    ]
+    parts = [f'<section id="method"><h2>{_e(t("sec_method"))}</h2>']
+    parts += [f"<p>{_e(p)}</p>" for p in paras]
+    if analysis.note:
+        parts.append(
+            f'<p class="note"><strong>{_e(t("note_label"))}:</strong> {_e(analysis.note)}</p>'
+        )
+    parts.append(f"<h3>{_e(t('sec_inputs'))}</h3>")
+    inputs = summary.get("inputs") or analysis.inputs
+    rows = []
+    for role in ("network", "spaces", "zones"):
+        info = inputs.get(role)
+        if not info:
+            continue
+        if "path" in info:
+            rows.append(
+                [
+                    _e(t(f"input_{role}")),
+                    f"<code>{_e(info['path'])}</code>",
+                    _e(t("bytes", value=t.integer(info["size_bytes"]))),
+                    _e(_when(info.get("modified"))),
+                ]
+            )
+        else:
+            rows.append([_e(t(f"input_{role}")), _e(t("spaces_from_osm")), "–", "–"])
+    if rows:
+        parts.append(
+            _table(
+                [t("col_input"), t("col_file"), t("col_size"), t("col_modified")],
+                rows,
+                table_class="inputs",
+                numeric=[False, False, True, False],
+            )
+        )
+    else:
+        parts.append(f"<p>{_e(t('input_in_memory'))}</p>")
+    parts.append(f"<h3>{_e(t('sec_parameters'))}</h3>")
+    values = [
+        ("param_minutes", ", ".join(t.minutes(m) for m in params["minutes"])),
+        ("param_speed", t.num(params["speed_kmh"], 1)),
+        ("param_buffer", t.num(params["buffer_m"])),
+        ("param_underserved_share", t.pct(params["underserved_share"], 0)),
+        ("param_underserved_minutes", m_u),
+        ("param_max_snap", t.num(params["max_snap_m"])),
+        ("param_population_column", params.get("population_column") or t("not_given")),
+        ("param_crs", params["crs"]),
+    ]
+    parts.append(
+        _table(
+            [t("col_parameter"), t("col_value")],
+            [[_e(t(k)), _e(v)] for k, v in values],
+            table_class="parameters",
+        )
+    )
+    parts.append(f"<h3>{_e(t('sec_software'))}</h3>")
+    software = summary.get("software", {})
+    parts.append(
+        _table(
+            [t("col_package"), t("col_version")],
+            [[_e(k), _e(v)] for k, v in software.items()],
+            table_class="software",
+        )
+    )
+    parts.append(f'<p class="attribution">{_e(t("attribution"))}</p></section>')
+    return "".join(parts)
+
+
+_CSS = """
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { font-family: __FONTS__; color: #1d2329; background: #fff; margin: 0;
+  line-height: 1.45; font-size: 15px; }
+main { max-width: 1040px; margin: 0 auto; padding: 24px 28px 40px; }
+header h1 { font-size: 1.7em; margin: 0 0 4px; }
+header .subtitle { font-size: 1.1em; color: #3c4650; margin: 0 0 6px; }
+header .generated { color: #5c6770; font-size: 0.9em; margin: 0; }
+.banner { background: #fff4ce; border: 1px solid #e0b400; border-radius: 4px;
+  padding: 8px 12px; margin: 14px 0 0; }
+h2 { font-size: 1.3em; margin: 30px 0 10px; padding-bottom: 4px;
+  border-bottom: 2px solid #e3e6ea; break-after: avoid; }
+h3 { font-size: 1.05em; margin: 18px 0 8px; break-after: avoid; }
+.figures { display: flex; flex-wrap: wrap; gap: 12px; }
+.figure { flex: 1 1 200px; border: 1px solid #d8dde3; border-radius: 6px;
+  padding: 10px 14px; background: #f7f9fb; break-inside: avoid; }
+.figure .label { font-size: 0.9em; color: #3c4650; }
+.figure .value { font-size: 1.7em; font-weight: 700; color: __BLUE__; }
+.figure .detail { font-size: 0.9em; color: #3c4650; }
+figure { margin: 0; break-inside: avoid; }
+img.map { display: block; max-width: 100%; height: auto; margin: 0 auto;
+  border: 1px solid #e3e6ea; }
+svg.curve { display: block; max-width: 100%; height: auto; }
+figcaption { font-size: 0.9em; color: #3c4650; margin-top: 6px; }
+table { border-collapse: collapse; width: 100%; font-size: 0.92em; margin: 6px 0 10px; }
+th, td { border-bottom: 1px solid #e3e6ea; padding: 5px 8px; text-align: left;
+  vertical-align: top; }
+th { background: #eef1f4; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tfoot { display: table-row-group; }  /* the total once, not on every printed page */
+tfoot td { border-top: 2px solid #c5ccd3; font-weight: 600; }
+tr { break-inside: avoid; }
+thead { display: table-header-group; }
+tr.underserved-row td:nth-child(2) { color: __RED__; font-weight: 600; }
+code { font-size: 0.9em; word-break: break-all; }
+.note { background: #fff4ce; padding: 6px 10px; border-radius: 4px; }
+.attribution, footer { color: #5c6770; font-size: 0.9em; }
+@page { size: A4; margin: 15mm 13mm 16mm;
+  @bottom-right { content: counter(page) " / " counter(pages); font-size: 9pt;
+  color: #5c6770; } }
+@media print {
+  body { font-size: 10pt; }
+  main { max-width: none; padding: 0; }
+  .figure { flex: 1 1 120px; padding: 6px 10px; }
+  .figure .value { font-size: 1.4em; }
+  img.map { max-height: 150mm; width: auto; }
+  h2 { margin-top: 18px; }
+}
+"""
+
+
+def report_html(
+    analysis: Analysis,
+    *,
+    lang: str = "en",
+    parent_column: str | None = None,
+    map_png: bytes | None = None,
+) -> str:
+    """The report as one self-contained HTML document (nothing is fetched when it opens).
+
+    Parameters
+    ----------
+    analysis
+        Result of :func:`~fifteenmin.pipeline.analyze`.
+    lang
+        ``"en"`` (default) or ``"it"``.
+    parent_column
+        Zone column of the parent zone for the per-parent table; by default a
+        ``municipio``/``district``/``parent`` column when the zones have one.
+    map_png
+        The coverage map as PNG bytes; by default drawn with
+        :func:`~fifteenmin.plot.coverage_map`.
+
+    Returns
+    -------
+    str
+        The HTML text: CSS inline, the map as a ``data:`` URI, the curve as inline SVG,
+        the system font stack (no web fonts).
+    """
+    from . import __version__
+
+    t = Translator(lang)
+    parent = find_parent_column(analysis.zones, parent_column)
+    m_u = t.minutes(float(analysis.parameters["underserved_minutes"]))
+    png = map_png if map_png is not None else _map_png(analysis)
+    banner = (
+        f'<p class="banner" id="note"><strong>{_e(t("note_label"))}:</strong> '
+        f"{_e(analysis.note)}</p>"
+        if analysis.note
+        else ""
+    )
+    sections = [
+        _headline(analysis, t),
+        _map_section(analysis, t, png),
+        _curve_section(analysis, t),
+        _underserved_section(analysis, t, parent),
+    ]
+    if parent is not None:
+        sections.append(_parent_section(analysis, t, parent))
+    sections.append(_method_section(analysis, t))
+    css = _CSS.replace("__FONTS__", FONT_STACK).replace("__BLUE__", _BLUE).replace("__RED__", _RED)
+    title = t("report_title")
+    return (
+        f'<!DOCTYPE html>\n<html lang="{t.lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="generator" content="fifteenmin {_e(__version__)}">'
+        f"<title>{_e(title)}</title><style>{css}</style></head><body><main>"
+        f"<header><h1>{_e(title)}</h1>"
+        f'<p class="subtitle">{_e(t("report_subtitle", m=m_u))}</p>'
+        f'<p class="generated">'
+        f"{_e(t('generated', date=_when(analysis.summary.get('generated')) + ' UTC'))}</p>"
+        f"{banner}</header>"
+        + "".join(sections)
+        + f"<footer><p>{_e(t('footer', version=__version__))}</p></footer>"
+        "</main></body></html>\n"
+    )
+
+
+def write_report(
+    analysis: Analysis,
+    path: str | Path,
+    *,
+    lang: str = "en",
+    parent_column: str | None = None,
+    map_png: bytes | None = None,
+) -> Path:
+    """Write :func:`report_html` to ``path`` (UTF-8); returns the path.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> result = fm.analyze(city.network, city.spaces, city.zones, population_column="population")
+    >>> path = write_report(result, getfixture("tmp_path") / "report.html", lang="it")
+    >>> "Zone carenti" in path.read_text(encoding="utf-8")
+    True
+    """
+    path = Path(path)
+    path.write_text(
+        report_html(analysis, lang=lang, parent_column=parent_column, map_png=map_png),
+        encoding="utf-8",
+    )
+    logger.info("wrote %s", path)
+    return path
+
+
+def write_report_pdf(
+    analysis: Analysis,
+    path: str | Path,
+    *,
+    lang: str = "en",
+    parent_column: str | None = None,
+    map_png: bytes | None = None,
+    html_text: str | None = None,
+) -> Path:
+    """Write the report as a PDF (A4) with WeasyPrint; nothing outside the file is fetched.
+
+    Needs the ``pdf`` extra (``pip install 'fifteenmin[pdf]'``) and the Pango library
+    (Debian: ``apt-get install libpango-1.0-0 libpangoft2-1.0-0``).
+
+    Parameters
+    ----------
+    analysis
+        Result of :func:`~fifteenmin.pipeline.analyze`.
+    path
+        The PDF to write.
+    lang, parent_column, map_png
+        As for :func:`report_html`.
+    html_text
+        The report HTML if already made (then the three options above are not used).
+
+    Raises
+    ------
+    FifteenMinError
+        If WeasyPrint or Pango is missing.
+    """
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:  # OSError: WeasyPrint without the Pango library
+        raise FifteenMinError(
+            f"the PDF report needs WeasyPrint and the Pango library ({exc}); install them with "
+            "pip install 'fifteenmin[pdf]' and apt-get install libpango-1.0-0 libpangoft2-1.0-0, "
+            "or leave out --pdf"
+        ) from None
+    if html_text is None:
+        html_text = report_html(analysis, lang=lang, parent_column=parent_column, map_png=map_png)
+    path = Path(path)
+    fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
+    weasyprint.HTML(string=html_text, url_fetcher=fetcher).write_pdf(path)
+    logger.info("wrote %s", path)
+    return path

@@ -1,0 +1,434 @@
+"""Interactive map: one offline HTML file with Leaflet inlined and the layers as GeoJSON."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import logging
+import re
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import _names as N
+from ._i18n import Translator
+from .plot import (
+    COVERAGE_COLOR,
+    NO_DATA_COLOR,
+    SHARE_BOUNDS,
+    SHARE_COLORS,
+    SPACE_EDGE,
+    SPACE_FACE,
+    UNDERSERVED_COLOR,
+)
+
+if TYPE_CHECKING:
+    from .pipeline import Analysis
+
+logger = logging.getLogger(__name__)
+
+LEAFLET_VERSION = "1.9.4"
+"""Version of the Leaflet library vendored in ``fifteenmin/static/leaflet``."""
+
+SIMPLIFY_M = 2.0
+"""Tolerance (metres) for simplifying outlines before they go into the page."""
+
+# the palette of plot.coverage_map, so the static and the interactive map read alike
+_COLOURS = {
+    "no_data": NO_DATA_COLOR,
+    "underserved": UNDERSERVED_COLOR,
+    "coverage": COVERAGE_COLOR,
+    "space_face": SPACE_FACE,
+    "space_edge": SPACE_EDGE,
+}
+_FONT_STACK = (
+    'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Liberation Sans", '
+    '"DejaVu Sans", Arial, sans-serif'
+)
+
+
+def _static(name: str) -> bytes:
+    return files("fifteenmin").joinpath("static", "leaflet", name).read_bytes()
+
+
+def leaflet_assets() -> tuple[str, str]:
+    """The vendored Leaflet ``(javascript, css)``, ready to inline.
+
+    The CSS images become ``data:`` URIs and the source-map comment is dropped, so the
+    page asks for nothing outside itself.
+    """
+    js = _static("leaflet.js").decode("utf-8")
+    js = re.sub(r"//# sourceMappingURL=\S+\s*$", "", js)
+    css = _static("leaflet.css").decode("utf-8")
+
+    def data_uri(match: re.Match[str]) -> str:
+        png = base64.b64encode(_static(f"images/{match.group(1)}")).decode("ascii")
+        return f"url(data:image/png;base64,{png})"
+
+    css = re.sub(r"url\(images/([\w.-]+\.png)\)", data_uri, css)
+    return js, css
+
+
+def _round(geoms: np.ndarray, digits: int = 6) -> np.ndarray:
+    return shapely.transform(geoms, lambda c: np.round(c, digits))
+
+
+def _to_wgs84(gs: gpd.GeoSeries, *, simplify_m: float = SIMPLIFY_M) -> np.ndarray:
+    """Outlines simplified in their projected CRS, then in EPSG:4326 rounded to ~0.1 m."""
+    if gs.crs is not None and gs.crs.is_projected and simplify_m > 0:
+        gs = gs.simplify(simplify_m)
+    return _round(gs.to_crs(4326).to_numpy())
+
+
+def _features(geoms: np.ndarray, props: list[dict[str, Any]]) -> dict[str, Any]:
+    feats = [
+        {"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)), "properties": p}
+        for g, p in zip(geoms, props, strict=True)
+        if g is not None and not g.is_empty
+    ]
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _rows(pairs: list[tuple[str, str]]) -> str:
+    return "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in pairs)
+
+
+def share_colour(share: float | None) -> str:
+    """Fill colour of a zone's share, in the classes of :func:`~fifteenmin.plot.coverage_map`.
+
+    Examples
+    --------
+    >>> share_colour(0.1) == SHARE_COLORS[0], share_colour(1.0) == SHARE_COLORS[-1]
+    (True, True)
+    """
+    if share is None or not np.isfinite(share):
+        return NO_DATA_COLOR
+    k = int(np.searchsorted(SHARE_BOUNDS, float(share), side="right")) - 1
+    return SHARE_COLORS[min(max(k, 0), len(SHARE_COLORS) - 1)]
+
+
+def _zone_layer(analysis: Analysis, t: Translator) -> tuple[dict[str, Any], str]:
+    zones = analysis.zones
+    minutes = [float(m) for m in analysis.parameters["minutes"]]
+    m_u = float(analysis.parameters["underserved_minutes"])
+    kind = "pop" if analysis.has_population else "area"
+    geoms = _to_wgs84(zones.geometry)
+    props = []
+    for _, z in zones.iterrows():
+        share = z[N.share(kind, m_u)]
+        ok = pd.notna(share)
+        pairs = []
+        if kind == "pop":
+            pairs.append((t("tip_population"), t.integer(z[N.POPULATION])))
+        pairs.append((t("tip_area"), t("km2", value=t.num(z[N.AREA_KM2], 2))))
+        for m in minutes:
+            pairs.append((t("tip_within", m=t.minutes(m)), t.pct(z[N.share(kind, m)])))
+        for key, col in (("tip_median", N.MEDIAN_S), ("tip_p90", N.P90_S)):
+            value = z[col]
+            text = t("minutes_value", value=t.num(value / 60, 1)) if pd.notna(value) else "–"
+            pairs.append((t(key), text))
+        nearest = z[N.NEAREST_SPACE]
+        pairs.append((t("tip_nearest"), nearest if pd.notna(nearest) else "–"))
+        pairs.append((t("tip_underserved"), t("yes") if bool(z[N.UNDERSERVED]) else t("no")))
+        tooltip = (
+            f'<div class="fm-tip"><b>{_e(z[N.ZONE_NAME])}</b> <span>({_e(z[N.ZONE_ID])})</span>'
+            f"<table>{_rows(pairs)}</table></div>"
+        )
+        props.append(
+            {
+                "id": str(z[N.ZONE_ID]),
+                "share": float(share) if ok else None,
+                "fill": share_colour(float(share) if ok else None),
+                "underserved": bool(z[N.UNDERSERVED]),
+                "tooltip": tooltip,
+            }
+        )
+    name = t("layer_zones_pop" if kind == "pop" else "layer_zones_area", m=t.minutes(m_u))
+    return _features(geoms, props), name
+
+
+def _space_layer(analysis: Analysis, t: Translator) -> dict[str, Any]:
+    spaces = analysis.spaces.to_crs(4326)
+    props = []
+    for _, s in spaces.iterrows():
+        name = s.get("name")
+        title = str(name) if pd.notna(name) and str(name).strip() else str(s["space_id"])
+        pairs = [(t("tip_space"), str(s["space_id"]))]
+        seats = s.get("seats")
+        pairs.append((t("tip_seats"), t.integer(seats) if pd.notna(seats) else t("unknown")))
+        for key, col in (("tip_address", "address"), ("tip_kind", "kind")):
+            value = s.get(col)
+            if value is not None and pd.notna(value) and str(value).strip():
+                pairs.append((t(key), str(value)))
+        props.append(
+            {
+                "id": str(s["space_id"]),
+                "tooltip": f'<div class="fm-tip"><b>{_e(title)}</b>'
+                f"<table>{_rows(pairs)}</table></div>",
+            }
+        )
+    return _features(_round(spaces.geometry.to_numpy()), props)
+
+
+def _coverage_layers(analysis: Analysis, t: Translator) -> list[dict[str, Any]]:
+    cov = analysis.coverage.sort_values("minutes", ascending=False)
+    geoms = _to_wgs84(cov.geometry)
+    out = []
+    for m, g in zip(cov["minutes"], geoms, strict=True):
+        name = t("layer_coverage", m=t.minutes(m))
+        out.append(
+            {
+                "minutes": float(m),
+                "name": name,
+                "data": _features(np.array([g]), [{"tooltip": _e(name)}]),
+            }
+        )
+    return out
+
+
+def _isochrone_layers(analysis: Analysis, t: Translator) -> list[dict[str, Any]]:
+    iso = analysis.isochrones
+    spaces = analysis.spaces
+    names = pd.Series(
+        spaces["name"].to_numpy() if "name" in spaces.columns else None,
+        index=spaces["space_id"].astype(str),
+        dtype=object,
+    )
+    out = []
+    for m in sorted({float(v) for v in iso["minutes"]}):
+        part = iso[iso["minutes"] == m]
+        geoms = _to_wgs84(part.geometry)
+        props = []
+        for sid in part["space_id"].astype(str):
+            label = names.get(sid)
+            label = f"{label} ({sid})" if pd.notna(label) and str(label).strip() else sid
+            props.append({"tooltip": f"{_e(label)}: {_e(t('minutes_value', value=t.minutes(m)))}"})
+        out.append(
+            {
+                "minutes": m,
+                "name": t("layer_isochrones", m=t.minutes(m)),
+                "data": _features(geoms, props),
+            }
+        )
+    return out
+
+
+def _street_layer(analysis: Analysis) -> dict[str, Any]:
+    streets = analysis.walk.streets
+    lines = gpd.GeoSeries(streets.edge_geometry, crs=streets.crs)
+    merged = shapely.multilinestrings(_to_wgs84(lines, simplify_m=1.0))
+    return _features(np.array([merged]), [{}])
+
+
+def map_data(analysis: Analysis, *, lang: str = "en") -> dict[str, Any]:
+    """Everything the map page shows, as one JSON-ready dict (GeoJSON in EPSG:4326).
+
+    Keys: ``zones``, ``spaces``, ``streets`` (GeoJSON), ``coverage`` and ``isochrones``
+    (lists of ``{"minutes", "name", "data"}``, one per threshold), ``bounds``
+    (``[[south, west], [north, east]]``), ``labels`` (texts in ``lang``) and ``legend``.
+    """
+    t = Translator(lang)
+    m_u = t.minutes(float(analysis.parameters["underserved_minutes"]))
+    zones, zone_name = _zone_layer(analysis, t)
+    w, s, e, n = analysis.zones.to_crs(4326).total_bounds
+    pop = analysis.has_population
+    return {
+        "zones": zones,
+        "spaces": _space_layer(analysis, t),
+        "streets": _street_layer(analysis),
+        "coverage": _coverage_layers(analysis, t),
+        "isochrones": _isochrone_layers(analysis, t),
+        "bounds": [[float(s), float(w)], [float(n), float(e)]],
+        "labels": {
+            "zones": zone_name,
+            "spaces": t("layer_spaces"),
+            "streets": t("layer_streets"),
+            "attribution": t("attribution"),
+        },
+        "legend": {
+            "title": t("legend_pop" if pop else "legend_area", m=m_u),
+            "classes": [
+                [colour, f"{t.pct(lo, 0)}–{t.pct(hi, 0)}"]
+                for colour, lo, hi in zip(
+                    SHARE_COLORS, SHARE_BOUNDS[:-1], SHARE_BOUNDS[1:], strict=True
+                )
+            ],
+            "no_data": t("legend_no_data") if pop else "",
+            "underserved": t("legend_underserved"),
+            "coverage": t("layer_coverage", m=m_u),
+            "space": t("legend_space"),
+        },
+        "colours": _COLOURS,
+    }
+
+
+_PAGE_CSS = """
+html, body { height: 100%; margin: 0; }
+body { display: flex; flex-direction: column; font-family: __FONTS__; color: #1d2329; }
+header { padding: 8px 14px; border-bottom: 1px solid #d8dde3; background: #f7f9fb; }
+header h1 { font-size: 1.15em; margin: 0; }
+header p { margin: 2px 0 0; font-size: 0.88em; color: #3c4650; }
+header .note { color: #6b4e00; font-weight: 600; }
+#map { flex: 1 1 auto; min-height: 300px; background: #f2efe9; }
+.fm-tip table { border-collapse: collapse; margin-top: 4px; }
+.fm-tip th { text-align: left; font-weight: normal; color: #5c6770; padding: 0 8px 0 0; }
+.fm-tip td { text-align: right; font-variant-numeric: tabular-nums; padding: 0; }
+.fm-legend { background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px;
+  font-size: 12px; line-height: 1.4; box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
+.fm-legend .key { display: flex; align-items: center; gap: 6px; margin-top: 3px; }
+.fm-legend .swatch { width: 16px; height: 11px; display: inline-block; box-sizing: border-box; }
+.fm-legend .dot { width: 10px; height: 10px; border-radius: 50%; display: inline-block;
+  box-sizing: border-box; }
+"""
+
+_PAGE_JS = """
+(function () {
+  var D = JSON.parse(document.getElementById('fm-data').textContent);
+  var C = D.colours;
+  var map = L.map('map', {preferCanvas: false, zoomSnap: 0.25});
+  map.attributionControl.setPrefix(false);
+  map.attributionControl.addAttribution(D.labels.attribution + ' | Leaflet');
+  function tip(layer, feature) {
+    if (feature.properties && feature.properties.tooltip) {
+      layer.bindTooltip(feature.properties.tooltip, {sticky: true, direction: 'auto'});
+    }
+  }
+  var overlays = {};
+  var streets = L.geoJSON(D.streets, {interactive: false,
+    style: {color: '#555', weight: 0.6, opacity: 0.55}});
+  overlays[D.labels.streets] = streets;
+  var zones = L.geoJSON(D.zones, {
+    style: function (f) {
+      return {fillColor: f.properties.fill, fillOpacity: 0.75,
+              color: f.properties.underserved ? C.underserved : '#ffffff',
+              weight: f.properties.underserved ? 2.5 : 1,
+              className: 'fm-zone' + (f.properties.underserved ? ' fm-underserved' : '')};
+    },
+    onEachFeature: function (f, layer) {
+      tip(layer, f);
+      layer.on('mouseover', function () { layer.setStyle({weight: 3, color: '#111'}); });
+      layer.on('mouseout', function () { zones.resetStyle(layer); });
+    }
+  });
+  overlays[D.labels.zones] = zones;
+  var dashes = [null, '6 3', '2 3'];
+  D.coverage.forEach(function (c, i) {
+    overlays[c.name] = L.geoJSON(c.data, {onEachFeature: function (f, l) { tip(l, f); },
+      style: {color: C.coverage, weight: 1.4, dashArray: dashes[Math.min(i, 2)],
+              fillColor: C.coverage, fillOpacity: 0.08, className: 'fm-coverage'}});
+  });
+  D.isochrones.forEach(function (c) {
+    overlays[c.name] = L.geoJSON(c.data, {onEachFeature: function (f, l) { tip(l, f); },
+      style: {color: '#08519c', weight: 1, fillOpacity: 0.04, dashArray: '4 3',
+              className: 'fm-isochrone'}});
+  });
+  var spaces = L.geoJSON(D.spaces, {
+    pointToLayer: function (f, latlng) {
+      return L.circleMarker(latlng, {radius: 6, color: C.space_edge, weight: 1.5,
+        fillColor: C.space_face, fillOpacity: 1, className: 'fm-space'});
+    },
+    onEachFeature: function (f, l) { tip(l, f); }
+  });
+  overlays[D.labels.spaces] = spaces;
+  streets.addTo(map);
+  zones.addTo(map);
+  D.coverage.forEach(function (c) {
+    if (c.minutes === D.underserved_minutes) { overlays[c.name].addTo(map); }
+  });
+  spaces.addTo(map);
+  L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+  L.control.scale({imperial: false}).addTo(map);
+  var legend = L.control({position: 'bottomright'});
+  legend.onAdd = function () {
+    var div = L.DomUtil.create('div', 'fm-legend');
+    var G = D.legend;
+    var title = L.DomUtil.create('b', '', div);
+    title.textContent = G.title;
+    function key(swatch, text) {
+      var k = L.DomUtil.create('div', 'key', div);
+      k.appendChild(swatch);
+      var s = document.createElement('span'); s.textContent = text; k.appendChild(s);
+    }
+    function swatch(fill, border) {
+      var w = document.createElement('span'); w.className = 'swatch';
+      w.style.background = fill; w.style.border = border || 'none';
+      return w;
+    }
+    G.classes.slice().reverse().forEach(function (c) { key(swatch(c[0]), c[1]); });
+    if (G.no_data) { key(swatch(C.no_data), G.no_data); }
+    key(swatch('transparent', '2.5px solid ' + C.underserved), G.underserved);
+    key(swatch('transparent', '1.5px solid ' + C.coverage), G.coverage);
+    var d = document.createElement('span'); d.className = 'dot';
+    d.style.background = C.space_face; d.style.border = '1.5px solid ' + C.space_edge;
+    key(d, G.space);
+    return div;
+  };
+  legend.addTo(map);
+  map.fitBounds(D.bounds, {padding: [12, 12]});
+  document.body.setAttribute('data-ready', '1');
+})();
+"""
+
+
+def map_html(analysis: Analysis, *, lang: str = "en") -> str:
+    """The interactive map as one self-contained HTML page.
+
+    Layers (switchable): walkable streets, zones coloured by the share within the
+    underserved walk (hover for the zone's figures), the area covered within each
+    threshold, the per-space isochrones of each threshold (off at first) and the spaces
+    (hover for name and seats). Leaflet and the data are inlined; there is no tile layer,
+    so the page needs no network.
+
+    Parameters
+    ----------
+    analysis
+        Result of :func:`~fifteenmin.pipeline.analyze`.
+    lang
+        ``"en"`` (default) or ``"it"``.
+    """
+    t = Translator(lang)
+    data = map_data(analysis, lang=lang)
+    data["underserved_minutes"] = float(analysis.parameters["underserved_minutes"])
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    js, css = leaflet_assets()
+    page_css = _PAGE_CSS.replace("__FONTS__", _FONT_STACK)
+    note = f'<p class="note">{_e(analysis.note)}</p>' if analysis.note else ""
+    title = t("map_title")
+    return (
+        f'<!DOCTYPE html>\n<html lang="{t.lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title>"
+        f"<style>{css}</style><style>{page_css}</style></head><body>"
+        f"<header><h1>{_e(title)}</h1><p>{_e(t('map_hint'))}</p>{note}</header>"
+        '<div id="map"></div>'
+        f'<script type="application/json" id="fm-data">{payload}</script>'
+        f"<script>{js}</script><script>{_PAGE_JS}</script></body></html>\n"
+    )
+
+
+def write_map(analysis: Analysis, path: str | Path, *, lang: str = "en") -> Path:
+    """Write :func:`map_html` to ``path`` (UTF-8); returns the path.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> result = fm.analyze(city.network, city.spaces, city.zones, population_column="population")
+    >>> page = write_map(result, getfixture("tmp_path") / "map.html").read_text(encoding="utf-8")
+    >>> "<script src=" in page, "L.geoJSON" in page
+    (False, True)
+    """
+    path = Path(path)
+    path.write_text(map_html(analysis, lang=lang), encoding="utf-8")
+    logger.info("wrote %s", path)
+    return path
