@@ -1,0 +1,209 @@
+"""Maps: the layers, legend and furniture each map needs, and the files Analysis.write saves."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from _osmfixtures import STREET, lonlat, write_osm
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib_scalebar.scalebar import ScaleBar
+from PIL import Image
+
+import fifteenmin as fm
+from fifteenmin import plot
+
+FILES = [f"{name}.{fmt}" for name in ("coverage_map", "walk_time_map") for fmt in plot.FORMATS]
+
+
+@pytest.fixture(scope="module")
+def report(sample_analysis, tmp_path_factory):
+    """The sample analysis written once as a report folder."""
+    return sample_analysis.write(tmp_path_factory.mktemp("report"))
+
+
+@pytest.fixture(scope="module")
+def noted(sample_city):
+    """The sample analysis with a synthetic-data note."""
+    return fm.analyze(
+        sample_city.network,
+        sample_city.spaces,
+        sample_city.zones,
+        population_column="population",
+        note="SYNTHETIC test city",
+    )
+
+
+def _texts(fig: Figure) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def _legend_labels(fig: Figure) -> list[str]:
+    return [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+
+
+def _check_furniture(fig: Figure, note: str) -> None:
+    ax = fig.axes[0]
+    assert any(isinstance(a, ScaleBar) for a in ax.artists), "no scale bar"
+    assert "N" in _texts(fig), "no north arrow"
+    attribution = [t for t in _texts(fig) if plot.ATTRIBUTION in t]
+    assert attribution and note in attribution[0], "attribution or note missing"
+    assert fig.legends, "no legend"
+
+
+def test_coverage_map_layers_legend_and_labels(noted):
+    fig = plot.coverage_map(noted)
+    _check_furniture(fig, "SYNTHETIC test city")
+    labels = _legend_labels(fig)
+    under = noted.zones[noted.zones["underserved"]]
+    assert f"space ({len(noted.spaces)})" in labels
+    assert "within a 15-min walk" in labels
+    assert f"underserved zone ({len(under)} of {len(noted.zones)})" in labels
+    # every underserved zone is labelled with its name, share and residents without access
+    texts = _texts(fig)
+    for _, zone in under.iterrows():
+        label = next(t for t in texts if t.startswith(zone["name"] + "\n"))
+        share = int(np.floor(zone["share_pop_15min"] * 100 + 1e-6))
+        assert f"{share}% within 15 min" in label
+        without = zone["population"] - zone["pop_15min"]
+        assert f"{without:,.0f} residents without" in label
+    # the coverage overlay is hatched; the colour bar is in shares with 50 % marked
+    assert any(c.get_hatch() == "////" for c in fig.axes[0].collections)
+    cbar = fig.axes[1]
+    assert [t.get_text() for t in cbar.get_yticklabels()] == ["0%", "25%", "50%", "75%", "100%"]
+    assert "residents" in cbar.get_ylabel()
+    assert "71% of 60,000 residents" in fig.axes[0].get_title(loc="left")
+
+
+def test_coverage_map_shares_of_area_without_population(sample_city):
+    zones = fm.zones_from_file(sample_city.zones).drop(columns="population")
+    result = fm.analyze(sample_city.network, sample_city.spaces, zones)
+    fig = plot.coverage_map(result)
+    assert "area" in fig.axes[1].get_ylabel()
+    assert not any("residents without" in t for t in _texts(fig))
+
+
+def test_walk_time_map_colours_segments_by_node_times(noted):
+    fig = plot.walk_time_map(noted)
+    _check_furniture(fig, "SYNTHETIC test city")
+    lines = [c for c in fig.axes[0].collections if isinstance(c, LineCollection)]
+    coloured = next(c for c in lines if c.get_array() is not None)
+    minutes = np.asarray(coloured.get_array())
+    segments = coloured.get_segments()
+    assert len(segments) == len(minutes) > 0
+    # independent check: a segment between two street nodes takes the mean of their times
+    nodes = noted.walk.node_times()
+    tree = shapely.STRtree(nodes.geometry.to_numpy())
+    times = nodes["walk_time_s"].to_numpy() / 60
+    checked = 0
+    for seg, value in zip(segments, minutes, strict=True):
+        ends = shapely.points([seg[0], seg[-1]])
+        idx, dist = tree.query_nearest(ends, return_distance=True, all_matches=False)
+        if (dist < 1e-6).all():
+            assert value == pytest.approx(times[idx[1]].mean(), abs=1e-6)
+            checked += 1
+    assert checked > 0.9 * len(segments)
+    # colour bar: minutes 0-30, 15 marked in bold, longer walks in the "over" colour
+    cbar = fig.axes[1]
+    assert cbar.get_ylabel() == "walking time to the nearest space (min)"
+    ticks = {t.get_text(): t for t in cbar.get_yticklabels()}
+    assert {"0", "15", "30"} <= set(ticks)
+    assert ticks["15"].get_fontweight() == "bold"
+    cmap, norm = coloured.get_cmap(), coloured.norm
+    assert norm.vmin == 0 and norm.vmax == 30
+    assert np.allclose(cmap(norm(45.0)), cmap.get_over())
+    assert {"space (14)", "≤ 15 min walk", "> 15 min walk"} <= set(_legend_labels(fig))
+
+
+def test_walk_time_map_shows_streets_without_a_space(tmp_path):
+    # two streets 500 m apart, one space on the southern one: the northern one is unreachable
+    nodes = {1: (0, 0), 2: (100, 0), 3: (200, 0), 4: (0, 500), 5: (200, 500)}
+    osm = write_osm(tmp_path / "two.osm", nodes, [(10, [1, 2, 3], STREET), (11, [4, 5], STREET)])
+    spaces = gpd.GeoDataFrame(
+        {"space_id": ["A"], "kind": ["coworking"]},
+        geometry=[shapely.Point(lonlat(50, 5))],
+        crs=4326,
+    )
+    box = shapely.box(*lonlat(-50, -50), *lonlat(250, 550))
+    zones = gpd.GeoDataFrame(
+        {"zone_id": ["Z"], "name": ["Zone"], "population": [100.0]}, geometry=[box], crs=4326
+    )
+    result = fm.analyze(osm, spaces, zones)
+    geoms, minutes = plot.segment_walk_minutes(result)
+    assert np.isinf(minutes).sum() == 1  # the northern street
+    # the southern street (one 200 m segment, node 2 is no junction) split where the space
+    # joins it, 5 m away: ends at 5 m and 55 m (west part), 5 m and 155 m (east part)
+    finite = np.sort(minutes[np.isfinite(minutes)]) * 60 * (4.8 / 3.6)
+    assert finite == pytest.approx([(5 + 55) / 2, (5 + 155) / 2], abs=0.01)
+    fig = plot.walk_time_map(result)
+    grey = [
+        c
+        for c in fig.axes[0].collections
+        if isinstance(c, LineCollection) and c.get_array() is None
+    ]
+    assert len(grey) == 1 and len(grey[0].get_segments()) == 1
+    assert "no space reachable" in _legend_labels(fig)
+
+
+def test_isochrone_map_bands_and_unknown_space(sample_analysis):
+    fig = plot.isochrone_map(sample_analysis)
+    assert {"≤ 5 min", "≤ 10 min", "≤ 15 min"} <= set(_legend_labels(fig))
+    one = plot.isochrone_map(sample_analysis, space_id="S02")
+    assert "space S02" in _legend_labels(one)
+    with pytest.raises(ValueError, match="no isochrones for space 'nope'"):
+        plot.isochrone_map(sample_analysis, space_id="nope")
+
+
+def test_fill_small_holes_keeps_large_holes():
+    outer = shapely.box(0, 0, 100, 100)
+    small, large = shapely.box(10, 10, 20, 20), shapely.box(40, 40, 80, 80)
+    donut = outer.difference(small).difference(large)
+    filled = plot.fill_small_holes(donut, 500)
+    assert filled.equals(outer.difference(large))
+    assert plot.fill_small_holes(shapely.Polygon(), 10).is_empty
+
+
+def test_walk_time_colormap_rejects_a_mark_outside_the_scale():
+    with pytest.raises(ValueError, match="must lie between"):
+        plot.walk_time_colormap(10, 15)
+
+
+def test_write_saves_every_map_in_every_format(report):
+    names = {p.name for p in report.iterdir()}
+    assert set(FILES) <= names
+    for name in ("coverage_map", "walk_time_map"):
+        png = Image.open(report / f"{name}.png")
+        assert png.info["dpi"][0] == pytest.approx(200, abs=1)
+        assert min(png.size) > 1200
+        svg = ET.parse(report / f"{name}.svg").getroot()
+        assert svg.tag.endswith("svg")
+        assert (report / f"{name}.pdf").read_bytes().startswith(b"%PDF")
+    title = ET.parse(report / "walk_time_map.svg").getroot().find(".//{*}title")
+    assert title is not None and title.text == "Walking time to the nearest space"
+
+
+def test_save_figure_replaces_the_suffix(sample_analysis, tmp_path):
+    fig = plot.isochrone_map(sample_analysis)
+    written = plot.save_figure(fig, tmp_path / "sub" / "bands.png", formats=("png", "svg"))
+    assert [p.name for p in written] == ["bands.png", "bands.svg"]
+    assert all(p.stat().st_size > 0 for p in written)
+
+
+def test_maps_use_no_pyplot_and_no_backend():
+    code = (
+        "import sys, matplotlib; before = matplotlib.rcParams._get('backend');"
+        "import fifteenmin.plot;"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported';"
+        "assert matplotlib.rcParams._get('backend') == before, 'backend changed'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
