@@ -30,7 +30,7 @@ def test_demo_writes_the_report(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert "SYNTHETIC" in summary["note"]
     assert summary["attribution"] == "© OpenStreetMap contributors"
-    walk = gpd.read_file(out / "walk_times.gpkg")
+    walk = gpd.read_file(out / "walk_times.gpkg", layer="walk_times")
     assert {"osmid", "walk_time_s", "space_id"} <= set(walk.columns)
     iso = gpd.read_file(out / "isochrones.gpkg", layer="coverage")
     assert list(iso["minutes"]) == [5.0, 10.0, 15.0]

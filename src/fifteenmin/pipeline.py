@@ -28,7 +28,7 @@ from .network import (
     read_streets,
     streets_from_graph,
 )
-from .spaces import spaces_from_file, spaces_from_osm
+from .spaces import spaces_from_file, spaces_from_frame, spaces_from_osm
 from .study_area import StudyArea, study_area_from, walk_margin_m
 from .travel import MAX_SNAP_M, WalkTimes, walk_times
 from .zones import zone_coverage, zones_from_file
@@ -222,7 +222,7 @@ def analyze(
     logger.info("network: %d nodes, %d street segments", streets.n_nodes, streets.n_edges)
 
     if isinstance(spaces, gpd.GeoDataFrame):
-        space_gdf = spaces
+        space_gdf = spaces_from_frame(spaces)
     elif str(spaces) == "osm":
         if isinstance(network, (StreetNetwork, nx.MultiDiGraph)):
             raise InputError("spaces='osm' needs the network as an OSM file path")

@@ -131,28 +131,48 @@ def spaces_from_file(
         _check_lonlat(lon_v, lat_v, str(path), df.index + 2)
         geometry = gpd.GeoSeries(gpd.points_from_xy(lon_v, lat_v), crs=4326)
         return _finish(df.drop(columns=[lat, lon]), geometry, path.name)
-    gdf = read_vector(path)
+    return spaces_from_frame(read_vector(path), source=path.name, where=str(path))
+
+
+def spaces_from_frame(
+    gdf: gpd.GeoDataFrame, *, source: str = "GeoDataFrame", where: str | None = None
+) -> gpd.GeoDataFrame:
+    """Give a GeoDataFrame of spaces the documented schema (:data:`SPACE_COLUMNS`).
+
+    Non-point features are located at a representative point; features without a location
+    are left out with a warning; other columns are kept after the schema's.
+
+    Parameters
+    ----------
+    gdf
+        Spaces in any CRS.
+    source
+        Value of the ``source`` column when ``gdf`` has none.
+    where
+        Name used in messages (default: ``source``).
+    """
+    where = where or source
     if gdf.crs is None:
-        raise InputError(f"{path}: the layer has no CRS; set one (e.g. EPSG:4326) and save again")
+        raise InputError(f"{where}: the layer has no CRS; set one (e.g. EPSG:4326) and save again")
     gdf = gdf.to_crs(4326)
     kinds = set(gdf.geom_type.dropna())
     if not kinds <= {"Point", "MultiPoint"}:
         gdf = gdf.set_geometry(gdf.representative_point())
-        logger.info("%s: non-point spaces located at a representative point", path)
+        logger.info("%s: non-point spaces located at a representative point", where)
     missing = (gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
     if missing.all():
-        raise InputError(f"{path}: no feature has a location; give the spaces coordinates")
+        raise InputError(f"{where}: no feature has a location; give the spaces coordinates")
     if missing.any():
         rows = ", ".join(str(i + 1) for i in np.flatnonzero(missing)[:10])
         warnings.warn(
-            f"{path}: {int(missing.sum())} space(s) without a location left out (features "
+            f"{where}: {int(missing.sum())} space(s) without a location left out (features "
             f"{rows}); geocode them (fifteenmin registry merge) to include them",
             stacklevel=2,
         )
         gdf = gdf.loc[~missing].reset_index(drop=True)
     geometry = gdf.geometry.centroid if "MultiPoint" in kinds else gdf.geometry
-    _check_lonlat(geometry.x, geometry.y, str(path), pd.RangeIndex(1, len(gdf) + 1))
-    return _finish(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), geometry, path.name)
+    _check_lonlat(geometry.x, geometry.y, where, pd.RangeIndex(1, len(gdf) + 1))
+    return _finish(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), geometry, source)
 
 
 def spaces_from_osm(
