@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from . import errors as errors
+from . import hexagons as hexagons
 from . import isochrones as isochrones
 from . import network as network
 from . import pipeline as pipeline
@@ -12,10 +13,14 @@ from . import plot as plot
 from . import registry as registry
 from . import sample as sample
 from . import spaces as spaces
+from . import study_area as study_area
 from . import travel as travel
 from . import zones as zones
+from .errors import DownloadError as DownloadError
 from .errors import FifteenMinError as FifteenMinError
 from .errors import InputError as InputError
+from .hexagons import hex_zones as hex_zones
+from .hexagons import interpolate_population as interpolate_population
 from .isochrones import coverage as coverage
 from .network import graph_from_place as graph_from_place
 from .network import network_from_file as network_from_file
@@ -25,6 +30,7 @@ from .pipeline import Analysis as Analysis
 from .pipeline import analyze as analyze
 from .spaces import spaces_from_file as spaces_from_file
 from .spaces import spaces_from_osm as spaces_from_osm
+from .study_area import StudyArea as StudyArea
 from .travel import walk_times as walk_times
 from .zones import zone_coverage as zone_coverage
 from .zones import zones_from_file as zones_from_file

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import re
 from array import array
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, cast
 
 import numpy as np
 import osmium
@@ -17,7 +17,6 @@ import shapely
 from .errors import InputError
 
 logger = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml")
 
@@ -39,7 +38,7 @@ _WALK_EXCLUDE: dict[str, re.Pattern[str]] = {
 EDGE_TAGS = ("highway", "name", "bridge", "tunnel")
 
 
-def is_walkable(tags: Mapping[str, object]) -> bool:
+def is_walkable(tags: Mapping[str, object] | osmium.osm.TagList) -> bool:
     """Whether a way's tags pass OSMnx's ``walk`` network filter.
 
     A way is walkable when it has a ``highway`` tag and none of the excluded values:
@@ -103,9 +102,32 @@ BBox = tuple[float, float, float, float]
 _SCALE = 10_000_000  # osmium stores coordinates as integers of 1e-7 degree
 
 
+class _Area:
+    """A bbox and/or polygon test: ``area(lon, lat)`` on arrays, ``area.point(lon, lat)``."""
+
+    def __init__(self, box: BBox, polygon: shapely.Geometry | None) -> None:
+        self.box, self.polygon = box, polygon
+
+    def __call__(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        w, s, e, n = self.box
+        with np.errstate(invalid="ignore"):
+            mask = (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
+        if self.polygon is not None and mask.any():
+            cand = np.flatnonzero(mask)
+            mask[cand] = shapely.intersects_xy(self.polygon, lon[cand], lat[cand])
+        return mask
+
+    def point(self, lon: float, lat: float) -> bool:
+        """Whether one point is inside (border included)."""
+        w, s, e, n = self.box
+        if not (w <= lon <= e and s <= lat <= n):
+            return False
+        return self.polygon is None or bool(shapely.intersects_xy(self.polygon, lon, lat))
+
+
 def area_filter(
     *, bbox: BBox | None = None, polygon: shapely.Geometry | None = None
-) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
+) -> _Area | None:
     """A vectorised test ``inside(lon, lat) -> bool array`` for a bbox and/or polygon.
 
     Points on the border count as inside. With both, a point must be inside both.
@@ -124,12 +146,14 @@ def area_filter(
     >>> inside = area_filter(bbox=(12.0, 41.0, 13.0, 42.0))
     >>> inside(np.array([12.5, 14.0]), np.array([41.5, 41.5])).tolist()
     [True, False]
+    >>> inside.point(12.5, 42.0)
+    True
     """
     if bbox is None and polygon is None:
         return None
-    box = _check_bbox(bbox) if bbox is not None else None
+    box = check_bbox(bbox) if bbox is not None else None
     if polygon is not None:
-        polygon = _check_polygon(polygon)
+        polygon = check_polygon(polygon)
         shapely.prepare(polygon)
         pb = polygon.bounds
         box = (
@@ -137,20 +161,12 @@ def area_filter(
             if box is None
             else (max(box[0], pb[0]), max(box[1], pb[1]), min(box[2], pb[2]), min(box[3], pb[3]))
         )
-    w, s, e, n = box  # type: ignore[misc]
-
-    def inside(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore"):
-            mask = (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
-        if polygon is not None and mask.any():
-            cand = np.flatnonzero(mask)
-            mask[cand] = shapely.intersects_xy(polygon, lon[cand], lat[cand])
-        return mask
-
-    return inside
+    assert box is not None
+    return _Area(box, polygon)
 
 
-def _check_bbox(bbox: Sequence[float]) -> BBox:
+def check_bbox(bbox: Sequence[float]) -> BBox:
+    """``bbox`` as four floats (west, south, east, north), or an InputError saying why not."""
     try:
         w, s, e, n = (float(v) for v in bbox)
     except (TypeError, ValueError):
@@ -165,11 +181,13 @@ def _check_bbox(bbox: Sequence[float]) -> BBox:
     return w, s, e, n
 
 
-def _check_polygon(polygon: shapely.Geometry) -> shapely.Geometry:
+def check_polygon(polygon: shapely.Geometry) -> shapely.Geometry:
+    """A non-empty, valid (Multi)Polygon in degrees, or an InputError saying why not."""
     kind = getattr(polygon, "geom_type", type(polygon).__name__)
     if kind not in ("Polygon", "MultiPolygon") or polygon.is_empty:
+        what = f"an empty {kind}" if kind in ("Polygon", "MultiPolygon") else kind
         raise InputError(
-            f"study area: expected a non-empty Polygon or MultiPolygon, got {kind}; "
+            f"study area: expected a non-empty Polygon or MultiPolygon, got {what}; "
             "give a polygon layer"
         )
     w, s, e, n = polygon.bounds
@@ -181,7 +199,8 @@ def _check_polygon(polygon: shapely.Geometry) -> shapely.Geometry:
     return polygon if polygon.is_valid else shapely.make_valid(polygon)
 
 
-def _bar(items: Iterable[_T], what: str, progress: bool) -> Iterable[_T]:
+def _bar(items: Iterable[Any], what: str, progress: bool) -> Iterable[Any]:
+    """``items`` with a progress bar when ``progress`` (osmium objects typed as Any)."""
     if not progress:
         return items
     from tqdm.auto import tqdm
@@ -193,42 +212,83 @@ def _read_error(path: Path, exc: Exception) -> InputError:
     return InputError(f"{path}: cannot be read as OSM data ({exc}); check the file")
 
 
-def _node_locations(
-    path: Path, tracker: osmium.IdTracker, *, progress: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Second pass: sorted ids and integer x, y (1e-7 degree) of the tracked nodes.
+def _tracker(refs: np.ndarray, way_ids: Iterable[int] = ()) -> osmium.IdTracker:
+    """An id tracker holding the nodes ``refs`` and the ways ``way_ids``."""
+    tracker = osmium.IdTracker()
+    add_node, add_way = tracker.add_node, tracker.add_way
+    unique = np.unique(refs)
+    for chunk in range(0, len(unique), 1 << 16):  # no Python list of every id at once
+        for ref in unique[chunk : chunk + (1 << 16)].tolist():
+            add_node(ref)
+    for way_id in way_ids:
+        add_way(way_id)
+    return tracker
 
-    Only the nodes of ``tracker`` reach Python (the id filter runs in C++), and they are
-    kept in compact arrays, so memory grows with the nodes used, not with the file.
-    A node that appears twice keeps its last location (as osmium's location index).
+
+def _located_ways(
+    path: Path, tracker: osmium.IdTracker, *, progress: bool = False
+) -> Iterator[Any]:
+    """Second pass: the tracked ways, their node refs located from the tracked nodes only.
+
+    The chain runs in C++: an id filter drops untracked objects, a location handler
+    stores the surviving nodes in a small index, and an entity filter keeps the nodes
+    from ever reaching Python. Ways before their nodes in the file stay unlocated.
     """
+    store = osmium.index.create_map("flex_mem")
+    locations = osmium.NodeLocationsForWays(store)
+    locations.ignore_errors()
+    id_filter = tracker.id_filter()
+    only_ways = osmium.filter.EntityFilter(osmium.osm.WAY)
+    with osmium.io.Reader(str(path), osmium.osm.NODE | osmium.osm.WAY) as reader:
+        chain = osmium.OsmFileIterator(reader, id_filter, locations, only_ways)
+        yield from _bar(chain, f"{path.name}: ways with locations", progress)
+
+
+def _node_xy(path: Path, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted ids and integer x, y (1e-7 degree) of the nodes ``refs`` (a pass over nodes).
+
+    Used for nodes that a way met before them in the file; a node present twice keeps
+    its last location, as osmium's location index.
+    """
+    tracker = _tracker(refs)
     ids, xs, ys = array("q"), array("i"), array("i")
-    processor = osmium.FileProcessor(str(path), osmium.osm.NODE).with_filter(tracker.id_filter())
-    for node in _bar(processor, f"{path.name}: node locations", progress):
+    id_filter = tracker.id_filter()
+    nodes: Iterable[Any] = osmium.FileProcessor(str(path), osmium.osm.NODE).with_filter(id_filter)
+    for node in nodes:
         loc = node.location
         if loc.valid():
             ids.append(node.id)
             xs.append(loc.x)
             ys.append(loc.y)
-    id_arr = np.frombuffer(ids, dtype=np.int64) if ids else np.zeros(0, np.int64)
-    x_arr = np.frombuffer(xs, dtype=np.int32) if xs else np.zeros(0, np.int32)
-    y_arr = np.frombuffer(ys, dtype=np.int32) if ys else np.zeros(0, np.int32)
-    # last occurrence of each id wins; the result is sorted by id
+    id_arr, x_arr, y_arr = (
+        np.array(a, dtype=t) for a, t in ((ids, np.int64), (xs, np.int32), (ys, np.int32))
+    )
     uniq, first_rev = np.unique(id_arr[::-1], return_index=True)
     last = len(id_arr) - 1 - first_rev
     return uniq, x_arr[last], y_arr[last]
 
 
-def _locate(
-    refs: np.ndarray, ids: np.ndarray, xs: np.ndarray, ys: np.ndarray
+def _lonlat(
+    path: Path, refs: np.ndarray, xs: np.ndarray, ys: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """lon, lat (degrees) of each node reference, NaN where the node is missing."""
-    if len(ids) == 0:
-        return np.full(len(refs), np.nan), np.full(len(refs), np.nan)
-    pos = np.minimum(np.searchsorted(ids, refs), len(ids) - 1)
-    found = ids[pos] == refs
-    lon = np.where(found, xs[pos] / _SCALE, np.nan)
-    lat = np.where(found, ys[pos] / _SCALE, np.nan)
+    """lon, lat in degrees from osmium's integer coordinates, NaN where not located.
+
+    Vertices left unlocated by the second pass (a way before its nodes in the file) are
+    looked up in one more pass over just those nodes; nodes absent from the file stay NaN.
+    """
+    located = (np.abs(xs) <= 180 * _SCALE) & (np.abs(ys) <= 90 * _SCALE)
+    if not located.all():
+        missing = np.flatnonzero(~located)
+        ids, mx, my = _node_xy(path, refs[missing])
+        if len(ids):
+            pos = np.minimum(np.searchsorted(ids, refs[missing]), len(ids) - 1)
+            found = ids[pos] == refs[missing]
+            xs, ys = xs.copy(), ys.copy()
+            xs[missing[found]] = mx[pos[found]]
+            ys[missing[found]] = my[pos[found]]
+            located[missing[found]] = True
+    lon = np.where(located, xs / _SCALE, np.nan)
+    lat = np.where(located, ys / _SCALE, np.nan)
     return lon, lat
 
 
@@ -241,12 +301,14 @@ def read_walkable_ways(
 ) -> WayArrays:
     """Read the walkable ways of an OSM file, with node locations, in two streaming passes.
 
-    The first pass reads the ways with a ``highway`` tag (osmium skips the nodes) and
-    keeps those passing :func:`is_walkable`; the second reads only the nodes these ways
-    use. No index of every node location is built, so a regional ``.osm.pbf`` extract can
-    be read with memory proportional to the walkable network, not to the file: about
-    24 bytes per way vertex plus the way tags. The passes do not depend on the order
-    of the file (nodes may come after the ways).
+    The first pass reads only ways with a ``highway`` tag (osmium skips the node blocks)
+    and notes those passing :func:`is_walkable` and their nodes. The second pass stores
+    the locations of just those nodes in a small index, in C++, and hands Python the
+    walkable ways with located nodes. No index of every node of the file is built, so a
+    regional ``.osm.pbf`` extract is read with memory that grows with the walkable
+    network (way vertices and tags), not with the file (see ``docs/rome.md`` and
+    ``benchmarks/bench_pbf_read.py``). Nodes that come after their ways (unsorted files)
+    are found in one more pass over just those nodes.
 
     Parameters
     ----------
@@ -278,68 +340,95 @@ def read_walkable_ways(
     """
     path = check_osm_path(path)
     inside = area_filter(bbox=bbox, polygon=polygon)
-    refs, starts, way_ids = array("q"), array("q"), array("q")
-    tags: dict[str, list[str | None]] = {k: [] for k in EDGE_TAGS}
-    interned: dict[str, str] = {}
-    tracker = osmium.IdTracker()
+    collector = _WayCollector()
     try:
-        processor = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
+        walkable: list[int] = []
+        first_refs = array("q")
+        highways: Iterable[Any] = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
             osmium.filter.KeyFilter("highway")
         )
-        for way in _bar(processor, f"{path.name}: ways", progress):
-            way_tags = way.tags
-            if len(way.nodes) < 2 or not is_walkable(way_tags):
-                continue
-            starts.append(len(refs))
-            refs.extend([n.ref for n in way.nodes])
-            way_ids.append(way.id)
-            for key in EDGE_TAGS:
-                value = way_tags.get(key)
-                tags[key].append(None if value is None else interned.setdefault(value, value))
-            tracker.add_references(way)
-        ids, xs, ys = _node_locations(path, tracker, progress=progress)
+        for way in _bar(highways, f"{path.name}: ways", progress):
+            if len(way.nodes) >= 2 and is_walkable(way.tags):
+                walkable.append(way.id)
+                first_refs.extend([n.ref for n in way.nodes])
+        tracker = _tracker(np.frombuffer(first_refs, dtype=np.int64), walkable)
+        del first_refs, walkable
+        for way in _located_ways(path, tracker, progress=progress):
+            if len(way.nodes) >= 2 and is_walkable(way.tags):  # else: another version
+                collector.add(way)
+        del tracker
+        return collector.arrays(path, inside)
     except RuntimeError as exc:  # osmium parse errors
         raise _read_error(path, exc) from None
-    del tracker
-    ref = np.frombuffer(refs, dtype=np.int64) if refs else np.zeros(0, np.int64)
-    start = np.asarray(starts, dtype=np.int64)
-    lon, lat = _locate(ref, ids, xs, ys)
-    del ids, xs, ys
-    n_ways = len(start)
-    keep_way = np.ones(n_ways, dtype=bool)
-    if inside is not None and n_ways:
-        keep_way = np.logical_or.reduceat(inside(lon, lat), start)
-    # runs: maximal stretches of located vertices within one kept way
-    way_of = np.repeat(np.arange(n_ways), np.diff(np.append(start, len(ref))))
-    valid = ~np.isnan(lon) & keep_way[way_of]
-    first = np.zeros(len(ref), dtype=bool)
-    first[start] = True
-    prev_valid = np.concatenate([[False], valid[:-1]])
-    begins = valid & (first | ~prev_valid)
-    run_of = np.cumsum(begins) - 1
-    run_len = np.bincount(run_of[valid], minlength=int(begins.sum()))
-    vert = valid.copy()
-    vert[valid] = run_len[run_of[valid]] >= 2
-    kept_runs = np.flatnonzero(run_len >= 2)
-    run_way_old = way_of[np.flatnonzero(begins)[kept_runs]]
-    ways_used, run_way = np.unique(run_way_old, return_inverse=True)
-    logger.info(
-        "%s: %d walkable ways kept of %d (%d vertices)",
-        path.name,
-        len(ways_used),
-        n_ways,
-        int(vert.sum()),
-    )
-    way_id_arr = np.asarray(way_ids, dtype=np.int64)
-    return WayArrays(
-        node_ref=ref[vert].copy(),
-        lon=lon[vert],
-        lat=lat[vert],
-        run_start=np.append(np.cumsum(run_len[kept_runs]) - run_len[kept_runs], vert.sum()),
-        run_way=run_way.astype(np.int64),
-        way_id=way_id_arr[ways_used],
-        tags={k: [v[i] for i in ways_used] for k, v in tags.items()},
-    )
+
+
+class _WayCollector:
+    """Collects located walkable ways into compact arrays, then splits them into runs."""
+
+    def __init__(self) -> None:
+        self.refs, self.xs, self.ys = array("q"), array("i"), array("i")
+        self.starts, self.way_ids = array("q"), array("q")
+        self.tags: dict[str, list[str | None]] = {k: [] for k in EDGE_TAGS}
+        self._interned: dict[str, str] = {}
+
+    def add(self, way: Any) -> None:
+        """Add one way whose node refs carry locations (undefined where unknown)."""
+        self.starts.append(len(self.refs))
+        self.way_ids.append(way.id)
+        way_tags, interned = way.tags, self._interned
+        for key in EDGE_TAGS:
+            value = way_tags.get(key)
+            self.tags[key].append(None if value is None else interned.setdefault(value, value))
+        add_ref, add_x, add_y = self.refs.append, self.xs.append, self.ys.append
+        for node in way.nodes:
+            loc = node.location
+            add_ref(node.ref)
+            add_x(loc.x)
+            add_y(loc.y)
+
+    def arrays(self, path: Path, inside: _Area | None) -> WayArrays:
+        """The ways with a vertex ``inside`` (all without), split where nodes are missing."""
+        ref = np.array(self.refs, dtype=np.int64)
+        xs, ys = np.array(self.xs, dtype=np.int32), np.array(self.ys, dtype=np.int32)
+        self.refs, self.xs, self.ys = array("q"), array("i"), array("i")
+        lon, lat = _lonlat(path, ref, xs, ys)
+        del xs, ys
+        start = np.asarray(self.starts, dtype=np.int64)
+        n_ways = len(start)
+        keep_way = np.ones(n_ways, dtype=bool)
+        if inside is not None and n_ways:
+            keep_way = np.logical_or.reduceat(inside(lon, lat), start)
+        # runs: maximal stretches of located vertices within one kept way
+        way_of = np.repeat(np.arange(n_ways), np.diff(np.append(start, len(ref))))
+        valid = ~np.isnan(lon) & keep_way[way_of]
+        first = np.zeros(len(ref), dtype=bool)
+        first[start] = True
+        begins = valid & (first | ~np.concatenate([[False], valid[:-1]]))
+        del first
+        run_of = np.cumsum(begins) - 1
+        run_len = np.bincount(run_of[valid], minlength=int(begins.sum()))
+        vert = valid.copy()
+        vert[valid] = run_len[run_of[valid]] >= 2
+        kept_runs = np.flatnonzero(run_len >= 2)
+        ways_used, run_way = np.unique(
+            way_of[np.flatnonzero(begins)[kept_runs]], return_inverse=True
+        )
+        logger.info(
+            "%s: %d walkable ways kept of %d (%d vertices)",
+            path.name,
+            len(ways_used),
+            n_ways,
+            int(vert.sum()),
+        )
+        return WayArrays(
+            node_ref=ref[vert],
+            lon=lon[vert],
+            lat=lat[vert],
+            run_start=np.append(np.cumsum(run_len[kept_runs]) - run_len[kept_runs], vert.sum()),
+            run_way=run_way.astype(np.int64),
+            way_id=np.asarray(self.way_ids, dtype=np.int64)[ways_used],
+            tags={k: [v[i] for i in ways_used] for k, v in self.tags.items()},
+        )
 
 
 @dataclass(frozen=True)
@@ -377,15 +466,15 @@ def read_tagged_features(
     """
     path = check_osm_path(path)
     inside = area_filter(bbox=bbox, polygon=polygon)
-    wanted = {
-        k: (None if v is True else {v} if isinstance(v, str) else set(v)) for k, v in tags.items()
+    wanted: dict[str, set[str] | None] = {
+        k: (None if v is True else {v} if isinstance(v, str) else set(cast(Iterable[str], v)))
+        for k, v in tags.items()
     }
-    # (type, id, tags, lon, lat) for nodes; (type, id, tags, refs) for ways
-    hits: list[tuple[str, int, dict[str, str], object]] = []
-    tracker = osmium.IdTracker()
-    processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_filter(
-        osmium.filter.KeyFilter(*wanted)
-    )
+    found: list[TaggedFeature | int] = []  # an int: id of a way located in pass two
+    way_refs = array("q")
+    processor: Iterable[Any] = osmium.FileProcessor(
+        str(path), osmium.osm.NODE | osmium.osm.WAY
+    ).with_filter(osmium.filter.KeyFilter(*wanted))
     try:
         for obj in processor:
             if not any(
@@ -394,30 +483,66 @@ def read_tagged_features(
             ):
                 continue
             if obj.is_node():
-                if obj.location.valid():
-                    loc = (obj.location.lon, obj.location.lat)
-                    hits.append(("node", obj.id, dict(obj.tags), loc))
+                loc = obj.location
+                if loc.valid() and (inside is None or inside.point(loc.lon, loc.lat)):
+                    found.append(TaggedFeature("node", obj.id, loc.lon, loc.lat, dict(obj.tags)))
             else:
-                hits.append(("way", obj.id, dict(obj.tags), [n.ref for n in obj.nodes]))
-                tracker.add_references(obj)
-        has_ways = any(h[0] == "way" for h in hits)
-        ids, xs, ys = _node_locations(path, tracker) if has_ways else (np.zeros(0, np.int64),) * 3
+                found.append(obj.id)
+                way_refs.extend([n.ref for n in obj.nodes])
+        way_ids = [f for f in found if isinstance(f, int)]
+        ways: dict[int, TaggedFeature | None] = {}
+        if way_ids:
+            tracker = _tracker(np.frombuffer(way_refs, dtype=np.int64), way_ids)
+            del way_refs
+            ways = _way_features(path, _located_ways(path, tracker), inside)
     except RuntimeError as exc:
         raise _read_error(path, exc) from None
-    found: list[TaggedFeature] = []
-    for kind, osm_id, obj_tags, where in hits:
-        if kind == "node":
-            lon, lat = where  # type: ignore[misc]
+    features = (ways.get(f) if isinstance(f, int) else f for f in found)
+    return [f for f in features if f is not None]
+
+
+def _way_features(
+    path: Path, ways: Iterable[Any], inside: _Area | None
+) -> dict[int, TaggedFeature | None]:
+    """Tagged ways located at the mean of their vertices (a closing vertex counted once).
+
+    Ways outside the area are dropped as they stream by; only ways with vertices not yet
+    located (an unsorted file) wait for one more pass over their nodes.
+    """
+    out: dict[int, TaggedFeature | None] = {}
+    pending: list[tuple[int, dict[str, str], np.ndarray]] = []
+    for way in ways:  # osmium objects are only valid inside the loop: copy what is needed
+        nodes = np.array([(n.ref, n.location.x, n.location.y) for n in way.nodes], np.int64)
+        if len(nodes) > 1 and nodes[0, 0] == nodes[-1, 0]:
+            nodes = nodes[:-1]
+        if (np.abs(nodes[:, 1]) <= 180 * _SCALE).all() and (
+            np.abs(nodes[:, 2]) <= 90 * _SCALE
+        ).all():
+            out[way.id] = _way_feature(
+                way.id, way.tags, nodes[:, 1] / _SCALE, nodes[:, 2] / _SCALE, inside
+            )
         else:
-            refs = np.asarray(where, dtype=np.int64)
-            if len(refs) > 1 and refs[0] == refs[-1]:
-                refs = refs[:-1]
-            lons, lats = _locate(refs, ids, xs, ys)
-            ok = ~np.isnan(lons)
-            if not ok.any():
-                continue
-            lon, lat = float(np.mean(lons[ok])), float(np.mean(lats[ok]))
-        if inside is not None and not inside(np.array([lon]), np.array([lat]))[0]:
-            continue
-        found.append(TaggedFeature(kind, osm_id, float(lon), float(lat), obj_tags))
-    return found
+            pending.append((way.id, dict(way.tags), nodes))
+    if pending:  # one more pass over the nodes of all of them
+        flat = np.concatenate([nodes for _, _, nodes in pending])
+        lon, lat = _lonlat(path, flat[:, 0], flat[:, 1], flat[:, 2])
+        bounds = np.cumsum([0] + [len(nodes) for _, _, nodes in pending])
+        for (way_id, tags, _), a, b in zip(pending, bounds[:-1], bounds[1:], strict=True):
+            ok = ~np.isnan(lon[a:b])
+            out[way_id] = (
+                _way_feature(way_id, tags, lon[a:b][ok], lat[a:b][ok], inside) if ok.any() else None
+            )
+    return out
+
+
+def _way_feature(
+    way_id: int,
+    tags: Mapping[str, str],
+    lon: np.ndarray,
+    lat: np.ndarray,
+    inside: _Area | None,
+) -> TaggedFeature | None:
+    x, y = float(np.mean(lon)), float(np.mean(lat))
+    if inside is not None and not inside.point(x, y):
+        return None
+    return TaggedFeature("way", way_id, x, y, dict(tags))

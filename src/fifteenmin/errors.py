@@ -7,3 +7,7 @@ class FifteenMinError(Exception):
 
 class InputError(FifteenMinError, ValueError):
     """Bad input: message says what, where, what to do."""
+
+
+class DownloadError(InputError, OSError):
+    """Downloading OSM data failed (no connection, timeout, unknown place, empty result)."""

@@ -225,7 +225,11 @@ def _xy_transform(transformer: pyproj.Transformer) -> Any:
 
 
 def read_streets(
-    path: str | Path, *, bbox: tuple[float, float, float, float] | None = None
+    path: str | Path,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    polygon: shapely.Geometry | None = None,
+    progress: bool = False,
 ) -> StreetNetwork:
     """Read a walking network file into a :class:`StreetNetwork`.
 
@@ -235,6 +239,20 @@ def read_streets(
         ``.osm``, ``.osm.bz2``, ``.osm.pbf`` (read with pyosmium) or ``.graphml`` (OSMnx).
     bbox
         ``(west, south, east, north)`` in degrees to read only part of an OSM file.
+    polygon
+        Shapely (Multi)Polygon in EPSG:4326 to read only part of an OSM file (e.g. a
+        study area out of a regional ``.osm.pbf`` extract). With ``bbox`` and ``polygon``,
+        ways with a vertex inside both are kept; ways are kept whole.
+    progress
+        Show progress bars while reading an OSM file.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> part = fm.read_streets(city.network, bbox=(2.99, 0.49, 3.0, 0.5))
+    >>> 0 < part.n_edges < fm.read_streets(city.network).n_edges
+    True
     """
     path = Path(path)
     if path.name.lower().endswith(".graphml"):
@@ -250,7 +268,7 @@ def read_streets(
                 "osmnx.save_graphml"
             ) from None
         return streets_from_graph(graph, source=str(path))
-    ways = _osm.read_walkable_ways(path, bbox=bbox)
+    ways = _osm.read_walkable_ways(path, bbox=bbox, polygon=polygon, progress=progress)
     return streets_from_ways(ways, source=str(path))
 
 
@@ -307,11 +325,15 @@ def network_from_file(
     *,
     speed_kmh: float = DEFAULT_SPEED_KMH,
     bbox: tuple[float, float, float, float] | None = None,
+    polygon: shapely.Geometry | None = None,
+    progress: bool = False,
 ) -> nx.MultiDiGraph:
     """Read the walking network of an OSM or GraphML file as a projected OSMnx graph.
 
     Only walkable ways are kept (OSMnx's ``walk`` filter); the graph is in the UTM zone
-    of the data and every edge has ``length_m`` and ``walk_time_s``.
+    of the data and every edge has ``length_m`` and ``walk_time_s``. ``bbox`` (west,
+    south, east, north) and ``polygon`` (EPSG:4326) read only the ways with a vertex
+    inside the area, streaming, out of a larger OSM extract (see :func:`read_streets`).
 
     Examples
     --------
@@ -321,7 +343,8 @@ def network_from_file(
     >>> G.graph["crs"], all("walk_time_s" in d for _, _, d in G.edges(data=True))
     ('EPSG:32631', True)
     """
-    return to_graph(read_streets(path, bbox=bbox), speed_kmh=speed_kmh)
+    streets = read_streets(path, bbox=bbox, polygon=polygon, progress=progress)
+    return to_graph(streets, speed_kmh=speed_kmh)
 
 
 def graph_from_place(
@@ -338,18 +361,70 @@ def graph_from_place(
 
 
 def streets_from_place(
-    query: str | dict[str, str], *, cache_folder: str | Path = "data/raw/cache"
+    query: str | dict[str, str],
+    *,
+    cache_folder: str | Path = "data/raw/cache",
+    timeout_s: float = 180.0,
 ) -> StreetNetwork:
-    """Download the walk network of a place through OSMnx into a :class:`StreetNetwork`."""
-    import osmnx as ox
+    """Download the walk network of a place through OSMnx into a :class:`StreetNetwork`.
 
-    ox.settings.use_cache = True
-    ox.settings.cache_folder = str(cache_folder)
-    try:
-        graph = ox.graph_from_place(query, network_type="walk", retain_all=True)
-    except Exception as exc:  # noqa: BLE001 - network, geocoder and empty-result failures
-        raise InputError(
-            f"place {query!r}: could not download the walking network ({type(exc).__name__}: "
-            f"{exc}); check the name or work offline with --network FILE.osm.pbf"
-        ) from None
+    Uses ``osmnx.graph_from_place(query, network_type="walk", retain_all=True)``. Answers
+    are cached in ``cache_folder``, so a second run does not download again. Failures
+    (no connection, timeout, unknown place, empty result) raise
+    :class:`~fifteenmin.errors.DownloadError` naming the offline alternative.
+    """
+    from . import _online
+
+    graph = _online.download_graph(
+        f"place {query!r}",
+        lambda ox: ox.graph_from_place(query, **_online.graph_kwargs()),
+        cache_folder=cache_folder,
+        timeout_s=timeout_s,
+    )
     return streets_from_graph(graph, source=f"OSM place {query!r}")
+
+
+def streets_from_bbox(
+    bbox: tuple[float, float, float, float],
+    *,
+    cache_folder: str | Path = "data/raw/cache",
+    timeout_s: float = 180.0,
+) -> StreetNetwork:
+    """Download the walk network inside ``(west, south, east, north)`` through OSMnx.
+
+    As :func:`streets_from_place`, with ``osmnx.graph_from_bbox``.
+    """
+    from . import _online
+
+    w, s, e, n = _osm.check_bbox(bbox)
+    graph = _online.download_graph(
+        f"bbox {w:g} {s:g} {e:g} {n:g}",
+        lambda ox: ox.graph_from_bbox((w, s, e, n), **_online.graph_kwargs()),
+        cache_folder=cache_folder,
+        timeout_s=timeout_s,
+    )
+    return streets_from_graph(graph, source=f"OSM bbox {w:g} {s:g} {e:g} {n:g}")
+
+
+def streets_from_polygon(
+    polygon: shapely.Geometry,
+    *,
+    cache_folder: str | Path = "data/raw/cache",
+    timeout_s: float = 180.0,
+) -> StreetNetwork:
+    """Download the walk network inside a (Multi)Polygon in EPSG:4326 through OSMnx.
+
+    As :func:`streets_from_place`, with ``osmnx.graph_from_polygon``.
+    """
+    from . import _online
+
+    polygon = _osm.check_polygon(polygon)
+    w, s, e, n = polygon.bounds
+    what = f"polygon within {w:.4f} {s:.4f} {e:.4f} {n:.4f}"
+    graph = _online.download_graph(
+        what,
+        lambda ox: ox.graph_from_polygon(polygon, **_online.graph_kwargs()),
+        cache_folder=cache_folder,
+        timeout_s=timeout_s,
+    )
+    return streets_from_graph(graph, source=f"OSM {what}")

@@ -1,0 +1,327 @@
+"""The study area: the polygon an analysis reports on, read with a walking margin around it."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from . import _names as N
+from . import _osm
+from ._io import read_vector
+from .errors import InputError
+from .network import StreetNetwork, utm_crs
+
+logger = logging.getLogger(__name__)
+
+MIN_INSIDE_SHARE = 0.001
+"""Zones with less than this share of their area inside the study area are dropped."""
+SLIVER_WIDTH_M = 25.0
+"""Zone parts inside the study area thinner than this on average (2 x area / perimeter)
+are slivers left by boundaries drawn differently in two layers, and are dropped."""
+CUT_WARNING_SHARE = 0.01
+"""Warn when a zone with residents loses more than this share of its area to the clip."""
+_DENSIFY_DEG = 0.001  # about 100 m: long edges follow their meridian/parallel in UTM
+
+
+def walk_margin_m(minutes: float | Sequence[float], speed_kmh: float) -> float:
+    """Walking distance of the longest threshold: the default margin around a study area.
+
+    A service farther than this outside the area cannot be reached from inside within
+    the longest threshold, so network and spaces beyond it do not change the results.
+
+    Examples
+    --------
+    >>> walk_margin_m([5, 10, 15], 4.8)
+    1200.0
+    """
+    longest = max(np.atleast_1d(np.asarray(minutes, dtype=float)))
+    return float(longest) / 60.0 * float(speed_kmh) * 1000.0
+
+
+def buffer_m(polygon: shapely.Geometry, distance_m: float) -> shapely.Geometry:
+    """Buffer a lon/lat geometry by ``distance_m`` metres (in its UTM zone), back in degrees.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> square = shapely.box(12.49, 41.89, 12.50, 41.90)
+    >>> grown = buffer_m(square, 100)
+    >>> grown.contains(square), round(grown.bounds[0], 4)
+    (True, 12.4888)
+    """
+    if distance_m == 0:
+        return polygon
+    centre = polygon.centroid
+    crs = utm_crs(centre.x, centre.y)
+    to_m = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
+    to_deg = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
+    metric = shapely.transform(shapely.segmentize(polygon, _DENSIFY_DEG), _apply(to_m))
+    return shapely.transform(shapely.buffer(metric, distance_m), _apply(to_deg))
+
+
+def _apply(transformer: pyproj.Transformer):  # noqa: ANN202 - shapely.transform callback
+    def apply(coords: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return apply
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    if geom is None or geom.is_empty:
+        return shapely.MultiPolygon()
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.MultiPolygon()
+
+
+@dataclass(frozen=True)
+class StudyArea:
+    """A study area: one (Multi)Polygon in EPSG:4326 (lon, lat).
+
+    Results are reported for the zones inside :attr:`polygon`; network and spaces are
+    read within :meth:`with_margin` so that services just outside still count.
+
+    Examples
+    --------
+    >>> area = StudyArea.from_bbox((12.49, 41.89, 12.50, 41.90))
+    >>> round(area.area_km2, 2), round(area.with_margin(1200).area_km2, 1)
+    (0.92, 10.1)
+    """
+
+    polygon: shapely.Geometry
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        geom = self.polygon
+        if isinstance(geom, shapely.Geometry) and not geom.is_valid:
+            geom = shapely.make_valid(geom)
+        if isinstance(geom, shapely.Geometry):
+            geom = _polygonal(geom)
+        object.__setattr__(self, "polygon", _osm.check_polygon(geom))
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, layer: str | None = None) -> StudyArea:
+        """Read a boundary layer (GeoJSON, GeoPackage, Shapefile): the union of its polygons.
+
+        Examples
+        --------
+        >>> import fifteenmin as fm
+        >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+        >>> area = StudyArea.from_file(city.zones)
+        >>> area.polygon.geom_type, round(area.area_km2, 1)
+        ('Polygon', 12.9)
+        """
+        path = Path(path)
+        gdf = read_vector(path, layer=layer)
+        if gdf.crs is None:
+            raise InputError(
+                f"{path}: the boundary layer has no CRS; set one (e.g. EPSG:4326) and save again"
+            )
+        geoms = gdf.to_crs(4326).geometry.dropna().to_numpy()
+        geoms = np.where(shapely.is_valid(geoms), geoms, shapely.make_valid(geoms))
+        polygon = _polygonal(shapely.union_all([_polygonal(g) for g in geoms]))
+        if polygon.is_empty:
+            kinds = ", ".join(sorted(set(gdf.geom_type.dropna())))
+            raise InputError(
+                f"{path}: the boundary layer has no polygon (found {kinds}); "
+                "give a polygon layer such as a municipal boundary"
+            )
+        return cls(polygon, source=str(path))
+
+    @classmethod
+    def from_bbox(cls, bbox: Sequence[float]) -> StudyArea:
+        """The rectangle ``(west, south, east, north)`` in degrees."""
+        w, s, e, n = _osm.check_bbox(bbox)
+        return cls(shapely.box(w, s, e, n), source=f"bbox {w:g} {s:g} {e:g} {n:g}")
+
+    @classmethod
+    def from_streets(cls, streets: StreetNetwork) -> StudyArea:
+        """The convex hull of a network's streets (grown by 1 m): the default study area."""
+        coords = shapely.get_coordinates(np.asarray(streets.edge_geometry, dtype=object))
+        hull = shapely.MultiPoint(coords).convex_hull
+        if hull.geom_type != "Polygon":
+            raise InputError(
+                f"{streets.source or 'network'}: its streets do not span an area; "
+                "give --boundary FILE to set the study area"
+            )
+        to_deg = pyproj.Transformer.from_crs(streets.crs, 4326, always_xy=True)
+        hull = shapely.transform(shapely.buffer(hull, 1.0), _apply(to_deg))
+        return cls(hull, source=f"convex hull of {streets.source or 'the network'}")
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(west, south, east, north)`` in degrees."""
+        w, s, e, n = self.polygon.bounds
+        return float(w), float(s), float(e), float(n)
+
+    @property
+    def area_km2(self) -> float:
+        """Area in km² (in the UTM zone of the area)."""
+        return float(shapely.area(self._metric(self._utm()))) / 1e6
+
+    def _utm(self) -> pyproj.CRS:
+        c = self.polygon.centroid
+        return utm_crs(c.x, c.y)
+
+    def _metric(self, crs: pyproj.CRS) -> shapely.Geometry:
+        """The polygon in a metric CRS; long edges (a bbox) are densified first so that
+        they follow their meridian or parallel."""
+        to_m = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
+        return shapely.transform(shapely.segmentize(self.polygon, _DENSIFY_DEG), _apply(to_m))
+
+    def with_margin(self, margin_m: float) -> StudyArea:
+        """The area grown by ``margin_m`` metres (buffered in UTM, back in EPSG:4326)."""
+        if not np.isfinite(margin_m) or margin_m < 0:
+            raise InputError(f"margin {margin_m} m must be a number >= 0 (e.g. 1200)")
+        return StudyArea(buffer_m(self.polygon, float(margin_m)), source=self.source)
+
+    def intersection(self, other: StudyArea) -> StudyArea:
+        """The part common to two areas (e.g. a boundary and a bbox)."""
+        common = _polygonal(shapely.intersection(self.polygon, other.polygon))
+        if common.is_empty:
+            raise InputError(
+                f"study area: {self.source or 'the boundary'} and {other.source or 'the bbox'} "
+                "do not overlap; check both (bbox order is west south east north)"
+            )
+        return StudyArea(common, source=f"{self.source} ∩ {other.source}")
+
+    def contains(self, gdf: gpd.GeoDataFrame) -> np.ndarray:
+        """Whether each feature's representative point lies in the area (border included)."""
+        pts = gdf.to_crs(4326).geometry.representative_point()
+        inside = _osm.area_filter(polygon=self.polygon)
+        assert inside is not None
+        return inside(pts.x.to_numpy(dtype=float), pts.y.to_numpy(dtype=float))
+
+    def clip_zones(self, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """Clip zones to the area; zones outside it are dropped.
+
+        Area statistics of the result refer to the part inside. A zone that is cut keeps
+        a share of its ``population`` equal to the share of its area inside (a warning
+        names zones that lose more than 1 %). Zones with less than 0.1 % of their area
+        inside, or whose part inside is a sliver thinner than 25 m on average (two layers
+        drawing the same border slightly differently), are dropped. The zones' CRS is kept.
+
+        Examples
+        --------
+        >>> import fifteenmin as fm
+        >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+        >>> zones = fm.zones_from_file(city.zones)
+        >>> west = StudyArea.from_bbox((2.98, 0.48, 2.995, 0.52))
+        >>> clipped = west.clip_zones(zones)
+        >>> 0 < len(clipped) < len(zones)
+        True
+        """
+        if zones.crs is None:
+            raise InputError("zones have no CRS; set one (e.g. EPSG:4326)")
+        metric = self._utm()
+        area = self._metric(metric)
+        geoms = zones.to_crs(metric).geometry.to_numpy()
+        inside = np.array([_polygonal(g) for g in shapely.intersection(geoms, area)], dtype=object)
+        whole, part = shapely.area(geoms), shapely.area(inside)
+        share = np.divide(part, whole, out=np.zeros(len(geoms)), where=whole > 0)
+        perimeter = shapely.length(inside)
+        width = np.divide(2 * part, perimeter, out=np.zeros(len(geoms)), where=perimeter > 0)
+        keep = (share >= MIN_INSIDE_SHARE) & (width >= SLIVER_WIDTH_M)
+        if not keep.any():
+            raise InputError(
+                f"none of the {len(zones)} zones overlaps the study area "
+                f"{self.source or ''}; check that zones and boundary cover the same place"
+            )
+        slivers = int((~keep & (part > 0)).sum())
+        if (~keep).any():
+            logger.info(
+                "%d zone(s) outside the study area dropped (%d of them only a sliver inside)",
+                int((~keep).sum()),
+                slivers,
+            )
+        out = zones.loc[keep].copy()
+        clipped = gpd.GeoSeries(inside[keep], index=out.index, crs=metric).to_crs(zones.crs)
+        out = out.set_geometry(clipped.to_numpy(), crs=zones.crs)
+        share = share[keep]
+        if N.POPULATION in out.columns:
+            pop = pd.to_numeric(out[N.POPULATION], errors="coerce")
+            cut = (share < 1 - CUT_WARNING_SHARE) & pop.gt(0).to_numpy()
+            if cut.any():
+                first = out.index[cut][0]
+                warnings.warn(
+                    f"{int(cut.sum())} zone(s) with residents are partly outside the study "
+                    f"area (e.g. {out.loc[first, N.ZONE_ID]!r}: "
+                    f"{1 - share[cut][0]:.0%} of its area outside); their residents were "
+                    "scaled by the share of area inside; use zones that nest in the boundary",
+                    stacklevel=2,
+                )
+            out[N.POPULATION] = pop * np.minimum(share, 1.0)
+        return out.reset_index(drop=True)
+
+
+def study_area_from(
+    boundary: str | Path | StudyArea | shapely.Geometry | gpd.GeoDataFrame | None = None,
+    bbox: Sequence[float] | None = None,
+) -> StudyArea | None:
+    """The study area of a boundary and/or a bbox (their intersection), or None.
+
+    Examples
+    --------
+    >>> study_area_from(None, None) is None
+    True
+    >>> study_area_from(bbox=(12.49, 41.89, 12.50, 41.90)).bounds
+    (12.49, 41.89, 12.5, 41.9)
+    """
+    area = as_study_area(boundary) if boundary is not None else None
+    if bbox is not None:
+        box = StudyArea.from_bbox(bbox)
+        area = box if area is None else area.intersection(box)
+    return area
+
+
+def as_study_area(
+    area: str | Path | StudyArea | shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries,
+) -> StudyArea:
+    """A :class:`StudyArea` from a boundary file, a polygon (EPSG:4326) or a GeoDataFrame."""
+    if isinstance(area, StudyArea):
+        return area
+    if isinstance(area, str | Path):
+        return StudyArea.from_file(area)
+    if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
+        if area.crs is None:
+            raise InputError("boundary has no CRS; set one (e.g. EPSG:4326)")
+        return StudyArea(shapely.union_all(area.to_crs(4326).geometry.to_numpy()), "boundary")
+    if isinstance(area, shapely.Geometry):
+        return StudyArea(area, source="boundary polygon")
+    raise InputError(
+        f"boundary: expected a file, a shapely polygon or a GeoDataFrame, got {type(area).__name__}"
+    )
+
+
+def streets_from_study_area(
+    area: StudyArea,
+    *,
+    margin_m: float,
+    shape: str = "polygon",
+    cache_folder: str | Path = "data/raw/cache",
+    timeout_s: float = 180.0,
+) -> StreetNetwork:
+    """Download the walk network of a study area plus its margin through OSMnx (cached).
+
+    ``shape="polygon"`` asks OpenStreetMap for the area grown by ``margin_m``;
+    ``shape="bbox"`` for the bounding box of that grown area.
+    """
+    from .network import streets_from_bbox, streets_from_polygon
+
+    grown = area.with_margin(margin_m)
+    if shape == "polygon":
+        return streets_from_polygon(grown.polygon, cache_folder=cache_folder, timeout_s=timeout_s)
+    if shape == "bbox":
+        return streets_from_bbox(grown.bounds, cache_folder=cache_folder, timeout_s=timeout_s)
+    raise InputError(f"shape {shape!r} must be 'polygon' or 'bbox'")
