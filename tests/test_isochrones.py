@@ -11,7 +11,7 @@ from shapely.ops import substring
 from test_travel import spaces_at
 
 import fifteenmin as fm
-from fifteenmin.isochrones import _substrings, reached_lines
+from fifteenmin.isochrones import _substrings, nested_polygons, reached_lines
 
 SPEED = 4.8 / 3.6
 
@@ -81,3 +81,16 @@ def test_spaces_file_layers(sample_analysis, tmp_path):
     back = gpd.read_file(tmp_path / "iso.gpkg")
     assert set(back["minutes"]) == {5.0, 10.0, 15.0}
     assert len(back) == 3 * len(sample_analysis.walk.spaces)
+
+
+def test_nested_polygons_equal_direct_buffering(sample_analysis):
+    """Growing each polygon from the previous one gives the polygon of all its lines."""
+    walk = sample_analysis.walk
+    limits = [walk.minutes_to_m(m) for m in (5, 10, 15)]
+    _, dist = next(walk.per_space_m(limits[-1], chunk=3))
+    for d in dist:
+        nested = nested_polygons(walk.graph, d, limits, 50.0)
+        for limit, poly in zip(limits, nested, strict=True):
+            lines = reached_lines(walk.graph, d, limit)
+            direct = shapely.union_all(shapely.buffer(lines, 50.0, quad_segs=4))
+            assert shapely.symmetric_difference(poly, direct).area < 1e-6 * direct.area

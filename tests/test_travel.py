@@ -7,6 +7,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from _osmfixtures import STREET, lonlat, write_osm
 
 import fifteenmin as fm
@@ -159,3 +160,9 @@ def test_times_match_networkx_dijkstra_on_sample(sample_city):
     ref = nx.multi_source_dijkstra_path_length(ref_graph, set(map(int, g.space_node)), weight="w")
     for node in range(g.n_street_nodes):
         assert wt.dist_m[node] == pytest.approx(ref.get(node, np.inf), rel=1e-9)
+
+
+def test_space_exactly_at_a_node_keeps_line_geometries(line):
+    wt = fm.walk_times(fm.read_streets(line), spaces_at((100, 0)))
+    assert set(shapely.get_type_id(wt.graph.geometry)) == {1}  # all LineStrings
+    assert times_by_osmid(wt)[2] == pytest.approx(0, abs=0.02)

@@ -169,7 +169,10 @@ def build_search_graph(streets: StreetNetwork, snaps: pd.DataFrame) -> SearchGra
             us.append(a)
             vs.append(b)
             lens.append(c1 - c0)
-            geoms.append(substring(geom, c0 * scale, c1 * scale))
+            piece = substring(geom, c0 * scale, c1 * scale)
+            if piece.geom_type == "Point":  # zero length: a space right at the node
+                piece = shapely.LineString([piece, piece])
+            geoms.append(piece)
     n_split = len(us)
     connectors = shapely.linestrings(
         np.stack([snaps[["x", "y"]].to_numpy(), snaps[["snap_x", "snap_y"]].to_numpy()], axis=1)
