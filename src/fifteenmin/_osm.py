@@ -14,6 +14,7 @@ import numpy as np
 import osmium
 import shapely
 
+from ._io import check_file
 from .errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -82,18 +83,7 @@ class WayArrays:
 
 def check_osm_path(path: str | Path) -> Path:
     """Return ``path`` as a Path if it names an existing, non-empty OSM file, else raise."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: file not found; check the path")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not an OSM file")
-    if not path.name.lower().endswith(OSM_SUFFIXES):
-        raise InputError(
-            f"{path}: unknown network file type; use .osm, .osm.bz2, .osm.pbf or .graphml"
-        )
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: the file is empty; export the area again")
-    return path
+    return check_file(path, OSM_SUFFIXES, "network")
 
 
 BBox = tuple[float, float, float, float]

@@ -40,6 +40,7 @@ import shapely
 
 from . import _osm
 from .errors import InputError
+from .network import utm_crs
 
 logger = logging.getLogger(__name__)
 
@@ -570,11 +571,12 @@ def _parse_rows(
     return gpd.GeoDataFrame(table, geometry=geometry, crs=4326), problems
 
 
-def _local_crs(lon: Iterable[float], lat: Iterable[float]) -> pyproj.CRS:
-    """The UTM zone (EPSG 326xx north / 327xx south) at the centroid of the points."""
-    x, y = float(np.nanmean(np.asarray(list(lon)))), float(np.nanmean(np.asarray(list(lat))))
-    zone = int((x + 180) // 6) % 60 + 1
-    return pyproj.CRS.from_epsg((32600 if y >= 0 else 32700) + zone)
+def _utm_at(lon: Iterable[float], lat: Iterable[float]) -> pyproj.CRS:
+    """The UTM zone at the mean of the points (NaN ignored)."""
+    return utm_crs(
+        float(np.nanmean(np.asarray(list(lon), dtype=float))),
+        float(np.nanmean(np.asarray(list(lat), dtype=float))),
+    )
 
 
 def _xy(geometry: gpd.GeoSeries, crs: pyproj.CRS) -> np.ndarray:
@@ -623,7 +625,7 @@ def _duplicate_problems(table: gpd.GeoDataFrame, cols: dict[str, str], file: str
     problems: list[Problem] = []
     located = table.geometry.notna()
     xy = (
-        _xy(table.geometry, _local_crs(table["lon"], table["lat"]))
+        _xy(table.geometry, _utm_at(table["lon"], table["lat"]))
         if located.any()
         else np.full((len(table), 2), np.nan)
     )
@@ -1036,7 +1038,7 @@ def _match(
     if not (reg.geometry.notna().any() and osm.geometry.notna().any()):
         return {}
     centroids = shapely.centroid(np.concatenate([reg.geometry.to_numpy(), osm.geometry.to_numpy()]))
-    crs = _local_crs(shapely.get_x(centroids), shapely.get_y(centroids))
+    crs = _utm_at(shapely.get_x(centroids), shapely.get_y(centroids))
     reg_xy, osm_xy = _xy(reg.geometry, crs), _xy(osm.geometry, crs)
     tree = shapely.STRtree(_points(osm_xy))
     ri, oi = tree.query(_points(reg_xy), predicate="dwithin", distance=max_distance_m)

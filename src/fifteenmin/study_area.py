@@ -16,6 +16,7 @@ import shapely
 
 from . import _names as N
 from . import _osm
+from ._geom import polygonal
 from ._io import read_vector
 from .errors import InputError
 from .network import StreetNetwork, utm_crs
@@ -76,15 +77,6 @@ def _apply(transformer: pyproj.Transformer):  # noqa: ANN202 - shapely.transform
     return apply
 
 
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
-    if geom is None or geom.is_empty:
-        return shapely.MultiPolygon()
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else shapely.MultiPolygon()
-
-
 @dataclass(frozen=True)
 class StudyArea:
     """A study area: one (Multi)Polygon in EPSG:4326 (lon, lat).
@@ -107,7 +99,7 @@ class StudyArea:
         if isinstance(geom, shapely.Geometry) and not geom.is_valid:
             geom = shapely.make_valid(geom)
         if isinstance(geom, shapely.Geometry):
-            geom = _polygonal(geom)
+            geom = polygonal(geom)
         object.__setattr__(self, "polygon", _osm.check_polygon(geom))
 
     @classmethod
@@ -130,7 +122,7 @@ class StudyArea:
             )
         geoms = gdf.to_crs(4326).geometry.dropna().to_numpy()
         geoms = np.where(shapely.is_valid(geoms), geoms, shapely.make_valid(geoms))
-        polygon = _polygonal(shapely.union_all([_polygonal(g) for g in geoms]))
+        polygon = polygonal(shapely.union_all([polygonal(g) for g in geoms]))
         if polygon.is_empty:
             kinds = ", ".join(sorted(set(gdf.geom_type.dropna())))
             raise InputError(
@@ -188,7 +180,7 @@ class StudyArea:
 
     def intersection(self, other: StudyArea) -> StudyArea:
         """The part common to two areas (e.g. a boundary and a bbox)."""
-        common = _polygonal(shapely.intersection(self.polygon, other.polygon))
+        common = polygonal(shapely.intersection(self.polygon, other.polygon))
         if common.is_empty:
             raise InputError(
                 f"study area: {self.source or 'the boundary'} and {other.source or 'the bbox'} "
@@ -227,7 +219,7 @@ class StudyArea:
         metric = self._utm()
         area = self._metric(metric)
         geoms = zones.to_crs(metric).geometry.to_numpy()
-        inside = np.array([_polygonal(g) for g in shapely.intersection(geoms, area)], dtype=object)
+        inside = np.array([polygonal(g) for g in shapely.intersection(geoms, area)], dtype=object)
         whole, part = shapely.area(geoms), shapely.area(inside)
         share = np.divide(part, whole, out=np.zeros(len(geoms)), where=whole > 0)
         perimeter = shapely.length(inside)

@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from . import _names as N
+from ._geom import polygonal
 from ._io import read_vector
 from .errors import InputError
 from .travel import WalkTimes, reachable_parts
@@ -76,7 +77,7 @@ def zones_from_file(
     if bad.any():
         logger.info("%s: repaired %d invalid polygon(s) with make_valid", path, int(bad.sum()))
         geoms = np.where(bad, shapely.make_valid(geoms), geoms)
-    geoms = np.array([_polygonal(g) for g in geoms], dtype=object)
+    geoms = np.array([polygonal(g) for g in geoms], dtype=object)
     empty = shapely.is_empty(geoms)
     if empty.all():
         raise InputError(
@@ -120,16 +121,6 @@ def zones_from_file(
         )
     result = gpd.GeoDataFrame(out, geometry=geoms, crs=gdf.crs)
     return result.loc[~empty].reset_index(drop=True)
-
-
-def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry:
-    """The polygonal part of a geometry (empty if none)."""
-    if geom is None or geom.is_empty:
-        return shapely.MultiPolygon()
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else shapely.MultiPolygon()
 
 
 def _population(values: pd.Series, path: Path) -> pd.Series:
