@@ -11,7 +11,8 @@ from shapely.ops import substring
 from test_travel import spaces_at
 
 import fifteenmin as fm
-from fifteenmin.isochrones import _substrings, nested_polygons, reached_lines
+from fifteenmin._geom import substrings
+from fifteenmin.isochrones import nested_polygons, reached_lines
 
 SPEED = 4.8 / 3.6
 
@@ -71,7 +72,7 @@ def test_substrings_match_shapely():
     geoms = np.array(lines, dtype=object)
     lens = shapely.length(geoms)
     start, end = lens * 0.2, lens * 0.7
-    got = _substrings(geoms, start, end)
+    got = substrings(geoms, start, end)
     for g, line, s, e in zip(got, lines, start, end, strict=True):
         assert g.equals_exact(substring(line, s, e), 1e-9)
 

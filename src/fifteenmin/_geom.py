@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import shapely
 
 
@@ -19,3 +20,27 @@ def polygonal(geom: shapely.Geometry | None) -> shapely.Geometry:
         return geom
     parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
     return shapely.union_all(parts) if parts else shapely.MultiPolygon()
+
+
+def substrings(geoms: np.ndarray, start: np.ndarray | float, end: np.ndarray | float) -> np.ndarray:
+    """Vectorised ``shapely.ops.substring`` for ``0 <= start < end <= length``."""
+    n = len(geoms)
+    if n == 0:
+        return np.empty(0, dtype=object)
+    start = np.broadcast_to(np.asarray(start, dtype=float), n)
+    end = np.broadcast_to(np.asarray(end, dtype=float), n)
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    counts = np.bincount(owner, minlength=n)
+    first = np.cumsum(counts) - counts
+    seg = np.linalg.norm(np.diff(coords, axis=0), axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    along = cum - np.repeat(cum[first], counts)  # distance of each vertex along its line
+    inside = (along > np.repeat(start, counts)) & (along < np.repeat(end, counts))
+    p0 = shapely.get_coordinates(shapely.line_interpolate_point(geoms, start))
+    p1 = shapely.get_coordinates(shapely.line_interpolate_point(geoms, end))
+    # assemble: start point, interior vertices, end point
+    keys = np.concatenate([np.arange(n), owner[inside], np.arange(n)])
+    rank = np.concatenate([np.full(n, -np.inf), along[inside], np.full(n, np.inf)])
+    pts = np.concatenate([p0, coords[inside], p1])
+    order = np.lexsort((rank, keys))
+    return np.asarray(shapely.linestrings(pts[order], indices=keys[order]), dtype=object)

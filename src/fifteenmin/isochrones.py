@@ -12,6 +12,7 @@ import numpy as np
 import shapely
 from tqdm.auto import tqdm
 
+from ._geom import substrings
 from .travel import SearchGraph, WalkTimes, reachable_parts
 
 logger = logging.getLogger(__name__)
@@ -49,8 +50,8 @@ def _reach(
         ap, bp = a0[~full] * scale, b0[~full] * scale
         head, tail = ap > 0, bp > 0
         lines += [
-            _substrings(geoms[head], 0.0, ap[head]),
-            _substrings(geoms[tail], glen[tail] - bp[tail], glen[tail]),
+            substrings(geoms[head], 0.0, ap[head]),
+            substrings(geoms[tail], glen[tail] - bp[tail], glen[tail]),
         ]
         owner += [partial[head], partial[tail]]
     return np.concatenate(lines), np.concatenate(owner), edges[full]
@@ -81,32 +82,6 @@ def _union(parts: np.ndarray) -> shapely.Geometry:
     # buffering lines one by one then a cascaded union is ~40x faster than buffering
     # one MultiLineString, and gives the same polygon
     return shapely.union_all(parts) if len(parts) else shapely.Polygon()
-
-
-def _substrings(
-    geoms: np.ndarray, start: np.ndarray | float, end: np.ndarray | float
-) -> np.ndarray:
-    """Vectorised ``shapely.ops.substring`` for ``0 <= start < end <= length``."""
-    n = len(geoms)
-    if n == 0:
-        return np.empty(0, dtype=object)
-    start = np.broadcast_to(np.asarray(start, dtype=float), n)
-    end = np.broadcast_to(np.asarray(end, dtype=float), n)
-    coords, owner = shapely.get_coordinates(geoms, return_index=True)
-    counts = np.bincount(owner, minlength=n)
-    first = np.cumsum(counts) - counts
-    seg = np.linalg.norm(np.diff(coords, axis=0), axis=1)
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
-    along = cum - np.repeat(cum[first], counts)  # distance of each vertex along its line
-    inside = (along > np.repeat(start, counts)) & (along < np.repeat(end, counts))
-    p0 = shapely.get_coordinates(shapely.line_interpolate_point(geoms, start))
-    p1 = shapely.get_coordinates(shapely.line_interpolate_point(geoms, end))
-    # assemble: start point, interior vertices, end point
-    keys = np.concatenate([np.arange(n), owner[inside], np.arange(n)])
-    rank = np.concatenate([np.full(n, -np.inf), along[inside], np.full(n, np.inf)])
-    pts = np.concatenate([p0, coords[inside], p1])
-    order = np.lexsort((rank, keys))
-    return np.asarray(shapely.linestrings(pts[order], indices=keys[order]), dtype=object)
 
 
 def isochrones(

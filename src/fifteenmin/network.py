@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,23 @@ class StreetNetwork:
         """``(minx, miny, maxx, maxy)`` of the nodes in the projected CRS."""
         lo, hi = self.node_xy.min(axis=0), self.node_xy.max(axis=0)
         return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+    @cached_property
+    def edge_tree(self) -> shapely.STRtree:
+        """Spatial index of the street geometries, built on first use and kept."""
+        return shapely.STRtree(self.edge_geometry)
+
+    @cached_property
+    def sorted_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(order, a, b, w)``: edges sorted by end pair ``a <= b`` then length ``w``.
+
+        Parallel streets sit side by side, shortest first. Built on first use and kept,
+        so repeated searches on one network skip the sort.
+        """
+        a = np.minimum(self.edge_u, self.edge_v)
+        b = np.maximum(self.edge_u, self.edge_v)
+        order = np.lexsort((self.edge_length_m, b, a))
+        return order, a[order], b[order], self.edge_length_m[order]
 
 
 def streets_from_ways(ways: _osm.WayArrays, *, source: str = "") -> StreetNetwork:

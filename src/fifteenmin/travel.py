@@ -15,8 +15,8 @@ import pyproj
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
-from shapely.ops import substring
 
+from ._geom import substrings
 from .errors import InputError
 from .network import (
     DEFAULT_SPEED_KMH,
@@ -112,8 +112,9 @@ def snap_spaces(
             f"({int(outside.sum())} space(s) in all); use a network that covers every space, "
             "or remove the spaces outside it"
         )
-    tree = shapely.STRtree(streets.edge_geometry)
-    (pt_idx, edge_idx), dist = tree.query_nearest(points, return_distance=True, all_matches=False)
+    (pt_idx, edge_idx), dist = streets.edge_tree.query_nearest(
+        points, return_distance=True, all_matches=False
+    )
     order = np.argsort(pt_idx)
     edge_idx, dist = edge_idx[order], dist[order]
     too_far = dist > max_distance_m
@@ -154,43 +155,67 @@ def build_search_graph(streets: StreetNetwork, snaps: pd.DataFrame) -> SearchGra
     n0, k = streets.n_nodes, len(snaps)
     access_node = n0 + np.arange(k)
     space_node = n0 + k + np.arange(k)
+    edge = snaps["edge"].to_numpy()
     split = np.zeros(streets.n_edges, dtype=bool)
-    split[snaps["edge"].to_numpy()] = True
+    split[edge] = True
 
-    us, vs, lens, geoms = [], [], [], []
-    for edge, group in snaps.groupby("edge", sort=True):
-        group = group.sort_values("offset_m", kind="stable")
-        length = streets.edge_length_m[edge]
-        geom = streets.edge_geometry[edge]
-        scale = geom.length / length if length > 0 else 0.0
-        chain = [streets.edge_u[edge], *access_node[group.index], streets.edge_v[edge]]
-        cuts = [0.0, *group["offset_m"].clip(0, length), length]
-        for a, b, c0, c1 in zip(chain[:-1], chain[1:], cuts[:-1], cuts[1:], strict=True):
-            us.append(a)
-            vs.append(b)
-            lens.append(c1 - c0)
-            piece = substring(geom, c0 * scale, c1 * scale)
-            if piece.geom_type == "Point":  # zero length: a space right at the node
-                piece = shapely.LineString([piece, piece])
-            geoms.append(piece)
-    n_split = len(us)
+    # each split street becomes a chain u - p1 - p2 ... - v through its access points
+    order = np.lexsort((snaps["offset_m"].to_numpy(), edge))
+    e = edge[order]
+    length = streets.edge_length_m[e]
+    offset = np.clip(snaps["offset_m"].to_numpy()[order], 0, length)
+    new_group = np.ones(k, dtype=bool)
+    new_group[1:] = e[1:] != e[:-1]
+    last = np.append(new_group[1:], True)
+    prev_node = np.where(new_group, streets.edge_u[e], np.roll(access_node[order], 1))
+    prev_cut = np.where(new_group, 0.0, np.roll(offset, 1))
+    ch_u = np.concatenate([prev_node, access_node[order][last]])
+    ch_v = np.concatenate([access_node[order], streets.edge_v[e][last]])
+    ch_start = np.concatenate([prev_cut, offset[last]])
+    ch_end = np.concatenate([offset, length[last]])
+    ch_edge = np.concatenate([e, e[last]])
+    geoms = streets.edge_geometry[ch_edge]
+    scale = np.divide(
+        shapely.length(geoms),
+        streets.edge_length_m[ch_edge],
+        out=np.zeros(len(ch_edge)),
+        where=streets.edge_length_m[ch_edge] > 0,
+    )
+    pieces = substrings(geoms, ch_start * scale, ch_end * scale)
     connectors = shapely.linestrings(
         np.stack([snaps[["x", "y"]].to_numpy(), snaps[["snap_x", "snap_y"]].to_numpy()], axis=1)
     )
-    u = np.concatenate([streets.edge_u[~split], np.asarray(us, dtype=np.int64), space_node])
-    v = np.concatenate([streets.edge_v[~split], np.asarray(vs, dtype=np.int64), access_node])
+    u = np.concatenate([streets.edge_u[~split], ch_u, space_node])
+    v = np.concatenate([streets.edge_v[~split], ch_v, access_node])
     length_m = np.concatenate(
-        [streets.edge_length_m[~split], np.asarray(lens, dtype=float), snaps["access_m"]]
+        [streets.edge_length_m[~split], ch_end - ch_start, snaps["access_m"].to_numpy()]
     )
-    geometry = np.concatenate(
-        [streets.edge_geometry[~split], np.asarray(geoms, dtype=object), connectors]
-    )
+    geometry = np.concatenate([streets.edge_geometry[~split], pieces, connectors])
     is_street = np.ones(len(u), dtype=bool)
     is_street[len(u) - k :] = False
     node_xy = np.concatenate(
         [streets.node_xy, snaps[["snap_x", "snap_y"]].to_numpy(), snaps[["x", "y"]].to_numpy()]
     )
-    logger.debug("search graph: %d nodes, %d edges (%d split)", len(node_xy), len(u), n_split)
+    # the street part of the CSR reuses the network's sorted edge order: no sort per run
+    order_all, a_all, b_all, w_all = streets.sorted_pairs
+    kept = ~split[order_all]
+    a, b, w = a_all[kept], b_all[kept], w_all[kept]
+    first = np.ones(len(a), dtype=bool)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    first &= a != b
+    new = _dedupe(
+        np.concatenate([ch_u, space_node]),
+        np.concatenate([ch_v, access_node]),
+        np.concatenate([ch_end - ch_start, snaps["access_m"].to_numpy()]),
+    )
+    csr = sp.csr_matrix(
+        (
+            np.concatenate([w[first], new[2]]),
+            (np.concatenate([a[first], new[0]]), np.concatenate([b[first], new[1]])),
+        ),
+        shape=(len(node_xy), len(node_xy)),
+    )
+    logger.debug("search graph: %d nodes, %d edges (%d split)", len(node_xy), len(u), len(ch_u))
     return SearchGraph(
         n_street_nodes=n0,
         node_xy=node_xy,
@@ -200,12 +225,14 @@ def build_search_graph(streets: StreetNetwork, snaps: pd.DataFrame) -> SearchGra
         geometry=geometry,
         is_street=is_street,
         space_node=space_node,
-        csr=_csr(u, v, length_m, len(node_xy)),
+        csr=csr,
     )
 
 
-def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
-    """Upper-triangular CSR with the shortest of parallel edges; self-loops dropped."""
+def _dedupe(
+    u: np.ndarray, v: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Undirected edges as (min, max, weight), the shortest of parallel ones, no self-loops."""
     a, b = np.minimum(u, v), np.maximum(u, v)
     keep = a != b
     a, b, w = a[keep], b[keep], w[keep]
@@ -213,8 +240,14 @@ def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
     a, b, w = a[order], b[order], w[order]
     first = np.ones(len(a), dtype=bool)
     first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    return a[first], b[first], w[first]
+
+
+def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
+    """Upper-triangular CSR with the shortest of parallel edges; self-loops dropped."""
+    a, b, w = _dedupe(u, v, w)
     # explicit zero-length edges stay edges in scipy's sparse csgraph input
-    return sp.csr_matrix((w[first], (a[first], b[first])), shape=(n, n))
+    return sp.csr_matrix((w, (a, b)), shape=(n, n))
 
 
 @dataclass(frozen=True)
