@@ -9,6 +9,7 @@ from . import hexagons as hexagons
 from . import isochrones as isochrones
 from . import network as network
 from . import pipeline as pipeline
+from . import planning as planning
 from . import plot as plot
 from . import registry as registry
 from . import sample as sample
@@ -28,6 +29,7 @@ from .network import read_streets as read_streets
 from .network import to_graph as to_graph
 from .pipeline import Analysis as Analysis
 from .pipeline import analyze as analyze
+from .planning import suggest_sites as suggest_sites
 from .spaces import spaces_from_file as spaces_from_file
 from .spaces import spaces_from_osm as spaces_from_osm
 from .study_area import StudyArea as StudyArea

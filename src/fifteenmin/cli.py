@@ -1,4 +1,4 @@
-"""Command line: ``fifteenmin analyze``, ``demo`` and ``registry``; wiring only."""
+"""Command line: ``fifteenmin analyze``, ``suggest``, ``demo`` and ``registry``; wiring only."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .errors import FifteenMinError
 
@@ -61,6 +62,93 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _input_options(parser: argparse.ArgumentParser) -> None:
+    """Network, study area, spaces and zones: the inputs of ``analyze`` and ``suggest``."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--network",
+        type=Path,
+        help="walking network: .osm, .osm.bz2, .osm.pbf (e.g. a regional extract) or .graphml",
+    )
+    source.add_argument("--place", help="place name to download with OSMnx (needs internet)")
+    parser.add_argument(
+        "--boundary",
+        type=Path,
+        metavar="FILE",
+        help="study area polygon layer: zones are clipped to it, network and spaces are read "
+        "within it plus --margin-m (downloaded by polygon when --network is not given)",
+    )
+    parser.add_argument(
+        "--bbox",
+        type=float,
+        nargs=4,
+        metavar=("W", "S", "E", "N"),
+        help="study area as west south east north in degrees (downloaded when --network is "
+        "not given)",
+    )
+    parser.add_argument(
+        "--margin-m",
+        type=float,
+        metavar="M",
+        help="network and spaces kept around the study area (default: the walk of the "
+        "longest threshold, 1200 m for 15 min at 4.8 km/h)",
+    )
+    parser.add_argument(
+        "--spaces", required=True, help="spaces file (.csv with lat/lon, .geojson, .gpkg) or 'osm'"
+    )
+    parser.add_argument("--lat-column", help="latitude column of a spaces CSV")
+    parser.add_argument("--lon-column", help="longitude column of a spaces CSV")
+    parser.add_argument(
+        "--zones",
+        required=True,
+        help="zone polygons (.geojson, .gpkg, .shp), or hex:RES for an H3 hexagon grid over "
+        "the study area (hex = hex:9, about 0.1 km² each)",
+    )
+    parser.add_argument(
+        "--population",
+        type=Path,
+        metavar="FILE",
+        help="population polygons whose --population-column is carried onto the zones by "
+        "walkable street length (e.g. zone urbanistiche for hex zones)",
+    )
+
+
+def _suggest_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--population-column",
+        metavar="COL",
+        help="numeric column of residents, in the zones layer or in --population when given",
+    )
+    parser.add_argument(
+        "--sites", type=int, default=5, metavar="N", help="how many sites to suggest (default 5)"
+    )
+    parser.add_argument(
+        "--minutes", type=float, default=15.0, metavar="MIN", help="the walk (default 15)"
+    )
+    parser.add_argument("--speed-kmh", type=float, default=4.8, help="walking speed (default 4.8)")
+    parser.add_argument(
+        "--min-separation-m",
+        type=float,
+        default=300.0,
+        metavar="M",
+        help="no two suggested sites closer than this, straight line (default 300 m)",
+    )
+    parser.add_argument(
+        "--max-candidates",
+        type=int,
+        default=5000,
+        metavar="N",
+        help="street nodes searched in the first round, a spatial subsample (default 5000; 0: all)",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="folder to write suggested_sites.gpkg and suggested_sites.csv to",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``fifteenmin`` command."""
     from . import __version__
@@ -75,54 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     analyze = sub.add_parser("analyze", help="run the analysis and write a report folder")
-    source = analyze.add_mutually_exclusive_group()
-    source.add_argument(
-        "--network",
-        type=Path,
-        help="walking network: .osm, .osm.bz2, .osm.pbf (e.g. a regional extract) or .graphml",
-    )
-    source.add_argument("--place", help="place name to download with OSMnx (needs internet)")
-    analyze.add_argument(
-        "--boundary",
-        type=Path,
-        metavar="FILE",
-        help="study area polygon layer: zones are clipped to it, network and spaces are read "
-        "within it plus --margin-m (downloaded by polygon when --network is not given)",
-    )
-    analyze.add_argument(
-        "--bbox",
-        type=float,
-        nargs=4,
-        metavar=("W", "S", "E", "N"),
-        help="study area as west south east north in degrees (downloaded when --network is "
-        "not given)",
-    )
-    analyze.add_argument(
-        "--margin-m",
-        type=float,
-        metavar="M",
-        help="network and spaces kept around the study area (default: the walk of the "
-        "longest threshold, 1200 m for 15 min at 4.8 km/h)",
-    )
-    analyze.add_argument(
-        "--spaces", required=True, help="spaces file (.csv with lat/lon, .geojson, .gpkg) or 'osm'"
-    )
-    analyze.add_argument("--lat-column", help="latitude column of a spaces CSV")
-    analyze.add_argument("--lon-column", help="longitude column of a spaces CSV")
-    analyze.add_argument(
-        "--zones",
-        required=True,
-        help="zone polygons (.geojson, .gpkg, .shp), or hex:RES for an H3 hexagon grid over "
-        "the study area (hex = hex:9, about 0.1 km² each)",
-    )
-    analyze.add_argument(
-        "--population",
-        type=Path,
-        metavar="FILE",
-        help="population polygons whose --population-column is carried onto the zones by "
-        "walkable street length (e.g. zone urbanistiche for hex zones)",
-    )
+    _input_options(analyze)
     _analysis_options(analyze)
+
+    suggest = sub.add_parser(
+        "suggest", help="suggest where new spaces would bring the most residents within a walk"
+    )
+    _input_options(suggest)
+    _suggest_options(suggest)
 
     demo = sub.add_parser("demo", help="run the analysis on the bundled synthetic sample city")
     demo.add_argument(
@@ -203,10 +251,10 @@ def _run_registry(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_analyze(args: argparse.Namespace) -> int:
+def _network(args: argparse.Namespace, minutes: Sequence[float]) -> Any:
+    """The network argument of ``analyze``: a file, or downloaded by place or study area."""
     from .errors import InputError
     from .network import streets_from_place
-    from .pipeline import analyze
     from .study_area import streets_from_study_area, study_area_from, walk_margin_m
 
     if args.spaces == "osm" and args.network is None:
@@ -219,7 +267,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
         area = study_area_from(args.boundary, args.bbox)
         margin = args.margin_m
         if margin is None:
-            margin = walk_margin_m(args.minutes, args.speed_kmh)
+            margin = walk_margin_m(minutes, args.speed_kmh)
         shape = "polygon" if args.boundary is not None else "bbox"
         network = streets_from_study_area(area, margin_m=margin, shape=shape)
     else:
@@ -227,8 +275,14 @@ def _run_analyze(args: argparse.Namespace) -> int:
             "no walking network: give --network FILE.osm.pbf (offline), or --place NAME, "
             "--boundary FILE or --bbox W S E N to download it from OpenStreetMap"
         )
+    return network
+
+
+def _run_analyze(args: argparse.Namespace) -> int:
+    from .pipeline import analyze
+
     result = analyze(
-        network,
+        _network(args, args.minutes),
         args.spaces,
         args.zones,
         population_column=args.population_column,
@@ -246,6 +300,53 @@ def _run_analyze(args: argparse.Namespace) -> int:
     )
     result.write(args.out, lang=args.lang, pdf=args.pdf)
     _print_headline(result.summary, args.out, args.quiet)
+    return 0
+
+
+def _run_suggest(args: argparse.Namespace) -> int:
+    from .pipeline import analyze
+    from .planning import cumulative_share_column, new_residents_column, suggest_sites, write_sites
+
+    result = analyze(
+        _network(args, [args.minutes]),
+        args.spaces,
+        args.zones,
+        population_column=args.population_column,
+        population=args.population,
+        boundary=args.boundary,
+        bbox=tuple(args.bbox) if args.bbox is not None else None,
+        margin_m=args.margin_m,
+        minutes=[args.minutes],
+        speed_kmh=args.speed_kmh,
+        underserved_minutes=args.minutes,
+        lat_column=args.lat_column,
+        lon_column=args.lon_column,
+        progress=not args.quiet,
+    )
+    sites = suggest_sites(
+        result,
+        n_sites=args.sites,
+        minutes=args.minutes,
+        min_separation_m=args.min_separation_m,
+        max_candidates=args.max_candidates or None,
+        progress=not args.quiet,
+    )
+    write_sites(sites, args.out)
+    if not args.quiet:
+        new, share = new_residents_column(args.minutes), cumulative_share_column(args.minutes)
+        print(
+            f"residents within {args.minutes:g} min of a space now: "
+            f"{sites.attrs['baseline_share']:.1%}"
+        )
+        for row in sites.itertuples(index=False):
+            where = f"{row.zone_name} ({row.zone_id})" if row.zone_id is not None else "-"
+            print(
+                f"{row.rank}. {row.lat:.6f}, {row.lon:.6f}  {where}: "
+                f"+{getattr(row, new):,.0f} residents -> {getattr(row, share):.1%}"
+            )
+        if len(sites) < args.sites:
+            print(f"only {len(sites)} site(s) reach anybody new")
+        print(f"suggested sites written to {args.out}")
     return 0
 
 
@@ -293,7 +394,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
-    handlers = {"analyze": _run_analyze, "demo": _run_demo, "registry": _run_registry}
+    handlers = {
+        "analyze": _run_analyze,
+        "suggest": _run_suggest,
+        "demo": _run_demo,
+        "registry": _run_registry,
+    }
     try:
         with warnings.catch_warnings():
             if quiet:

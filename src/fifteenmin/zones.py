@@ -141,6 +141,7 @@ class StreetPieces:
     """Street segments clipped to zones: per piece its zone and position along its segment."""
 
     zone: np.ndarray
+    edge: np.ndarray  # index into the search graph's edges
     start_m: np.ndarray
     end_m: np.ndarray
     length_m: np.ndarray  # of the whole segment
@@ -151,17 +152,40 @@ class StreetPieces:
 
     def covered_m(self, limit_m: float | np.ndarray) -> np.ndarray:
         """Length of each piece within ``limit_m`` of walking (scalar or one per piece)."""
-        a, b = reachable_parts(self.length_m, self.d_u, self.d_v, limit_m)
-        s, e, length = self.start_m, self.end_m, self.length_m
-        head = np.where(np.isnan(a), 0.0, np.clip(np.minimum(e, a) - s, 0, None))
-        tail_start = length - b
-        tail = np.where(np.isnan(b), 0.0, np.clip(e - np.maximum(s, tail_start), 0, None))
-        both = np.where(
-            np.isnan(a) | np.isnan(b),
-            0.0,
-            np.clip(np.minimum(e, a) - np.maximum(s, tail_start), 0, None),
-        )
-        return head + tail - both
+        return covered_length(self.start_m, self.end_m, self.length_m, self.d_u, self.d_v, limit_m)
+
+
+def covered_length(
+    start_m: np.ndarray,
+    end_m: np.ndarray,
+    length_m: np.ndarray,
+    d_u: np.ndarray,
+    d_v: np.ndarray,
+    limit_m: float | np.ndarray,
+) -> np.ndarray:
+    """Length of the part ``[start_m, end_m]`` of each segment within ``limit_m`` of walking.
+
+    A segment of length ``L`` whose ends are ``d_u`` and ``d_v`` from the nearest space is
+    reached at ``x`` when ``min(d_u + x, d_v + L - x) <= limit``: from the ``u`` end up
+    to ``a`` and from the ``v`` end down to ``L - b`` (see ``reachable_parts``).
+
+    Examples
+    --------
+    >>> float(covered_length(np.array([0.0]), np.array([100.0]), np.array([100.0]),
+    ...                      np.array([0.0]), np.array([np.inf]), 30.0)[0])
+    30.0
+    """
+    a, b = reachable_parts(length_m, d_u, d_v, limit_m)
+    s, e = start_m, end_m
+    head = np.where(np.isnan(a), 0.0, np.clip(np.minimum(e, a) - s, 0, None))
+    tail_start = length_m - b
+    tail = np.where(np.isnan(b), 0.0, np.clip(e - np.maximum(s, tail_start), 0, None))
+    both = np.where(
+        np.isnan(a) | np.isnan(b),
+        0.0,
+        np.clip(np.minimum(e, a) - np.maximum(s, tail_start), 0, None),
+    )
+    return head + tail - both
 
 
 def street_pieces(walk: WalkTimes, zone_geoms: np.ndarray) -> StreetPieces:
@@ -197,6 +221,7 @@ def street_pieces(walk: WalkTimes, zone_geoms: np.ndarray) -> StreetPieces:
     d = walk.dist_m
     return StreetPieces(
         zone=np.concatenate(zone),
+        edge=edge_a,
         start_m=np.concatenate(start),
         end_m=np.concatenate(end),
         length_m=g.length_m[edge_a],
