@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 import fifteenmin as fm
+from fifteenmin import webmap
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -188,4 +189,24 @@ def test_map_renders_offline_with_layers_and_hover(driver, outputs, tmp_path: Pa
     zones_label.find_element(By.TAG_NAME, "input").click()
     assert not driver.find_elements(By.CSS_SELECTOR, "path.fm-zone")
     driver.save_screenshot(str(tmp_path / "map_isochrones.png"))
+    _assert_offline(driver)
+
+
+def test_map_of_a_large_city_renders_without_streets(
+    driver, outputs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    analysis, _ = outputs
+    monkeypatch.setattr(webmap, "MAX_STREETS", 100)  # as for a city of a million streets
+    path = webmap.write_map(analysis, tmp_path / "map.html")
+    driver.get(path.as_uri())
+    _wait(driver, lambda d: d.execute_script("return document.body.dataset.ready") == "1")
+    labels = [
+        lab.text for lab in driver.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers label")
+    ]
+    assert labels and not any("streets" in text for text in labels), labels
+    note = driver.find_element(By.CSS_SELECTOR, "header p.omitted")
+    assert note.is_displayed() and "Streets not drawn" in note.text
+    assert len(driver.find_elements(By.CSS_SELECTOR, "path.fm-zone")) == len(analysis.zones)
     _assert_offline(driver)

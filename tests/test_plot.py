@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -15,8 +16,10 @@ import numpy as np
 import pytest
 import shapely
 from _osmfixtures import STREET, lonlat, write_osm
-from matplotlib.collections import LineCollection
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.path import Path as MplPath
 from matplotlib_scalebar.scalebar import ScaleBar
 from PIL import Image
 
@@ -207,3 +210,101 @@ def test_maps_use_no_pyplot_and_no_backend():
         "assert matplotlib.rcParams._get('backend') == before, 'backend changed'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_street_gap_area_equals_the_zones_minus_the_buffered_streets():
+    # short random streets with an empty block and an area reaching past them
+    rng = np.random.default_rng(7)
+    start = rng.uniform(0, 3000, (1500, 2))
+    start = start[~((start[:, 0] > 900) & (start[:, 0] < 2000) & (start[:, 1] > 700))]
+    angle = rng.uniform(0, np.pi, len(start))
+    end = start + np.c_[np.cos(angle), np.sin(angle)] * rng.uniform(20, 90, (len(start), 1))
+    lines = shapely.linestrings(np.stack([start, end], axis=1))
+    area = shapely.Polygon([(-400, -300), (3300, 50), (3100, 3600), (150, 3200)])
+    for distance in (200.0, 120.0):
+        exact = area.difference(shapely.union_all(shapely.buffer(lines, distance, quad_segs=4)))
+        gap = plot._far_from_lines(lines, area, distance)
+        assert exact.area > 1e5
+        assert gap.is_valid
+        assert gap.symmetric_difference(exact).area < 1e-6 * exact.area
+    assert plot._far_from_lines(lines[:0], area, 200.0).equals(area)
+    assert plot._far_from_lines(lines, area, 0.0).equals(area)
+    exact = area.difference(shapely.union_all(shapely.buffer(lines, 1.0, quad_segs=4)))
+    assert plot._far_from_lines(lines, area, 1.0).equals(exact)  # too many cells: no grid
+    assert plot._far_from_lines(lines, shapely.box(1000, 100, 1100, 200), 200.0).is_empty
+
+
+def test_fill_small_holes_drops_islands_in_filled_holes():
+    outer = shapely.box(0, 0, 100, 100).difference(shapely.box(10, 10, 50, 50))
+    island, apart = shapely.box(20, 20, 30, 30), shapely.box(200, 0, 210, 10)
+    shape = shapely.MultiPolygon([outer, island, apart])
+    filled = plot.fill_small_holes(shape, 5000)
+    assert filled.is_valid and shapely.get_num_geometries(filled) == 2
+    assert filled.equals(shapely.union_all([shapely.box(0, 0, 100, 100), apart]))
+    assert plot.fill_small_holes(shape, 500).equals(shape)
+
+
+@pytest.fixture()
+def dense(monkeypatch):
+    """Draw the sample city's streets as those of a city of a million segments."""
+    monkeypatch.setattr(plot, "DENSE_LINES", 100)
+
+
+def _png(fig: Figure, **kwargs) -> np.ndarray:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", **kwargs)
+    return np.asarray(Image.open(buf).convert("RGB")).astype(int)
+
+
+def test_dense_streets_are_one_image_in_vector_files(sample_analysis, monkeypatch, tmp_path):
+    plain = _png(plot.coverage_map(sample_analysis), dpi=100)
+    monkeypatch.setattr(plot, "DENSE_LINES", 100)  # as a city of a million segments
+    fig = plot.coverage_map(sample_analysis)
+    streets = [c for c in fig.axes[0].collections if c.get_rasterized()]
+    assert len(streets) == 1 and len(streets[0].get_paths()) < 10
+    # the map of one path per street, but for where the thin streets overlap
+    diff = np.abs(_png(fig, dpi=100) - plain).sum(axis=2)
+    assert diff.mean() < 0.5 and (diff > 60).mean() < 0.001
+    plot.save_figure(fig, tmp_path / "dense")
+    svg = (tmp_path / "dense.svg").read_text(encoding="utf-8")
+    assert svg.count("<image") == 1
+    assert isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)  # restored
+
+
+def test_dense_walk_time_map_keeps_each_segments_colour(sample_analysis, dense):
+    fig = plot.walk_time_map(sample_analysis)
+    (coloured,) = [c for c in fig.axes[0].collections if c.get_rasterized() and c.zorder == 3]
+    geoms, minutes = plot.segment_walk_minutes(sample_analysis)
+    reached = np.isfinite(minutes)
+    cmap, norm = plot.walk_time_colormap(30, 15)
+    want = cmap(norm(minutes[reached]))
+    # every vertex of every path has the colour of the segment it comes from
+    lookup = {}
+    for geom, rgba in zip(geoms[reached], want, strict=True):
+        for xy in shapely.get_coordinates(geom):
+            lookup.setdefault(tuple(xy), set()).add(tuple(rgba))
+    for path, rgba in zip(coloured.get_paths(), coloured.get_edgecolor(), strict=True):
+        assert all(tuple(rgba) in lookup[tuple(xy)] for xy in path.vertices)
+    assert sum(len(p.vertices) for p in coloured.get_paths()) == sum(
+        len(shapely.get_coordinates(g)) for g in geoms[reached]
+    )
+
+
+def test_raster_once_collection_draws_as_a_plain_collection(tmp_path):
+    def figure(cls):
+        fig = Figure(figsize=(3, 2))
+        ax = fig.add_axes((0.1, 0.1, 0.8, 0.8))
+        ax.set_xlim(0, 10)
+        ax.set_ylim(0, 10)
+        paths = [MplPath([(1, 1), (9, 2.3), (8, 9)]), MplPath([(2, 8), (7, 1)])]
+        lines = cls(paths, facecolors="none", edgecolors=["red", "blue"], linewidths=2, alpha=0.6)
+        lines.set_rasterized(True)
+        ax.add_collection(lines)
+        return fig
+
+    once, plain = figure(plot._OnceRasterCollection), figure(PathCollection)
+    for dpi in (100, 200, 100):
+        assert np.abs(_png(once, dpi=dpi) - _png(plain, dpi=dpi)).max() <= 2
+    for fmt in ("svg", "pdf"):
+        once.savefig(tmp_path / f"once.{fmt}", format=fmt, dpi=100)
+    assert (tmp_path / "once.svg").read_text(encoding="utf-8").count("<image") == 1

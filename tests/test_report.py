@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 
 import fifteenmin as fm
 from fifteenmin import _i18n, report, webmap
@@ -367,3 +368,47 @@ def test_rome_zone_urbanistiche_by_municipio(rome_file) -> None:
     assert "Per municipio" in text and len(Page(text).with_class("parent-row")) == 15
     curve = report.cumulative_share(result, minutes=[15])
     assert curve["share"].iloc[0] == pytest.approx(result.summary["within"]["15"]["share"])
+
+
+def test_map_of_a_large_city_leaves_out_streets_and_isochrones(
+    analysis: fm.Analysis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = webmap.map_data(analysis)
+    assert full["notes"] == [] and full["streets"] is not None
+    monkeypatch.setattr(webmap, "MAX_STREETS", 100)
+    monkeypatch.setattr(webmap, "MAX_ISOCHRONE_SPACES", 5)
+    monkeypatch.setattr(webmap, "DETAIL_VERTICES", 0)
+    data = webmap.map_data(analysis, lang="it")
+    assert data["streets"] is None and data["isochrones"] == []
+    n_streets = _i18n.Translator("it").integer(analysis.walk.streets.n_edges)
+    assert len(data["notes"]) == 2 and n_streets in data["notes"][0]
+    assert "isochrones.gpkg" in data["notes"][1]
+    # coverage outlines: coarser, rounded to 5 decimals (about 1 m)
+    for shape in data["coverage"]:
+        geometry = json.dumps(shape["data"]["features"][0]["geometry"])
+        coords = shapely.get_coordinates(shapely.from_geojson(geometry))
+        assert len(coords) and np.allclose(coords * 1e5, np.round(coords * 1e5), atol=1e-6)
+    fine = json.dumps(full["coverage"])
+    assert len(json.dumps(data["coverage"])) < len(fine)
+    page = webmap.map_html(analysis, lang="it")
+    for note in data["notes"]:
+        assert f'<p class="omitted">{note}</p>' in page.replace("&#x27;", "'")
+
+
+def test_write_draws_the_coverage_map_once(
+    analysis: fm.Analysis, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from fifteenmin import plot
+
+    drawn = []
+    coverage_map = plot.coverage_map
+
+    def counted(*args, **kwargs):
+        drawn.append(1)
+        return coverage_map(*args, **kwargs)
+
+    monkeypatch.setattr(plot, "coverage_map", counted)
+    out = analysis.write(tmp_path / "out")
+    assert len(drawn) == 1  # for coverage_map.png/.svg/.pdf and the report's image
+    imgs = [a for tag, a in Page((out / "report.html").read_text("utf-8")).elements if tag == "img"]
+    assert len(imgs) == 1 and len(imgs[0]["src"]) > 10_000

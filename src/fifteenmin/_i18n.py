@@ -150,6 +150,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "map_title": "15-minute city: interactive map",
         "map_hint": "Hover over a zone or a space for its figures; switch layers at the top right.",
         "layer_streets": "Walkable streets",
+        "map_streets_omitted": (
+            "Streets not drawn: {n} street segments are more than this page shows ({max} at "
+            "most); the static maps coverage_map and walk_time_map show them."
+        ),
+        "map_isochrones_omitted": (
+            "Isochrones per space not drawn: {n} spaces are more than this page shows ({max} "
+            "at most); see isochrones.gpkg."
+        ),
         "layer_zones_pop": "Zones: share of residents within {m} min",
         "layer_zones_area": "Zones: share of area within {m} min",
         "layer_coverage": "Area within a {m}-min walk",
@@ -318,6 +326,15 @@ MESSAGES: dict[str, dict[str, str]] = {
             "a destra."
         ),
         "layer_streets": "Strade pedonali",
+        "map_streets_omitted": (
+            "Strade non disegnate: {n} segmenti stradali sono più di quanti questa pagina ne "
+            "mostri (al massimo {max}); le mappe statiche coverage_map e walk_time_map le "
+            "mostrano."
+        ),
+        "map_isochrones_omitted": (
+            "Isocrone per spazio non disegnate: {n} spazi sono più di quanti questa pagina ne "
+            "mostri (al massimo {max}); vedi isochrones.gpkg."
+        ),
         "layer_zones_pop": "Zone: quota di residenti entro {m} min",
         "layer_zones_area": "Zone: quota di superficie entro {m} min",
         "layer_coverage": "Area entro {m} min a piedi",

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import _names as N
-from ._io import atomic_directory
+from ._io import VECTOR_SUFFIXES, atomic_directory, check_file
 from .errors import InputError
 from .hexagons import hex_zones, interpolate_population, parse_hex_spec
 from .isochrones import DEFAULT_BUFFER_M, DEFAULT_MINUTES, coverage, isochrones
@@ -76,8 +76,8 @@ class Analysis:
         with ``pdf=True`` (needs WeasyPrint).
         """
         from ._qgis import write_styles
-        from .plot import write_maps
-        from .report import write_report, write_report_pdf
+        from .plot import coverage_map, write_maps
+        from .report import coverage_map_png, write_report, write_report_pdf
         from .webmap import write_map
 
         out = Path(out)
@@ -91,12 +91,14 @@ class Analysis:
             self.coverage.to_file(tmp / "isochrones.gpkg", layer="coverage", driver="GPKG")
             self.spaces.to_file(tmp / "spaces.gpkg", layer="spaces", driver="GPKG")
             write_styles(self, tmp)  # QGIS default styles inside the GeoPackages
-            write_maps(self, tmp)  # coverage_map and walk_time_map as .png, .svg, .pdf
+            coverage = coverage_map(self)  # drawn once: for the files and the report
+            write_maps(self, tmp, coverage=coverage)  # coverage_map, walk_time_map: png/svg/pdf
             (tmp / "summary.json").write_text(
                 json.dumps(self.summary, indent=2, ensure_ascii=False, default=_json_default),
                 encoding="utf-8",
             )
-            report = write_report(self, tmp / "report.html", lang=lang)
+            png = coverage_map_png(self, figure=coverage)
+            report = write_report(self, tmp / "report.html", lang=lang, map_png=png)
             write_map(self, tmp / "map.html", lang=lang)
             if pdf:
                 write_report_pdf(self, tmp / "report.pdf", html_text=report.read_text("utf-8"))
@@ -204,6 +206,11 @@ def analyze(
     _check_speed(speed_kmh)
     if buffer_m < 0:
         raise InputError(f"buffer {buffer_m} m is negative; use 0 or more")
+    # check the small inputs before the (possibly long) network read: fail fast
+    if isinstance(spaces, str | Path) and str(spaces) != "osm":
+        check_file(spaces, (".csv", ".txt", *VECTOR_SUFFIXES), "spaces")
+    if isinstance(zones, str | Path) and parse_hex_spec(zones) is None:
+        check_file(zones, VECTOR_SUFFIXES, "zones")
     inputs: dict[str, Any] = {}
     area = study_area_from(boundary, bbox)
     margin = walk_margin_m(minutes, speed_kmh) if margin_m is None else float(margin_m)

@@ -10,15 +10,17 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from matplotlib import artist as martist
 from matplotlib import colormaps
 from matplotlib import patheffects as pe
 from matplotlib.cm import ScalarMappable
-from matplotlib.collections import LineCollection
-from matplotlib.colors import BoundaryNorm, Colormap, ListedColormap, to_hex
+from matplotlib.collections import Collection, LineCollection, PathCollection
+from matplotlib.colors import BoundaryNorm, Colormap, ListedColormap, to_hex, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.path import Path as MplPath
 from matplotlib_scalebar.scalebar import ScaleBar
 
 from . import _names as N
@@ -32,6 +34,10 @@ ATTRIBUTION = "© OpenStreetMap contributors"
 FORMATS = ("png", "svg", "pdf")
 DPI = 200
 MAX_LABELLED_ZONES = 40
+DENSE_LINES = 20_000
+"""Street layers with more segments than this are drawn as a few compound paths per colour
+(fast to build and draw) and as images in SVG and PDF files (small files); coverage
+outlines with more vertices are simplified to a quarter of a pixel."""
 
 # One palette for the maps and the QGIS styles (see ``_qgis``).
 SHARE_BOUNDS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -102,13 +108,29 @@ def fill_small_holes(geometry: shapely.Geometry, max_area_m2: float) -> shapely.
     """
     if geometry is None or geometry.is_empty:
         return geometry
-    parts = []
-    for poly in shapely.get_parts(geometry):
-        if poly.geom_type != "Polygon":
-            continue
-        holes = [r for r in poly.interiors if shapely.Polygon(r).area > max_area_m2]
-        parts.append(shapely.Polygon(poly.exterior, holes))
-    return shapely.union_all(parts) if parts else shapely.Polygon()
+    parts = shapely.get_parts(geometry)
+    parts = parts[shapely.get_type_id(parts) == shapely.GeometryType.POLYGON]
+    if len(parts) == 0:
+        return shapely.Polygon()
+    n_holes = shapely.get_num_interior_rings(parts)
+    owner = np.repeat(np.arange(len(parts)), n_holes)
+    first = np.repeat(np.cumsum(n_holes) - n_holes, n_holes)
+    holes = shapely.get_interior_ring(parts[owner], np.arange(len(owner)) - first)
+    keep = shapely.area(shapely.polygons(holes)) > max_area_m2
+    # each part's shell, then the holes it keeps, in one ring array (vectorised)
+    rings = np.concatenate([shapely.get_exterior_ring(parts), holes[keep]])
+    index = np.concatenate([np.arange(len(parts)), owner[keep]])
+    order = np.argsort(index, kind="stable")
+    filled = shapely.polygons(rings[order], indices=index[order])
+    if keep.all():
+        filled = parts
+    elif len(filled) > 1:
+        # a part inside a hole that is now filled is covered by its surrounding part
+        inner, outer = shapely.STRtree(filled).query(filled, predicate="within")
+        inside = np.zeros(len(filled), dtype=bool)
+        inside[inner[inner != outer]] = True
+        filled = filled[~inside]
+    return filled[0] if len(filled) == 1 else shapely.multipolygons(filled)
 
 
 def _figure(bounds: Sequence[float], *, colorbar: bool = True) -> tuple[Figure, Axes]:
@@ -171,9 +193,154 @@ def _plot_spaces(ax: Axes, analysis: Analysis, crs: Any) -> Line2D:
     )
 
 
-def _streets(analysis: Analysis) -> gpd.GeoSeries:
-    streets = analysis.walk.streets
-    return gpd.GeoSeries(streets.edge_geometry, crs=streets.crs)
+def _plot_streets(ax: Axes, analysis: Analysis, **style: Any) -> Collection:
+    """The walkable streets in one colour (see :func:`_add_lines`)."""
+    return _add_lines(ax, analysis.walk.streets.edge_geometry, **style)
+
+
+def _add_lines(
+    ax: Axes,
+    geoms: np.ndarray,
+    *,
+    color: Any = None,
+    values: np.ndarray | None = None,
+    cmap: Colormap | None = None,
+    norm: BoundaryNorm | None = None,
+    linewidth: float,
+    zorder: float,
+    alpha: float | None = None,
+    linestyle: Any = "solid",
+    capstyle: str | None = None,
+) -> Collection:
+    """Lines in ``color``, or coloured by ``values`` through ``cmap`` and ``norm``.
+
+    Up to ``DENSE_LINES`` lines: a LineCollection, one path per line. Above: one compound
+    path per colour in each run of ``_LINES_PER_PATH`` lines, drawn once as an image
+    (:class:`_OnceRasterCollection`), which SVG and PDF files embed.
+    A hundred thousand separate paths take seconds to build and to draw, and make vector
+    files of a hundred megabytes that viewers struggle with; zones, outlines, labels and
+    legend stay vector. Where lines overlap, a compound path is painted once, so with
+    ``alpha`` the crossings are not darker.
+    """
+    if len(geoms) <= DENSE_LINES:
+        lines = LineCollection(
+            _line_segments(geoms),
+            colors=color,
+            cmap=cmap,
+            norm=norm,
+            linewidths=linewidth,
+            linestyles=linestyle,
+            alpha=alpha,
+            capstyle=capstyle,
+            zorder=zorder,
+        )
+        if values is not None:
+            lines.set_array(values)
+        ax.add_collection(lines)
+        return lines
+    if values is None:
+        colours, group = np.array([to_rgba(color)]), np.zeros(len(geoms), dtype=int)
+    else:
+        rgba = ScalarMappable(norm=norm, cmap=cmap).to_rgba(values)
+        colours, group = np.unique(rgba, axis=0, return_inverse=True)
+        group = group.ravel()
+    paths, edgecolors = [], []
+    for n, start in enumerate(range(0, len(geoms), _LINES_PER_PATH)):
+        part = geoms[start : start + _LINES_PER_PATH]
+        part_group = group[start : start + _LINES_PER_PATH]
+        present = np.unique(part_group)
+        # where lines of two colours meet, the one drawn last shows: alternating the order
+        # keeps either end of the scale from prevailing, as the lines' own order does
+        for k in present[::-1] if n % 2 else present:
+            paths.append(_compound_path(part[part_group == k]))
+            edgecolors.append(tuple(colours[k]))
+    dense = _OnceRasterCollection(
+        paths,
+        facecolors="none",
+        edgecolors=edgecolors,
+        linewidths=linewidth,
+        linestyles=linestyle,
+        alpha=alpha,
+        capstyle=capstyle,
+        zorder=zorder,
+    )
+    dense.set_rasterized(True)
+    ax.add_collection(dense, autolim=False)
+    return dense
+
+
+def _simplify_dense(geoms: Sequence[Any], bounds: Sequence[float]) -> np.ndarray:
+    """Outlines of over ``DENSE_LINES`` vertices in all, simplified for the map.
+
+    The tolerance, 1/8000 of the map's extent, is about a quarter of a pixel at 200 dpi:
+    the map looks the same, and its SVG and PDF files do not carry every vertex of the
+    buffered streets.
+    """
+    array = np.asarray(geoms, dtype=object)
+    if int(shapely.get_num_coordinates(array).sum()) <= DENSE_LINES:
+        return array
+    minx, miny, maxx, maxy = bounds
+    return shapely.simplify(array, max(maxx - minx, maxy - miny) / 8000)
+
+
+_LINES_PER_PATH = 2_000  # lines per compound path: few paths, and the lines' order kept
+
+
+class _OnceRasterCollection(PathCollection):
+    """A rasterised PathCollection drawn once per canvas and view, then pasted as an image.
+
+    Saving a map as PNG, SVG and PDF at one dpi draws it three times on canvases of the
+    same size (the vector files rasterise it); a dense street layer takes a second or two
+    each time. Painting the layer on a blank canvas and pasting that over the figure
+    gives the same pixels ("over" compositing is associative).
+    """
+
+    _cache: tuple[tuple[Any, ...], int, int, np.ndarray] | None = None
+
+    @martist.allow_rasterization
+    def draw(self, renderer: Any) -> None:
+        from matplotlib.backends.backend_agg import RendererAgg
+        from matplotlib.backends.backend_mixed import MixedModeRenderer
+
+        agg = renderer._renderer if isinstance(renderer, MixedModeRenderer) else renderer
+        if not self.get_visible() or not isinstance(agg, RendererAgg):
+            super().draw(renderer)
+            return
+        width, height = agg.get_canvas_width_height()
+        clip = self.get_clip_box()
+        key = (
+            int(width),  # a float in the renderer rasterising for SVG and PDF
+            int(height),
+            agg.dpi,
+            self.get_transform().get_matrix().tobytes(),
+            None if clip is None else tuple(clip.bounds),
+        )
+        if self._cache is None or self._cache[0] != key:
+            blank = RendererAgg(width, height, agg.dpi)
+            super().draw(blank)
+            image = np.asarray(blank.buffer_rgba())
+            rows = np.flatnonzero(image[..., 3].any(axis=1))
+            cols = np.flatnonzero(image[..., 3].any(axis=0))
+            if len(rows):
+                # draw_image takes rows bottom up from the lower left corner (x, y)
+                image = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1][::-1]
+                bottom = int(height) - int(rows[-1]) - 1
+                self._cache = (key, int(cols[0]), bottom, image.copy())
+            else:
+                self._cache = (key, 0, 0, image[:0, :0])
+        _, x, y, image = self._cache
+        if image.size:
+            gc = renderer.new_gc()
+            renderer.draw_image(gc, x, y, image)
+            gc.restore()
+
+
+def _compound_path(geoms: np.ndarray) -> MplPath:
+    """``geoms`` (lines) as one path: a MOVETO at the start of each line."""
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    codes = np.full(len(coords), MplPath.LINETO, dtype=MplPath.code_type)
+    codes[np.flatnonzero(np.diff(index, prepend=-1))] = MplPath.MOVETO
+    return MplPath(coords, codes)
 
 
 def _legend(fig: Figure, handles: list[Any]) -> None:
@@ -228,12 +395,101 @@ def street_gap_area(
 
     There the analysis has no streets to place residents on (outside a street extract,
     or a large park or rail yard); maps veil it so zone colours do not speak for it.
+
+    The area is that of the zones minus the streets buffered by ``distance_m`` (four
+    segments per quarter circle), simplified by ``distance_m / 20``. Only the streets
+    near the edge of that area are buffered, so a city of a million street segments
+    takes seconds, not minutes.
+
+    Examples
+    --------
+    >>> result = _sample_analysis()
+    >>> street_gap_area(result, result.zones.to_crs(result.walk.streets.crs)).is_empty
+    True
     """
     if len(zones) == 0:
         return shapely.Polygon()
     streets = gpd.GeoSeries(analysis.walk.streets.edge_geometry, crs=analysis.walk.streets.crs)
-    near = streets.to_crs(zones.crs).buffer(distance_m, quad_segs=4).union_all()
-    return shapely.simplify(zones.union_all().difference(near), distance_m / 20)
+    lines = streets.to_crs(zones.crs).to_numpy()
+    area = zones.union_all()
+    far = _far_from_lines(lines, area, distance_m)
+    return shapely.simplify(far, distance_m / 20)
+
+
+_QUAD_SEGS = 4  # segments per quarter circle of the street buffers
+_MAX_CELLS = 4_000_000  # grid cells of _far_from_lines (some 100 MB of arrays)
+
+
+def _far_from_lines(
+    lines: np.ndarray, area: shapely.Geometry, distance_m: float
+) -> shapely.Geometry:
+    """``area`` minus the union of ``lines`` buffered by ``distance_m``, without that union.
+
+    A grid of cells of ``distance_m / 2`` covers ``area``. A cell holding a vertex of a
+    line lies inside the buffers, as does one whose centre is nearer to a line than the
+    buffers' inner radius less the cell's half-diagonal; one whose centre is farther than
+    ``distance_m`` plus the half-diagonal lies outside. Only the cells in between are cut
+    by the buffers of the lines near them, so the result equals
+    ``area.difference(shapely.buffer(lines, distance_m, quad_segs=4).union_all())``.
+    """
+    lines = lines[~shapely.is_empty(lines) & ~shapely.is_missing(lines)]
+    if len(lines) == 0 or area.is_empty or distance_m <= 0:
+        return area
+    cell = distance_m / 2
+    half = cell * math.sqrt(0.5)
+    minx, miny, maxx, maxy = area.bounds
+    nx = max(1, math.ceil((maxx - minx) / cell))
+    ny = max(1, math.ceil((maxy - miny) / cell))
+    if nx * ny > _MAX_CELLS:  # a short distance over a large area: buffer every line
+        buffers = shapely.buffer(lines, distance_m, quad_segs=_QUAD_SEGS)
+        return area.difference(shapely.union_all(buffers))
+    xs = minx + cell * np.arange(nx + 1)
+    ys = miny + cell * np.arange(ny + 1)
+    inner = distance_m * math.cos(math.pi / (4 * _QUAD_SEGS))  # polygon buffer's inradius
+    # a cell holding a vertex is inside (its centre is within ``half`` of the line, and
+    # 2 * half < inner); the distance to the lines is measured for the others in ``area``
+    vertex = shapely.get_coordinates(lines)
+    col = np.floor((vertex[:, 0] - minx) / cell).astype(np.int64)
+    row = np.floor((vertex[:, 1] - miny) / cell).astype(np.int64)
+    on = (col >= 0) & (col < nx) & (row >= 0) & (row < ny)
+    unsure = np.flatnonzero(np.bincount(row[on] * nx + col[on], minlength=nx * ny) == 0)
+    x0, y0 = xs[unsure % nx], ys[unsure // nx]
+    shapely.prepare(area)
+    unsure = unsure[shapely.intersects(area, shapely.box(x0, y0, x0 + cell, y0 + cell))]
+    if len(unsure) == 0:
+        return shapely.Polygon()
+    tree = shapely.STRtree(lines)
+    centres = shapely.points(xs[unsure % nx] + cell / 2, ys[unsure // nx] + cell / 2)
+    (index, _), nearest = tree.query_nearest(centres, return_distance=True, all_matches=False)
+    dist = np.zeros(nx * ny)  # cells outside the area count as inside the buffers
+    dist[unsure[index]] = nearest
+    dist = dist.reshape(ny, nx)
+    far = dist > distance_m + half
+    edge = ~far & (dist > inner - half)
+    pieces = list(_row_boxes(far, xs, ys))
+    boxes = _row_boxes(edge, xs, ys)
+    if len(boxes):
+        near = tree.geometries.take(
+            np.unique(tree.query(boxes, predicate="dwithin", distance=distance_m)[1])
+        )
+        cut = shapely.union_all(boxes)
+        if len(near):
+            buffers = shapely.buffer(near, distance_m, quad_segs=_QUAD_SEGS)
+            cut = cut.difference(shapely.union_all(buffers))
+        pieces.append(cut)
+    if not pieces:
+        return shapely.Polygon()
+    return shapely.union_all(pieces).intersection(area)
+
+
+def _row_boxes(mask: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """One box per run of ``True`` cells along each row of ``mask`` (cell edges ``xs, ys``)."""
+    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask
+    step = np.diff(padded, axis=1)
+    row, start = np.nonzero(step == 1)
+    _, stop = np.nonzero(step == -1)  # same row order as the starts
+    return shapely.box(xs[start], ys[row], xs[stop], ys[row + 1])
 
 
 def coverage_map(
@@ -290,7 +546,7 @@ def coverage_map(
         missing_kwds={"color": NO_DATA_COLOR, "edgecolor": "white", "linewidth": 0.8},
         zorder=1,
     )
-    _streets(analysis).plot(ax=ax, color=STREET_COLOR, linewidth=0.25, alpha=0.6, zorder=2)
+    _plot_streets(ax, analysis, color=STREET_COLOR, linewidth=0.25, alpha=0.6, zorder=2)
 
     cov = analysis.coverage[analysis.coverage["minutes"] == m].to_crs(crs)
     area = zones.union_all() if len(zones) else None
@@ -298,7 +554,7 @@ def coverage_map(
     for geom in cov.geometry:
         shape = fill_small_holes(geom, fill_holes_km2 * 1e6)
         shapes.append(shape.intersection(area) if area is not None else shape)
-    shape = gpd.GeoSeries(shapes, crs=crs)
+    shape = gpd.GeoSeries(_simplify_dense(shapes, bounds), crs=crs)
     shape.plot(
         ax=ax,
         facecolor="none",
@@ -546,21 +802,24 @@ def walk_time_map(
     zones.plot(ax=ax, facecolor=ZONE_FILL, edgecolor=ZONE_EDGE, linewidth=0.6, zorder=1)
     geoms, minutes = segment_walk_minutes(analysis)
     reached = np.isfinite(minutes)
-    lines = LineCollection(
-        _line_segments(geoms[reached]), cmap=cmap, norm=norm, linewidths=1.1, zorder=3
+    _add_lines(
+        ax,
+        geoms[reached],
+        values=minutes[reached],
+        cmap=cmap,
+        norm=norm,
+        linewidth=1.1,
+        capstyle="round",
+        zorder=3,
     )
-    lines.set_array(minutes[reached])
-    lines.set_capstyle("round")
-    ax.add_collection(lines)
     if (~reached).any():
-        ax.add_collection(
-            LineCollection(
-                _line_segments(geoms[~reached]),
-                colors=UNREACHED_COLOR,
-                linewidths=0.7,
-                linestyles=(0, (1.5, 1.5)),
-                zorder=2,
-            )
+        _add_lines(
+            ax,
+            geoms[~reached],
+            color=UNREACHED_COLOR,
+            linewidth=0.7,
+            linestyle=(0, (1.5, 1.5)),
+            zorder=2,
         )
     space_handle = _plot_spaces(ax, analysis, crs)
     _extent(ax, bounds)
@@ -649,11 +908,11 @@ def isochrone_map(
             fill_small_holes(g, fill_holes_km2 * 1e6)
             for g in bands.loc[bands["minutes"] == m].geometry
         ]
-        gpd.GeoSeries(shape, crs=crs).plot(
+        gpd.GeoSeries(_simplify_dense(shape, bounds), crs=crs).plot(
             ax=ax, facecolor=color, edgecolor="white", linewidth=0.4, alpha=0.85, zorder=2
         )
         handles.insert(0, Patch(facecolor=color, alpha=0.85, label=f"≤ {m:g} min"))
-    _streets(analysis).plot(ax=ax, color=STREET_COLOR, linewidth=0.25, alpha=0.5, zorder=3)
+    _plot_streets(ax, analysis, color=STREET_COLOR, linewidth=0.25, alpha=0.5, zorder=3)
     handles.insert(0, _plot_spaces(ax, analysis, crs))
     if space_id is not None:
         spaces = analysis.spaces.to_crs(crs)
@@ -695,22 +954,28 @@ def save_figure(
     """Save ``fig`` once per format next to ``path`` (its suffix is replaced).
 
     Returns the written paths. SVG and PDF carry no creation date, so reruns give the
-    same files.
+    same files. The layout is that of the first format for all of them, so a dense street
+    layer, drawn as an image, is drawn once (see :func:`_add_lines`).
     """
     path = Path(path)
     stem = path.with_suffix("") if path.suffix.lstrip(".").lower() in FORMATS else path
     title = fig.get_suptitle() or stem.name
     stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
-    for fmt in formats:
-        target = stem.parent / f"{stem.name}.{fmt}"
-        metadata: dict[str, Any] = {"Title": title}
-        if fmt == "svg":
-            metadata["Date"] = None
-        elif fmt == "pdf":
-            metadata.update(CreationDate=None, ModDate=None)
-        fig.savefig(target, format=fmt, dpi=dpi, metadata=metadata)  # laid out already
-        written.append(target)
+    engine = fig.get_layout_engine()
+    try:
+        for fmt in formats:
+            target = stem.parent / f"{stem.name}.{fmt}"
+            metadata: dict[str, Any] = {"Title": title}
+            if fmt == "svg":
+                metadata["Date"] = None
+            elif fmt == "pdf":
+                metadata.update(CreationDate=None, ModDate=None)
+            fig.savefig(target, format=fmt, dpi=dpi, metadata=metadata)
+            written.append(target)
+            fig.set_layout_engine("none")  # laid out now: keep it
+    finally:
+        fig.set_layout_engine(engine)
     return written
 
 
@@ -720,12 +985,16 @@ def write_maps(
     *,
     formats: Sequence[str] = FORMATS,
     dpi: int = DPI,
+    coverage: Figure | None = None,
 ) -> list[Path]:
-    """Write ``coverage_map`` and ``walk_time_map`` in every format into ``directory``."""
+    """Write ``coverage_map`` and ``walk_time_map`` in every format into ``directory``.
+
+    ``coverage`` is the coverage map if already drawn (e.g. to reuse it for the report).
+    """
     directory = Path(directory)
-    written = save_figure(
-        coverage_map(analysis), directory / "coverage_map", formats=formats, dpi=dpi
-    )
+    if coverage is None:
+        coverage = coverage_map(analysis)
+    written = save_figure(coverage, directory / "coverage_map", formats=formats, dpi=dpi)
     written += save_figure(
         walk_time_map(analysis), directory / "walk_time_map", formats=formats, dpi=dpi
     )

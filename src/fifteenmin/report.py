@@ -20,6 +20,8 @@ from .errors import FifteenMinError, InputError
 from .zones import street_pieces
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from .pipeline import Analysis
 
 logger = logging.getLogger(__name__)
@@ -359,10 +361,22 @@ def _headline(analysis: Analysis, t: Translator) -> str:
     )
 
 
-def _map_png(analysis: Analysis, *, dpi: int = 110) -> bytes:
+def coverage_map_png(analysis: Analysis, *, figure: Figure | None = None, dpi: int = 110) -> bytes:
+    """The report's map: :func:`~fifteenmin.plot.coverage_map` as PNG bytes.
+
+    ``figure`` is that map if already drawn (drawing it takes a while for a large city).
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> result = fm.analyze(city.network, city.spaces, city.zones, population_column="population")
+    >>> coverage_map_png(result).startswith(b"\\x89PNG")
+    True
+    """
     from .plot import coverage_map
 
-    fig = coverage_map(analysis)
+    fig = figure if figure is not None else coverage_map(analysis)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     return buf.getvalue()
@@ -754,7 +768,7 @@ def report_html(
         ``municipio``/``district``/``parent`` column when the zones have one.
     map_png
         The coverage map as PNG bytes; by default drawn with
-        :func:`~fifteenmin.plot.coverage_map`.
+        :func:`coverage_map_png`.
 
     Returns
     -------
@@ -767,7 +781,7 @@ def report_html(
     t = Translator(lang)
     parent = find_parent_column(analysis.zones, parent_column)
     m_u = t.minutes(float(analysis.parameters["underserved_minutes"]))
-    png = map_png if map_png is not None else _map_png(analysis)
+    png = map_png if map_png is not None else coverage_map_png(analysis)
     banner = (
         f'<p class="banner" id="note"><strong>{_e(t("note_label"))}:</strong> '
         f"{_e(analysis.note)}</p>"

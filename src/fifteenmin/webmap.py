@@ -39,6 +39,19 @@ LEAFLET_VERSION = "1.9.4"
 SIMPLIFY_M = 2.0
 """Tolerance (metres) for simplifying outlines before they go into the page."""
 
+DETAIL_VERTICES = 250_000
+"""Coverage and isochrone outlines with more vertices than this in all are simplified by
+``COARSE_SIMPLIFY_M`` and rounded to 5 decimals of a degree (about 1 m) instead."""
+
+COARSE_SIMPLIFY_M = 5.0
+"""Tolerance (metres) for the outlines of a large analysis (see ``DETAIL_VERTICES``)."""
+
+MAX_STREETS = 150_000
+"""Networks with more street segments leave the street layer out of the page (with a note)."""
+
+MAX_ISOCHRONE_SPACES = 1_000
+"""With more spaces the per-space isochrones are left out of the page (with a note)."""
+
 # the palette of plot.coverage_map, so the static and the interactive map read alike
 _COLOURS = {
     "no_data": NO_DATA_COLOR,
@@ -79,11 +92,32 @@ def _round(geoms: np.ndarray, digits: int = 6) -> np.ndarray:
     return shapely.transform(geoms, lambda c: np.round(c, digits))
 
 
-def _to_wgs84(gs: gpd.GeoSeries, *, simplify_m: float = SIMPLIFY_M) -> np.ndarray:
-    """Outlines simplified in their projected CRS, then in EPSG:4326 rounded to ~0.1 m."""
+def _to_wgs84(gs: gpd.GeoSeries, *, simplify_m: float = SIMPLIFY_M, digits: int = 6) -> np.ndarray:
+    """Outlines simplified in their projected CRS, then in EPSG:4326 rounded (6: ~0.1 m)."""
     if gs.crs is not None and gs.crs.is_projected and simplify_m > 0:
         gs = gs.simplify(simplify_m)
-    return _round(gs.to_crs(4326).to_numpy())
+    return _round(gs.to_crs(4326).to_numpy(), digits)
+
+
+def _show_isochrones(analysis: Analysis) -> bool:
+    return len(analysis.walk.spaces) <= MAX_ISOCHRONE_SPACES
+
+
+def _show_streets(analysis: Analysis) -> bool:
+    return analysis.walk.streets.n_edges <= MAX_STREETS
+
+
+def _outline_detail(analysis: Analysis) -> tuple[float, int]:
+    """Simplification (metres) and decimals of the coverage and isochrone outlines.
+
+    Full detail unless they have more than ``DETAIL_VERTICES`` vertices in all: a city
+    with hundreds of spaces would otherwise make a page of tens of megabytes.
+    """
+    layers = [analysis.coverage]
+    if _show_isochrones(analysis):
+        layers.append(analysis.isochrones)
+    vertices = sum(int(shapely.get_num_coordinates(g.geometry.to_numpy()).sum()) for g in layers)
+    return (SIMPLIFY_M, 6) if vertices <= DETAIL_VERTICES else (COARSE_SIMPLIFY_M, 5)
 
 
 def _features(geoms: np.ndarray, props: list[dict[str, Any]]) -> dict[str, Any]:
@@ -182,7 +216,8 @@ def _space_layer(analysis: Analysis, t: Translator) -> dict[str, Any]:
 
 def _coverage_layers(analysis: Analysis, t: Translator) -> list[dict[str, Any]]:
     cov = analysis.coverage.sort_values("minutes", ascending=False)
-    geoms = _to_wgs84(cov.geometry)
+    simplify_m, digits = _outline_detail(analysis)
+    geoms = _to_wgs84(cov.geometry, simplify_m=simplify_m, digits=digits)
     out = []
     for m, g in zip(cov["minutes"], geoms, strict=True):
         name = t("layer_coverage", m=t.minutes(m))
@@ -197,7 +232,10 @@ def _coverage_layers(analysis: Analysis, t: Translator) -> list[dict[str, Any]]:
 
 
 def _isochrone_layers(analysis: Analysis, t: Translator) -> list[dict[str, Any]]:
+    if not _show_isochrones(analysis):
+        return []
     iso = analysis.isochrones
+    simplify_m, digits = _outline_detail(analysis)
     spaces = analysis.spaces
     names = pd.Series(
         spaces["name"].to_numpy() if "name" in spaces.columns else None,
@@ -207,7 +245,7 @@ def _isochrone_layers(analysis: Analysis, t: Translator) -> list[dict[str, Any]]
     out = []
     for m in sorted({float(v) for v in iso["minutes"]}):
         part = iso[iso["minutes"] == m]
-        geoms = _to_wgs84(part.geometry)
+        geoms = _to_wgs84(part.geometry, simplify_m=simplify_m, digits=digits)
         props = []
         for sid in part["space_id"].astype(str):
             label = names.get(sid)
@@ -223,19 +261,51 @@ def _isochrone_layers(analysis: Analysis, t: Translator) -> list[dict[str, Any]]
     return out
 
 
-def _street_layer(analysis: Analysis) -> dict[str, Any]:
+def _street_layer(analysis: Analysis) -> dict[str, Any] | None:
+    if not _show_streets(analysis):
+        return None
     streets = analysis.walk.streets
     lines = gpd.GeoSeries(streets.edge_geometry, crs=streets.crs)
     merged = shapely.multilinestrings(_to_wgs84(lines, simplify_m=1.0))
     return _features(np.array([merged]), [{}])
 
 
+def map_notes(analysis: Analysis, *, lang: str = "en") -> list[str]:
+    """What a large analysis leaves out of the map page, one sentence each (in ``lang``).
+
+    The street layer is left out above ``MAX_STREETS`` segments and the per-space
+    isochrones above ``MAX_ISOCHRONE_SPACES`` spaces.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> result = fm.analyze(city.network, city.spaces, city.zones, population_column="population")
+    >>> map_notes(result)
+    []
+    """
+    t = Translator(lang)
+    notes = []
+    if not _show_streets(analysis):
+        n = analysis.walk.streets.n_edges
+        notes.append(t("map_streets_omitted", n=t.integer(n), max=t.integer(MAX_STREETS)))
+    if not _show_isochrones(analysis):
+        n = len(analysis.walk.spaces)
+        notes.append(
+            t("map_isochrones_omitted", n=t.integer(n), max=t.integer(MAX_ISOCHRONE_SPACES))
+        )
+    return notes
+
+
 def map_data(analysis: Analysis, *, lang: str = "en") -> dict[str, Any]:
     """Everything the map page shows, as one JSON-ready dict (GeoJSON in EPSG:4326).
 
-    Keys: ``zones``, ``spaces``, ``streets`` (GeoJSON), ``coverage`` and ``isochrones``
-    (lists of ``{"minutes", "name", "data"}``, one per threshold), ``bounds``
-    (``[[south, west], [north, east]]``), ``labels`` (texts in ``lang``) and ``legend``.
+    Keys: ``zones``, ``spaces``, ``streets`` (GeoJSON; ``None`` above ``MAX_STREETS``
+    segments), ``coverage`` and ``isochrones`` (lists of ``{"minutes", "name", "data"}``,
+    one per threshold; no isochrones above ``MAX_ISOCHRONE_SPACES`` spaces), ``bounds``
+    (``[[south, west], [north, east]]``), ``labels`` (texts in ``lang``), ``legend`` and
+    ``notes`` (:func:`map_notes`). Coverage and isochrone outlines are simplified by
+    ``SIMPLIFY_M``, or by ``COARSE_SIMPLIFY_M`` above ``DETAIL_VERTICES`` vertices.
     """
     t = Translator(lang)
     m_u = t.minutes(float(analysis.parameters["underserved_minutes"]))
@@ -269,6 +339,7 @@ def map_data(analysis: Analysis, *, lang: str = "en") -> dict[str, Any]:
             "space": t("legend_space"),
         },
         "colours": _COLOURS,
+        "notes": map_notes(analysis, lang=lang),
     }
 
 
@@ -279,6 +350,7 @@ header { padding: 8px 14px; border-bottom: 1px solid #d8dde3; background: #f7f9f
 header h1 { font-size: 1.15em; margin: 0; }
 header p { margin: 2px 0 0; font-size: 0.88em; color: #3c4650; }
 header .note { color: #6b4e00; font-weight: 600; }
+header .omitted { color: #6b4e00; }
 #map { flex: 1 1 auto; min-height: 300px; background: #f2efe9; }
 .fm-tip table { border-collapse: collapse; margin-top: 4px; }
 .fm-tip th { text-align: left; font-weight: normal; color: #5c6770; padding: 0 8px 0 0; }
@@ -304,9 +376,9 @@ _PAGE_JS = """
     }
   }
   var overlays = {};
-  var streets = L.geoJSON(D.streets, {interactive: false,
+  var streets = D.streets && L.geoJSON(D.streets, {interactive: false,
     style: {color: '#555', weight: 0.6, opacity: 0.55}});
-  overlays[D.labels.streets] = streets;
+  if (streets) { overlays[D.labels.streets] = streets; }
   var zones = L.geoJSON(D.zones, {
     style: function (f) {
       return {fillColor: f.properties.fill, fillOpacity: 0.75,
@@ -340,7 +412,7 @@ _PAGE_JS = """
     onEachFeature: function (f, l) { tip(l, f); }
   });
   overlays[D.labels.spaces] = spaces;
-  streets.addTo(map);
+  if (streets) { streets.addTo(map); }
   zones.addTo(map);
   D.coverage.forEach(function (c) {
     if (c.minutes === D.underserved_minutes) { overlays[c.name].addTo(map); }
@@ -387,7 +459,10 @@ def map_html(analysis: Analysis, *, lang: str = "en") -> str:
     underserved walk (hover for the zone's figures), the area covered within each
     threshold, the per-space isochrones of each threshold (off at first) and the spaces
     (hover for name and seats). Leaflet and the data are inlined; there is no tile layer,
-    so the page needs no network.
+    so the page needs no network. To keep the page light for a large city, the streets
+    (above ``MAX_STREETS`` segments) and the per-space isochrones (above
+    ``MAX_ISOCHRONE_SPACES`` spaces) are left out, with a note under the title, and the
+    outlines are simplified more (see :func:`map_data`).
 
     Parameters
     ----------
@@ -403,6 +478,7 @@ def map_html(analysis: Analysis, *, lang: str = "en") -> str:
     js, css = leaflet_assets()
     page_css = _PAGE_CSS.replace("__FONTS__", _FONT_STACK)
     note = f'<p class="note">{_e(analysis.note)}</p>' if analysis.note else ""
+    note += "".join(f'<p class="omitted">{_e(text)}</p>' for text in data["notes"])
     title = t("map_title")
     return (
         f'<!DOCTYPE html>\n<html lang="{t.lang}"><head><meta charset="utf-8">'
