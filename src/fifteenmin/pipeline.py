@@ -102,7 +102,7 @@ class Analysis:
             write_map(self, tmp / "map.html", lang=lang)
             if pdf:
                 write_report_pdf(self, tmp / "report.pdf", html_text=report.read_text("utf-8"))
-        logger.info("wrote %s", out)
+        logger.debug("wrote %s", out)
         return out
 
 

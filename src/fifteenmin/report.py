@@ -839,7 +839,7 @@ def write_report(
         report_html(analysis, lang=lang, parent_column=parent_column, map_png=map_png),
         encoding="utf-8",
     )
-    logger.info("wrote %s", path)
+    logger.debug("wrote %s", path)
     return path
 
 
@@ -886,5 +886,5 @@ def write_report_pdf(
     path = Path(path)
     fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
     weasyprint.HTML(string=html_text, url_fetcher=fetcher).write_pdf(path)
-    logger.info("wrote %s", path)
+    logger.debug("wrote %s", path)
     return path

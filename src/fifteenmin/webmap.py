@@ -506,5 +506,5 @@ def write_map(analysis: Analysis, path: str | Path, *, lang: str = "en") -> Path
     """
     path = Path(path)
     path.write_text(map_html(analysis, lang=lang), encoding="utf-8")
-    logger.info("wrote %s", path)
+    logger.debug("wrote %s", path)
     return path
