@@ -342,10 +342,14 @@ def read_walkable_ways(
                 walkable.append(way.id)
                 first_refs.extend([n.ref for n in way.nodes])
         tracker = _tracker(np.frombuffer(first_refs, dtype=np.int64), walkable)
+        walkable_ids = set(walkable)
         del first_refs, walkable
         for way in _located_ways(path, tracker, progress=progress):
-            if len(way.nodes) >= 2 and is_walkable(way.tags):  # else: another version
+            # the tracker hands over the ways found walkable in pass 1, once each; a copy
+            # of one without tags (same id, as in some exports) is not the street
+            if len(way.nodes) >= 2 and way.id in walkable_ids and way.tags.get("highway"):
                 collector.add(way)
+                walkable_ids.discard(way.id)
         del tracker
         return collector.arrays(path, inside)
     except RuntimeError as exc:  # osmium parse errors
