@@ -204,6 +204,11 @@ def analyze(
     if not minutes or min(minutes) <= 0:
         raise InputError(f"walking-time thresholds must be positive minutes, got {minutes}")
     _check_speed(speed_kmh)
+    if float(underserved_minutes) not in minutes:
+        raise InputError(
+            f"underserved threshold {underserved_minutes:g} min is not among the thresholds "
+            f"{', '.join(f'{m:g}' for m in minutes)}; add it to --minutes"
+        )
     if buffer_m < 0:
         raise InputError(f"buffer {buffer_m} m is negative; use 0 or more")
     # check the small inputs before the (possibly long) network read: fail fast
