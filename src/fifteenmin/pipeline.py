@@ -31,7 +31,7 @@ from .network import (
 from .spaces import spaces_from_file, spaces_from_frame, spaces_from_osm
 from .study_area import StudyArea, study_area_from, walk_margin_m
 from .travel import MAX_SNAP_M, WalkTimes, walk_times
-from .zones import zone_coverage, zones_from_file
+from .zones import check_underserved, zone_coverage, zones_from_file
 
 logger = logging.getLogger(__name__)
 
@@ -204,11 +204,7 @@ def analyze(
     if not minutes or min(minutes) <= 0:
         raise InputError(f"walking-time thresholds must be positive minutes, got {minutes}")
     _check_speed(speed_kmh)
-    if float(underserved_minutes) not in minutes:
-        raise InputError(
-            f"underserved threshold {underserved_minutes:g} min is not among the thresholds "
-            f"{', '.join(f'{m:g}' for m in minutes)}; add it to --minutes"
-        )
+    check_underserved(minutes, underserved_minutes, underserved_share)
     if buffer_m < 0:
         raise InputError(f"buffer {buffer_m} m is negative; use 0 or more")
     # check the small inputs before the (possibly long) network read: fail fast

@@ -258,6 +258,19 @@ def _quantile_limits(
     return np.where(ok, hi, np.nan)
 
 
+def check_underserved(
+    minutes: Sequence[float], underserved_minutes: float, underserved_share: float
+) -> None:
+    """Raise unless the underserved rule can be applied to these thresholds."""
+    if float(underserved_minutes) not in [float(m) for m in minutes]:
+        raise InputError(
+            f"underserved threshold {underserved_minutes:g} min is not among the thresholds "
+            f"{', '.join(f'{m:g}' for m in minutes)}; add it to --minutes"
+        )
+    if not 0 < underserved_share <= 1:
+        raise InputError(f"underserved share {underserved_share} is outside (0, 1]")
+
+
 def zone_coverage(
     walk: WalkTimes,
     zones: gpd.GeoDataFrame,
@@ -296,13 +309,7 @@ def zone_coverage(
         ``nearest_walk_time_s``, ``underserved``; in the network's CRS.
     """
     minutes = [float(m) for m in coverage["minutes"]]
-    if float(underserved_minutes) not in minutes:
-        raise InputError(
-            f"underserved threshold {underserved_minutes:g} min is not among the thresholds "
-            f"{', '.join(f'{m:g}' for m in minutes)}; add it to --minutes"
-        )
-    if not 0 < underserved_share <= 1:
-        raise InputError(f"underserved share {underserved_share} is outside (0, 1]")
+    check_underserved(minutes, underserved_minutes, underserved_share)
     out = zones.to_crs(walk.streets.crs).reset_index(drop=True)
     geoms = out.geometry.to_numpy()
     nz = len(out)
