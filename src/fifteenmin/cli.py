@@ -278,11 +278,12 @@ def _network(args: argparse.Namespace, minutes: Sequence[float]) -> Any:
     return network
 
 
-def _run_analyze(args: argparse.Namespace) -> int:
+def _analyze(args: argparse.Namespace, minutes: list[float], **options: Any) -> Any:
+    """Run ``analyze`` on the inputs given by :func:`_input_options`."""
     from .pipeline import analyze
 
-    result = analyze(
-        _network(args, args.minutes),
+    return analyze(
+        _network(args, minutes),
         args.spaces,
         args.zones,
         population_column=args.population_column,
@@ -290,13 +291,18 @@ def _run_analyze(args: argparse.Namespace) -> int:
         boundary=args.boundary,
         bbox=tuple(args.bbox) if args.bbox is not None else None,
         margin_m=args.margin_m,
-        minutes=args.minutes,
+        minutes=minutes,
         speed_kmh=args.speed_kmh,
-        buffer_m=args.buffer_m,
-        underserved_share=args.underserved_share,
         lat_column=args.lat_column,
         lon_column=args.lon_column,
         progress=not args.quiet,
+        **options,
+    )
+
+
+def _run_analyze(args: argparse.Namespace) -> int:
+    result = _analyze(
+        args, args.minutes, buffer_m=args.buffer_m, underserved_share=args.underserved_share
     )
     result.write(args.out, lang=args.lang, pdf=args.pdf)
     _print_headline(result.summary, args.out, args.quiet)
@@ -304,25 +310,9 @@ def _run_analyze(args: argparse.Namespace) -> int:
 
 
 def _run_suggest(args: argparse.Namespace) -> int:
-    from .pipeline import analyze
     from .planning import cumulative_share_column, new_residents_column, suggest_sites, write_sites
 
-    result = analyze(
-        _network(args, [args.minutes]),
-        args.spaces,
-        args.zones,
-        population_column=args.population_column,
-        population=args.population,
-        boundary=args.boundary,
-        bbox=tuple(args.bbox) if args.bbox is not None else None,
-        margin_m=args.margin_m,
-        minutes=[args.minutes],
-        speed_kmh=args.speed_kmh,
-        underserved_minutes=args.minutes,
-        lat_column=args.lat_column,
-        lon_column=args.lon_column,
-        progress=not args.quiet,
-    )
+    result = _analyze(args, [args.minutes], underserved_minutes=args.minutes)
     sites = suggest_sites(
         result,
         n_sites=args.sites,
