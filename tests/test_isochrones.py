@@ -12,7 +12,14 @@ from test_travel import spaces_at
 
 import fifteenmin as fm
 from fifteenmin._geom import substrings
-from fifteenmin.isochrones import nested_polygons, reached_lines
+from fifteenmin.isochrones import (
+    _footprint,
+    _interior_boxes,
+    _mask_boxes,
+    _reach,
+    nested_polygons,
+    reached_lines,
+)
 
 SPEED = 4.8 / 3.6
 
@@ -95,3 +102,96 @@ def test_nested_polygons_equal_direct_buffering(sample_analysis):
             lines = reached_lines(walk.graph, d, limit)
             direct = shapely.union_all(shapely.buffer(lines, 50.0, quad_segs=4))
             assert shapely.symmetric_difference(poly, direct).area < 1e-6 * direct.area
+
+
+def test_footprint_cells_lie_within_the_radius():
+    """Every point of a footprint cell is within ``cells`` of every point of the centre."""
+    cells = 5
+    foot = _footprint(cells)
+    for i, j in zip(*np.nonzero(foot), strict=True):
+        di, dj = abs(i - cells), abs(j - cells)
+        # the farthest pair of points: opposite corners of the two cells
+        assert np.hypot(di + 1, dj + 1) <= cells
+    # and it is not needlessly small: the cells along the axes reach 3 of 5
+    assert foot[cells, cells + 3] and not foot[cells, cells + 4]
+
+
+def test_mask_boxes_tile_the_mask_exactly():
+    rng = np.random.default_rng(7)
+    mask = rng.random((23, 31)) < 0.6
+    mask[5:15, 3:20] = True  # a block, which runs stack into few boxes
+    boxes = _mask_boxes(mask, 100.0, -50.0, 2.0)
+    union = shapely.union_all(boxes)
+    assert np.isclose(sum(b.area for b in boxes), mask.sum() * 4.0)  # disjoint
+    assert np.isclose(union.area, mask.sum() * 4.0)
+    assert len(boxes) < np.count_nonzero(np.diff(np.pad(mask, ((0, 0), (1, 0))), axis=1))
+    iy, ix = np.indices(mask.shape)
+    centres = shapely.points(100.0 + (ix + 0.5) * 2.0, -50.0 + (iy + 0.5) * 2.0)
+    assert (shapely.contains(union, centres) == mask).all()
+
+
+@pytest.fixture
+def dense_grid(tmp_path):
+    """A 25 x 25 street grid with 60 m blocks (as in central Rome), a park in the middle."""
+    ids = {(i, j): 1000 + 100 * i + j for i in range(25) for j in range(25)}
+    nodes = {nid: (i * 60.0, j * 60.0) for (i, j), nid in ids.items()}
+    park = {(i, j) for i in range(10, 15) for j in range(10, 15)}
+    ways = []
+    for j in range(25):
+        for i in range(24):
+            if not {(i, j), (i + 1, j)} <= park:
+                ways.append((len(ways) + 1, [ids[i, j], ids[i + 1, j]], STREET))
+    for i in range(25):
+        for j in range(24):
+            if not {(i, j), (i, j + 1)} <= park:
+                ways.append((len(ways) + 1, [ids[i, j], ids[i, j + 1]], STREET))
+    return fm.read_streets(write_osm(tmp_path / "dense.osm", nodes, ways))
+
+
+@pytest.mark.parametrize("minutes", [5, 10, 15])
+def test_interior_boxes_replace_only_covered_buffers(dense_grid, minutes):
+    """The boxes lie inside the fully reached streets' buffers, and the dropped buffers
+    inside the boxes: united with the kept buffers they give the same polygon."""
+    walk = fm.walk_times(dense_grid, spaces_at((430, 430)))
+    limit = walk.minutes_to_m(minutes)
+    lines, _, full = _reach(walk.graph, walk.dist_m, limit)
+    kept, boxes = _interior_boxes(lines, walk.graph.geometry[full], 50.0)
+    assert 0 < len(kept) < 0.8 * len(lines) and len(boxes) > 0
+    everything = shapely.union_all(shapely.buffer(lines, 50.0, quad_segs=4))
+    full_buffers = shapely.union_all(shapely.buffer(walk.graph.geometry[full], 50.0, quad_segs=4))
+    ground = shapely.union_all(boxes)
+    assert shapely.difference(ground, full_buffers).area < 1e-6
+    rebuilt = shapely.union_all(np.concatenate([shapely.buffer(kept, 50.0, quad_segs=4), boxes]))
+    assert shapely.symmetric_difference(rebuilt, everything).area < 1e-6 * everything.area
+    if minutes == 15:  # the park's middle (more than 50 m from any street) stays a hole
+        assert len(everything.interiors) == 1
+        xy = walk.graph.node_xy[: walk.graph.n_street_nodes]
+        assert not rebuilt.contains(shapely.Point((xy.min(axis=0) + xy.max(axis=0)) / 2))
+
+
+def test_interior_boxes_skip_degenerate_cases(sample_analysis):
+    walk = sample_analysis.walk
+    lines = walk.graph.geometry[:50]
+    for full, buffer_m in ((lines[:0], 50.0), (lines, 0.0)):
+        kept, boxes = _interior_boxes(lines, full, buffer_m)
+        assert len(kept) == len(lines) and len(boxes) == 0
+
+
+def test_interior_shortcut_gives_the_same_isochrones_in_rome(rome_file):
+    """On the Esquilino extract (irregular blocks, piazzas): with and without the
+    certainly-covered ground, the same polygons for 5, 10 and 15 minutes."""
+    streets = fm.read_streets(rome_file("network/rome_esquilino_2016.osm"))
+    gdf = gpd.GeoDataFrame(
+        {"space_id": ["termini", "vittorio", "colosseo"]},
+        geometry=gpd.points_from_xy([12.5016, 12.5065, 12.4922], [41.9009, 41.8950, 41.8902]),
+        crs=4326,
+    )
+    walk = fm.walk_times(streets, gdf)
+    limits = [walk.minutes_to_m(m) for m in (5, 10, 15)]
+    for _, dist in walk.per_space_m(limits[-1]):
+        for d in dist:
+            fast = nested_polygons(walk.graph, d, limits, 50.0)
+            plain = nested_polygons(walk.graph, d, limits, 50.0, interior=False)
+            for a, b in zip(fast, plain, strict=True):
+                assert a.is_valid
+                assert shapely.symmetric_difference(a, b).area < 1e-6 * b.area

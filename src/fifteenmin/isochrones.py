@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import geopandas as gpd
 import numpy as np
 import shapely
+from scipy import ndimage
 from tqdm.auto import tqdm
 
 from ._geom import substrings
@@ -58,24 +59,122 @@ def _reach(
 
 
 def nested_polygons(
-    graph: SearchGraph, dist_m: np.ndarray, limits_m: Sequence[float], buffer_m: float
+    graph: SearchGraph,
+    dist_m: np.ndarray,
+    limits_m: Sequence[float],
+    buffer_m: float,
+    *,
+    interior: bool = True,
 ) -> list[shapely.Geometry]:
     """Isochrone polygons for increasing ``limits_m`` from one set of node distances.
 
     Each polygon is the previous one united with the buffers of the lines that were not
     yet reached in full: the same polygon as buffering all its lines, for less work.
+    With ``interior``, the buffers lying wholly inside ground that is certainly covered
+    (see :func:`_interior_boxes`) are replaced by that ground: again the same polygon.
     """
     polygons: list[shapely.Geometry] = []
     done = np.zeros(0, dtype=np.int64)
     for limit in limits_m:
         lines, owner, full = _reach(graph, dist_m, limit)
         new = lines[~np.isin(owner, done)]
-        parts = shapely.buffer(new, buffer_m, quad_segs=4)
-        if polygons:
-            parts = np.append(parts, polygons[-1])
+        boxes = np.empty(0, dtype=object)
+        if interior:
+            new, boxes = _interior_boxes(new, graph.geometry[full], buffer_m)
+        parts = np.concatenate(
+            [shapely.buffer(new, buffer_m, quad_segs=_QUAD_SEGS), boxes, np.array(polygons[-1:], dtype=object)]
+        )
         polygons.append(_union(parts))
         done = full
     return polygons
+
+
+_QUAD_SEGS = 4  # segments per quarter circle of the buffers: at most 1 m short of 50 m
+_FINE_CELLS = 5  # fine grid cells per certainly-covered radius
+_BLOCK = 3  # fine cells per side of a coarse cell
+_MAX_GRID_CELLS = 4_000_000
+
+
+def _interior_boxes(
+    lines: np.ndarray, full_lines: np.ndarray, buffer_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drop the lines whose buffer lies in ground certainly covered by ``full_lines``.
+
+    Returns the remaining lines and boxes tiling the covered ground that was used. Every
+    point within ``r`` of a line is inside its buffer polygon, where ``r`` is the buffer
+    width less the chord error of its arcs. On a fine grid of side ``r / 5``, the cells
+    holding points of ``full_lines`` are marked, then every cell whose every point is
+    within ``r`` of a marked cell's point (a dilation); coarse cells of 3 x 3 fine ones
+    wholly covered make the boxes. A line's buffer lies inside them when its bounding box
+    widened by ``buffer_m`` does. The union of the boxes and the remaining buffers is
+    the union of all the buffers, while the buffering and union work falls with the
+    lines dropped (about half of a 15-minute isochrone's, a third less time).
+    """
+    none = np.empty(0, dtype=object)
+    radius = buffer_m * np.cos(np.pi / (4 * _QUAD_SEGS)) * 0.99
+    full_lines = full_lines[shapely.length(full_lines) > 0]
+    if radius <= 0 or len(full_lines) == 0 or len(lines) == 0:
+        return lines, none
+    fine = radius / _FINE_CELLS
+    coarse = fine * _BLOCK
+    xy = shapely.get_coordinates(shapely.segmentize(full_lines, fine / 2))
+    x0 = np.floor(xy[:, 0].min() / coarse) * coarse - 2 * coarse
+    y0 = np.floor(xy[:, 1].min() / coarse) * coarse - 2 * coarse
+    ix = ((xy[:, 0] - x0) // fine).astype(np.int64)
+    iy = ((xy[:, 1] - y0) // fine).astype(np.int64)
+    height = (int(iy.max()) // _BLOCK + 3) * _BLOCK
+    width = (int(ix.max()) // _BLOCK + 3) * _BLOCK
+    if height * width > _MAX_GRID_CELLS:
+        return lines, none
+    marked = np.zeros((height, width), dtype=bool)
+    marked[iy, ix] = True
+    covered = ndimage.binary_dilation(marked, structure=_footprint(_FINE_CELLS))
+    blocks = covered.reshape(height // _BLOCK, _BLOCK, width // _BLOCK, _BLOCK).all(axis=(1, 3))
+    # uncovered coarse cells in any rectangle, from a summed-area table
+    gaps = np.zeros((blocks.shape[0] + 1, blocks.shape[1] + 1), dtype=np.int64)
+    gaps[1:, 1:] = np.cumsum(np.cumsum(~blocks, axis=0), axis=1)
+    b = shapely.bounds(lines)
+    c0 = np.floor((b[:, 0] - buffer_m - x0) / coarse).astype(np.int64)
+    c1 = np.floor((b[:, 2] + buffer_m - x0) / coarse).astype(np.int64)
+    r0 = np.floor((b[:, 1] - buffer_m - y0) / coarse).astype(np.int64)
+    r1 = np.floor((b[:, 3] + buffer_m - y0) / coarse).astype(np.int64)
+    within = (c0 >= 0) & (r0 >= 0) & (c1 < blocks.shape[1]) & (r1 < blocks.shape[0])
+    c0, r0 = np.clip(c0, 0, None), np.clip(r0, 0, None)
+    c1, r1 = np.minimum(c1, blocks.shape[1] - 1), np.minimum(r1, blocks.shape[0] - 1)
+    n_gaps = gaps[r1 + 1, c1 + 1] - gaps[r0, c1 + 1] - gaps[r1 + 1, c0] + gaps[r0, c0]
+    inside = within & (n_gaps == 0)
+    if not inside.any():
+        return lines, none
+    return lines[~inside], _mask_boxes(blocks, x0, y0, coarse)
+
+
+def _footprint(cells: int) -> np.ndarray:
+    """Offsets (in cells) of the cells wholly within ``cells`` cell sides of any point
+    of the centre cell."""
+    d = np.abs(np.arange(-cells, cells + 1))
+    return ((d[:, None] + 1) ** 2 + (d[None, :] + 1) ** 2) <= cells**2
+
+
+def _mask_boxes(mask: np.ndarray, x0: float, y0: float, size: float) -> np.ndarray:
+    """Rectangles covering the true cells of ``mask`` (row ``i`` at ``y0 + i * size``):
+    runs along rows, stacked where consecutive rows have the same run."""
+    edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    row, start = np.nonzero(edges == 1)
+    _, stop = np.nonzero(edges == -1)
+    order = np.lexsort((row, stop, start))
+    row, start, stop = row[order], start[order], stop[order]
+    first = np.ones(len(row), dtype=bool)
+    first[1:] = (start[1:] != start[:-1]) | (stop[1:] != stop[:-1]) | (row[1:] != row[:-1] + 1)
+    top = np.maximum.reduceat(row, np.flatnonzero(first)) if len(row) else row
+    return np.asarray(
+        shapely.box(
+            x0 + start[first] * size,
+            y0 + row[first] * size,
+            x0 + stop[first] * size,
+            y0 + (top + 1) * size,
+        ),
+        dtype=object,
+    )
 
 
 def _union(parts: np.ndarray) -> shapely.Geometry:
