@@ -6,6 +6,8 @@ import json
 import os
 import re
 import string
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -412,3 +414,74 @@ def test_write_draws_the_coverage_map_once(
     assert len(drawn) == 1  # for coverage_map.png/.svg/.pdf and the report's image
     imgs = [a for tag, a in Page((out / "report.html").read_text("utf-8")).elements if tag == "img"]
     assert len(imgs) == 1 and len(imgs[0]["src"]) > 10_000
+
+
+def test_write_gives_the_same_files_with_and_without_a_forked_writer(
+    analysis: fm.Analysis, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """On Linux the maps are drawn by a forked process; the files do not depend on it."""
+    from fifteenmin import _io
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the maps are drawn by a forked process on Linux only")
+    monkeypatch.setattr(_io, "can_fork", lambda: True)  # other tests may have left threads
+    forked = analysis.write(tmp_path / "forked")
+    monkeypatch.setattr(_io, "can_fork", lambda: False)
+    serial = analysis.write(tmp_path / "serial")
+    names = sorted(p.name for p in forked.iterdir())
+    assert names == sorted(p.name for p in serial.iterdir())
+    for name in names:
+        if name.endswith((".png", ".svg", ".pdf")):
+            assert (forked / name).read_bytes() == (serial / name).read_bytes(), name
+
+
+def test_can_fork_only_without_other_threads() -> None:
+    code = (
+        "import threading, time\n"
+        "from fifteenmin._io import can_fork\n"
+        "alone = can_fork()\n"
+        "threading.Thread(target=time.sleep, args=(1,)).start()\n"
+        "print(alone, can_fork())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [str(sys.platform.startswith("linux")), "False"]
+
+
+def test_a_failing_map_leaves_the_output_untouched(
+    analysis: fm.Analysis, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from fifteenmin import plot
+
+    def broken(*args, **kwargs):
+        raise ValueError("no room for the legend")
+
+    monkeypatch.setattr(plot, "walk_time_map", broken)  # drawn in the forked process
+    with pytest.raises(ValueError, match="no room for the legend"):
+        analysis.write(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir()] == []  # no temporary folder left
+
+
+def test_alongside_stops_the_task_when_the_block_fails(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from fifteenmin import _io
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("tasks go to a forked process on Linux only")
+    monkeypatch.setattr(_io, "can_fork", lambda: True)  # other tests may have left threads
+
+    marker = tmp_path / "late"
+
+    def slow() -> None:
+        import time
+
+        time.sleep(3)
+        marker.write_text("written")
+
+    with pytest.raises(KeyError), _io.alongside(slow):
+        raise KeyError("report")
+    import time
+
+    time.sleep(3.5)  # stopped, not waited for
+    assert not marker.exists()

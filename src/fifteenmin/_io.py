@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -86,3 +89,60 @@ def atomic_directory(out: str | Path) -> Iterator[Path]:
             os.replace(item, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def can_fork() -> bool:
+    """Whether work may go to a forked process: on Linux, from a single-threaded process.
+
+    Forking a process that runs other threads (a notebook kernel, a progress-bar monitor)
+    can deadlock the child on a lock held by a thread that does not exist there; macOS
+    and Windows have no safe ``fork``.
+    """
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+@contextlib.contextmanager
+def alongside(task: Callable[[], None]) -> Iterator[None]:
+    """Run ``task`` in a forked process while the block runs, and wait for it at the end.
+
+    ``task`` must only write files. Its exception is raised here after the block (or the
+    block's own, the task then being stopped). Where forking is not safe
+    (:func:`can_fork`), ``task`` runs first, in this process.
+    """
+    if not can_fork():
+        task()
+        yield
+        return
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            task()
+        except BaseException as exc:  # noqa: BLE001 - handed to the parent
+            try:
+                send.send(exc)
+            except Exception:  # noqa: BLE001 - an exception that cannot be pickled
+                send.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
+            os._exit(1)
+        send.send(None)
+
+    process = context.Process(target=child, daemon=True)
+    process.start()
+    send.close()
+    try:
+        yield
+    except BaseException:
+        process.terminate()
+        process.join()
+        raise
+    try:
+        error = receive.recv()
+    except EOFError:  # the process ended without a word: see its exit code
+        error = None
+    process.join()
+    receive.close()
+    if error is not None:
+        raise error
+    if process.exitcode != 0:
+        raise RuntimeError(f"the background writer stopped with exit code {process.exitcode}")

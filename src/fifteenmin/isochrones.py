@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -82,7 +83,11 @@ def nested_polygons(
         if interior:
             new, boxes = _interior_boxes(new, graph.geometry[full], buffer_m)
         parts = np.concatenate(
-            [shapely.buffer(new, buffer_m, quad_segs=_QUAD_SEGS), boxes, np.array(polygons[-1:], dtype=object)]
+            [
+                shapely.buffer(new, buffer_m, quad_segs=_QUAD_SEGS),
+                boxes,
+                np.array(polygons[-1:], dtype=object),
+            ]
         )
         polygons.append(_union(parts))
         done = full
@@ -212,16 +217,23 @@ def isochrones(
     limits = [walk.minutes_to_m(m) for m in minutes]
     ids = walk.spaces["space_id"].astype(str).to_numpy()
     polygons: list[shapely.Geometry] = []
-    bar = tqdm(total=len(ids), desc="isochrones", unit="space", disable=not progress)
-    # GEOS releases the GIL, so threads share the buffering and union work across cores
+    # no bar object at all without progress: tqdm would start a monitor thread, and
+    # a process with threads does not fork (see fifteenmin._io.can_fork)
+    bar = tqdm(total=len(ids), desc="isochrones", unit="space") if progress else None
+    # GEOS releases the GIL, so threads share the buffering and union work across cores;
+    # this thread meanwhile runs the next block's searches, one block ahead (memory: a
+    # block of distances is one row of node distances per space)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        pending: list[Future[list[shapely.Geometry]]] = []
         for _, dist in walk.per_space_m(limits[-1]):
-            for polys in pool.map(
-                lambda d: nested_polygons(walk.graph, d, limits, buffer_m), list(dist)
-            ):
-                polygons.extend(polys)
-            bar.update(len(dist))
-    bar.close()
+            submitted = [
+                pool.submit(nested_polygons, walk.graph, d, limits, buffer_m) for d in dist
+            ]
+            _collect(pending, polygons, bar)
+            pending = submitted
+        _collect(pending, polygons, bar)
+    if bar is not None:
+        bar.close()
     gdf = gpd.GeoDataFrame(
         {"space_id": np.repeat(ids, len(minutes)), "minutes": minutes * len(ids)},
         geometry=polygons,
@@ -229,6 +241,15 @@ def isochrones(
     )
     gdf.insert(2, "area_km2", gdf.area / 1e6)
     return gdf
+
+
+def _collect(
+    futures: list[Future[list[shapely.Geometry]]], polygons: list[shapely.Geometry], bar: Any
+) -> None:
+    for future in futures:
+        polygons.extend(future.result())
+    if bar is not None:
+        bar.update(len(futures))
 
 
 def coverage(

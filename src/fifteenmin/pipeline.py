@@ -8,6 +8,7 @@ import logging
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import _names as N
-from ._io import VECTOR_SUFFIXES, atomic_directory, check_file
+from ._io import VECTOR_SUFFIXES, alongside, atomic_directory, check_file
 from .errors import InputError
 from .hexagons import hex_zones, interpolate_population, parse_hex_spec
 from .isochrones import DEFAULT_BUFFER_M, DEFAULT_MINUTES, coverage, isochrones
@@ -31,7 +32,13 @@ from .network import (
 from .spaces import spaces_from_file, spaces_from_frame, spaces_from_osm
 from .study_area import StudyArea, study_area_from, walk_margin_m
 from .travel import MAX_SNAP_M, WalkTimes, walk_times
-from .zones import check_underserved, zone_coverage, zones_from_file
+from .zones import (
+    StreetPieces,
+    check_underserved,
+    street_pieces,
+    zone_coverage,
+    zones_from_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +57,15 @@ class Analysis:
     inputs: dict[str, Any]
     note: str = ""
     summary: dict[str, Any] = field(default_factory=dict)
+    _pieces: StreetPieces | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def street_pieces(self) -> StreetPieces:
+        """The walkable streets clipped to the zones, as counted in the zone figures."""
+        if self._pieces is not None:
+            return self._pieces
+        zones = self.zones.to_crs(self.walk.streets.crs)
+        return street_pieces(self.walk, zones.geometry.to_numpy())
 
     @property
     def spaces(self) -> gpd.GeoDataFrame:
@@ -76,32 +92,40 @@ class Analysis:
         with ``pdf=True`` (needs WeasyPrint).
         """
         from ._qgis import write_styles
-        from .plot import coverage_map, write_maps
+        from .plot import coverage_map, save_figure, walk_time_map
         from .report import coverage_map_png, write_report, write_report_pdf
         from .webmap import write_map
 
         out = Path(out)
         with atomic_directory(out) as tmp:
-            self.zones.to_file(tmp / "zones.gpkg", layer="zones", driver="GPKG")
-            self.zones.drop(columns="geometry").to_csv(tmp / "zones.csv", index=False)
-            self.walk.node_times().to_file(
-                tmp / "walk_times.gpkg", layer="walk_times", driver="GPKG"
-            )
-            self.isochrones.to_file(tmp / "isochrones.gpkg", layer="isochrones", driver="GPKG")
-            self.coverage.to_file(tmp / "isochrones.gpkg", layer="coverage", driver="GPKG")
-            self.spaces.to_file(tmp / "spaces.gpkg", layer="spaces", driver="GPKG")
-            write_styles(self, tmp)  # QGIS default styles inside the GeoPackages
             coverage = coverage_map(self)  # drawn once: for the files and the report
-            write_maps(self, tmp, coverage=coverage)  # coverage_map, walk_time_map: png/svg/pdf
-            (tmp / "summary.json").write_text(
-                json.dumps(self.summary, indent=2, ensure_ascii=False, default=_json_default),
-                encoding="utf-8",
-            )
-            png = coverage_map_png(self, figure=coverage)
-            report = write_report(self, tmp / "report.html", lang=lang, map_png=png)
-            write_map(self, tmp / "map.html", lang=lang)
-            if pdf:
-                write_report_pdf(self, tmp / "report.pdf", html_text=report.read_text("utf-8"))
+            # laid out once, for the PNG: the other formats and the report's image follow
+            save_figure(coverage, tmp / "coverage_map", formats=["png"], keep_layout=True)
+
+            def maps() -> None:  # the vector maps and the walking-time map
+                save_figure(coverage, tmp / "coverage_map", formats=["svg", "pdf"])
+                save_figure(walk_time_map(self), tmp / "walk_time_map")
+
+            # on Linux a forked process draws those while this one writes the rest
+            with alongside(maps):
+                self.zones.to_file(tmp / "zones.gpkg", layer="zones", driver="GPKG")
+                self.zones.drop(columns="geometry").to_csv(tmp / "zones.csv", index=False)
+                self.walk.node_times().to_file(
+                    tmp / "walk_times.gpkg", layer="walk_times", driver="GPKG"
+                )
+                self.isochrones.to_file(tmp / "isochrones.gpkg", layer="isochrones", driver="GPKG")
+                self.coverage.to_file(tmp / "isochrones.gpkg", layer="coverage", driver="GPKG")
+                self.spaces.to_file(tmp / "spaces.gpkg", layer="spaces", driver="GPKG")
+                write_styles(self, tmp)  # QGIS default styles inside the GeoPackages
+                (tmp / "summary.json").write_text(
+                    json.dumps(self.summary, indent=2, ensure_ascii=False, default=_json_default),
+                    encoding="utf-8",
+                )
+                png = coverage_map_png(self, figure=coverage)
+                report = write_report(self, tmp / "report.html", lang=lang, map_png=png)
+                write_map(self, tmp / "map.html", lang=lang)
+                if pdf:
+                    write_report_pdf(self, tmp / "report.pdf", html_text=report.read_text("utf-8"))
         logger.debug("wrote %s", out)
         return out
 
@@ -272,12 +296,15 @@ def analyze(
     iso = isochrones(walk, minutes=minutes, buffer_m=buffer_m, progress=progress)
     cov = coverage(walk, minutes=minutes, buffer_m=buffer_m, isochrones=iso)
     logger.info("zone coverage")
+    zone_gdf = zone_gdf.to_crs(streets.crs).reset_index(drop=True)
+    pieces = street_pieces(walk, zone_gdf.geometry.to_numpy())
     zone_stats = zone_coverage(
         walk,
         zone_gdf,
         cov,
         underserved_share=underserved_share,
         underserved_minutes=underserved_minutes,
+        pieces=pieces,
     )
     parameters = {
         "minutes": minutes,
@@ -292,7 +319,7 @@ def analyze(
         "hex_resolution": hex_res,
         "crs": streets.crs.to_string(),
     }
-    analysis = Analysis(walk, iso, cov, zone_stats, parameters, inputs, note)
+    analysis = Analysis(walk, iso, cov, zone_stats, parameters, inputs, note, _pieces=pieces)
     analysis.summary.update(summarize(analysis))
     return analysis
 

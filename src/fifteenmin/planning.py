@@ -471,9 +471,12 @@ def suggest_sites(
         pool, cell_m = _thin(cand_xy, max_candidates)
     logger.info("searching %d candidate site(s) (of %d) for %d site(s)", len(pool), n_cand, n_sites)
 
-    bar = tqdm(total=len(pool), desc="candidate sites", unit="site", disable=not progress)
+    # no bar object at all without progress: tqdm would start a monitor thread, and
+    # a process with threads does not fork (see fifteenmin._io.can_fork)
+    bar = tqdm(total=len(pool), desc="candidate sites", unit="site") if progress else None
     first = res.gains(cand_node[pool], bar=bar)
-    bar.close()
+    if bar is not None:
+        bar.close()
     min_gain = _MIN_GAIN_M * float(density.max())
     heap = [(-g, int(i)) for g, i in zip(first, pool, strict=True) if g > min_gain]
     heapq.heapify(heap)

@@ -11,7 +11,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from matplotlib import artist as martist
-from matplotlib import colormaps
+from matplotlib import colormaps, rc_context
 from matplotlib import patheffects as pe
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import Collection, LineCollection, PathCollection
@@ -949,13 +949,19 @@ def isochrone_map(
 
 
 def save_figure(
-    fig: Figure, path: str | Path, *, formats: Sequence[str] = FORMATS, dpi: int = DPI
+    fig: Figure,
+    path: str | Path,
+    *,
+    formats: Sequence[str] = FORMATS,
+    dpi: int = DPI,
+    keep_layout: bool = False,
 ) -> list[Path]:
     """Save ``fig`` once per format next to ``path`` (its suffix is replaced).
 
     Returns the written paths. SVG and PDF carry no creation date, so reruns give the
     same files. The layout is that of the first format for all of them, so a dense street
-    layer, drawn as an image, is drawn once (see :func:`_add_lines`).
+    layer, drawn as an image, is drawn once (see :func:`_add_lines`). With
+    ``keep_layout`` that layout stays for later saves of ``fig``.
     """
     path = Path(path)
     stem = path.with_suffix("") if path.suffix.lstrip(".").lower() in FORMATS else path
@@ -971,11 +977,14 @@ def save_figure(
                 metadata["Date"] = None
             elif fmt == "pdf":
                 metadata.update(CreationDate=None, ModDate=None)
-            fig.savefig(target, format=fmt, dpi=dpi, metadata=metadata)
+            # a fixed salt for the SVG element ids (random by default): same map, same file
+            with rc_context({"svg.hashsalt": "fifteenmin"}):
+                fig.savefig(target, format=fmt, dpi=dpi, metadata=metadata)
             written.append(target)
             fig.set_layout_engine("none")  # laid out now: keep it
     finally:
-        fig.set_layout_engine(engine)
+        if not keep_layout:
+            fig.set_layout_engine(engine)
     return written
 
 

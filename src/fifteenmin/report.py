@@ -17,7 +17,6 @@ import pandas as pd
 from . import _names as N
 from ._i18n import Translator
 from .errors import FifteenMinError, InputError
-from .zones import street_pieces
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -92,7 +91,7 @@ def cumulative_share(
     zones = analysis.zones.to_crs(walk.streets.crs)
     nz = len(zones)
     times = np.asarray(minutes, dtype=float)
-    pieces = street_pieces(walk, zones.geometry.to_numpy())
+    pieces = analysis.street_pieces
     total = np.bincount(pieces.zone, weights=pieces.end_m - pieces.start_m, minlength=nz)
     has_pop = analysis.has_population
     pop = zones[N.POPULATION].fillna(0).to_numpy(dtype=float)

@@ -278,6 +278,7 @@ def zone_coverage(
     *,
     underserved_share: float = 0.5,
     underserved_minutes: float = 15.0,
+    pieces: StreetPieces | None = None,
 ) -> gpd.GeoDataFrame:
     """Coverage of each zone within each threshold of ``coverage``.
 
@@ -299,6 +300,9 @@ def zone_coverage(
         without population) lives within ``underserved_minutes``.
     underserved_minutes
         The walk that counts for ``underserved``; must be one of the thresholds.
+    pieces
+        :func:`street_pieces` of ``walk`` and these zones (in the network's CRS, index
+        reset), if already computed.
 
     Returns
     -------
@@ -314,7 +318,8 @@ def zone_coverage(
     geoms = out.geometry.to_numpy()
     nz = len(out)
     area = shapely.area(geoms)
-    pieces = street_pieces(walk, geoms)
+    if pieces is None:
+        pieces = street_pieces(walk, geoms)
     total = np.bincount(pieces.zone, weights=pieces.end_m - pieces.start_m, minlength=nz)
     has_pop = out[N.POPULATION].notna().any()
     pop = out[N.POPULATION].fillna(0).to_numpy(dtype=float)
