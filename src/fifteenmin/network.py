@@ -12,6 +12,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pyproj
+import scipy.sparse as sp
 import shapely
 
 from . import _osm
@@ -76,8 +77,17 @@ class StreetNetwork:
 
     def bounds(self) -> tuple[float, float, float, float]:
         """``(minx, miny, maxx, maxy)`` of the nodes in the projected CRS."""
+        return self._bounds
+
+    @cached_property
+    def _bounds(self) -> tuple[float, float, float, float]:
         lo, hi = self.node_xy.min(axis=0), self.node_xy.max(axis=0)
         return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+    @cached_property
+    def to_lonlat(self) -> pyproj.Transformer:
+        """Transformer from the network's CRS to longitude, latitude; made once."""
+        return pyproj.Transformer.from_crs(self.crs, 4326, always_xy=True)
 
     @cached_property
     def edge_tree(self) -> shapely.STRtree:
@@ -85,16 +95,29 @@ class StreetNetwork:
         return shapely.STRtree(self.edge_geometry)
 
     @cached_property
-    def sorted_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """``(order, a, b, w)``: edges sorted by end pair ``a <= b`` then length ``w``.
+    def csr(self) -> sp.csr_matrix:
+        """The street segments as an upper-triangular sparse matrix of lengths in metres.
 
-        Parallel streets sit side by side, shortest first. Built on first use and kept,
-        so repeated searches on one network skip the sort.
+        The shortest of parallel segments, no self-loops; explicit zeros are zero-length
+        segments. Built on first use and kept, so repeated searches on one network skip
+        the sort.
         """
-        a = np.minimum(self.edge_u, self.edge_v)
-        b = np.maximum(self.edge_u, self.edge_v)
-        order = np.lexsort((self.edge_length_m, b, a))
-        return order, a[order], b[order], self.edge_length_m[order]
+        a, b, w = _shortest_pairs(self.edge_u, self.edge_v, self.edge_length_m)
+        return sp.csr_matrix((w, (a, b)), shape=(self.n_nodes, self.n_nodes))
+
+
+def _shortest_pairs(
+    u: np.ndarray, v: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Undirected edges as (min, max, weight), the shortest of parallel ones, no self-loops."""
+    a, b = np.minimum(u, v), np.maximum(u, v)
+    keep = a != b
+    a, b, w = a[keep], b[keep], w[keep]
+    order = np.lexsort((w, b, a))
+    a, b, w = a[order], b[order], w[order]
+    first = np.ones(len(a), dtype=bool)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    return a[first], b[first], w[first]
 
 
 def streets_from_ways(ways: _osm.WayArrays, *, source: str = "") -> StreetNetwork:

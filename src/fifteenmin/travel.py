@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
-import pyproj
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
@@ -22,6 +21,7 @@ from .network import (
     DEFAULT_SPEED_KMH,
     StreetNetwork,
     _check_speed,
+    _shortest_pairs,
     great_circle_m,
     streets_from_graph,
 )
@@ -42,13 +42,42 @@ class SearchGraph:
 
     n_street_nodes: int
     node_xy: np.ndarray
-    u: np.ndarray
-    v: np.ndarray
-    length_m: np.ndarray
-    geometry: np.ndarray
-    is_street: np.ndarray
     space_node: np.ndarray
     csr: sp.csr_matrix
+    # the edge arrays below are assembled on first use (a search alone needs none)
+    streets: StreetNetwork = field(repr=False)
+    kept: np.ndarray = field(repr=False)  # the street segments not split, in order
+    new_u: np.ndarray = field(repr=False)  # then: split pieces, then connectors
+    new_v: np.ndarray = field(repr=False)
+    new_length_m: np.ndarray = field(repr=False)
+    new_geometry: np.ndarray = field(repr=False)
+
+    @cached_property
+    def u(self) -> np.ndarray:
+        """First node of each edge."""
+        return np.concatenate([self.streets.edge_u[self.kept], self.new_u])
+
+    @cached_property
+    def v(self) -> np.ndarray:
+        """Second node of each edge."""
+        return np.concatenate([self.streets.edge_v[self.kept], self.new_v])
+
+    @cached_property
+    def length_m(self) -> np.ndarray:
+        """Walking length of each edge in metres."""
+        return np.concatenate([self.streets.edge_length_m[self.kept], self.new_length_m])
+
+    @cached_property
+    def geometry(self) -> np.ndarray:
+        """Line of each edge (projected)."""
+        return np.concatenate([self.streets.edge_geometry[self.kept], self.new_geometry])
+
+    @cached_property
+    def is_street(self) -> np.ndarray:
+        """Whether each edge is (part of) a street, not a space's connector."""
+        is_street = np.ones(len(self.kept) + len(self.new_u), dtype=bool)
+        is_street[len(is_street) - len(self.space_node) :] = False
+        return is_street
 
     @property
     def n_nodes(self) -> int:
@@ -131,7 +160,7 @@ def snap_spaces(
     snapped = shapely.line_interpolate_point(geoms, frac, normalized=True)
     snap_x, snap_y = shapely.get_x(snapped), shapely.get_y(snapped)
     # the walk to the street is measured on the great circle, like the street lengths
-    to_lonlat = pyproj.Transformer.from_crs(streets.crs, 4326, always_xy=True)
+    to_lonlat = streets.to_lonlat
     (lon0, lon1), (lat0, lat1) = (
         np.array(a)
         for a in zip(to_lonlat.transform(xs, ys), to_lonlat.transform(snap_x, snap_y), strict=True)
@@ -185,67 +214,46 @@ def build_search_graph(streets: StreetNetwork, snaps: pd.DataFrame) -> SearchGra
     connectors = shapely.linestrings(
         np.stack([snaps[["x", "y"]].to_numpy(), snaps[["snap_x", "snap_y"]].to_numpy()], axis=1)
     )
-    u = np.concatenate([streets.edge_u[~split], ch_u, space_node])
-    v = np.concatenate([streets.edge_v[~split], ch_v, access_node])
-    length_m = np.concatenate(
-        [streets.edge_length_m[~split], ch_end - ch_start, snaps["access_m"].to_numpy()]
-    )
-    geometry = np.concatenate([streets.edge_geometry[~split], pieces, connectors])
-    is_street = np.ones(len(u), dtype=bool)
-    is_street[len(u) - k :] = False
     node_xy = np.concatenate(
         [streets.node_xy, snaps[["snap_x", "snap_y"]].to_numpy(), snaps[["x", "y"]].to_numpy()]
     )
-    # the street part of the CSR reuses the network's sorted edge order: no sort per run
-    order_all, a_all, b_all, w_all = streets.sorted_pairs
-    kept = ~split[order_all]
-    a, b, w = a_all[kept], b_all[kept], w_all[kept]
-    first = np.ones(len(a), dtype=bool)
-    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    first &= a != b
-    new = _dedupe(
+    # the network's cached street matrix, with rows added for the new nodes: the split
+    # streets stay in it, which changes no distance (u - p - v is as long as u - v), so
+    # nothing is sorted per run; an undirected search reads each entry both ways
+    a, b, w = _shortest_pairs(
         np.concatenate([ch_u, space_node]),
         np.concatenate([ch_v, access_node]),
         np.concatenate([ch_end - ch_start, snaps["access_m"].to_numpy()]),
     )
+    n = len(node_xy)
+    new = sp.csr_matrix((w, (b - n0, a)), shape=(n - n0, n))  # b: always a new node
+    street = streets.csr
     csr = sp.csr_matrix(
         (
-            np.concatenate([w[first], new[2]]),
-            (np.concatenate([a[first], new[0]]), np.concatenate([b[first], new[1]])),
+            np.concatenate([street.data, new.data]),
+            np.concatenate([street.indices, new.indices]),
+            np.concatenate([street.indptr, street.indptr[-1] + new.indptr[1:]]),
         ),
-        shape=(len(node_xy), len(node_xy)),
+        shape=(n, n),
     )
-    logger.debug("search graph: %d nodes, %d edges (%d split)", len(node_xy), len(u), len(ch_u))
+    logger.debug("search graph: %d nodes, %d pieces of split streets", n, len(ch_u))
     return SearchGraph(
         n_street_nodes=n0,
         node_xy=node_xy,
-        u=u,
-        v=v,
-        length_m=length_m,
-        geometry=geometry,
-        is_street=is_street,
         space_node=space_node,
         csr=csr,
+        streets=streets,
+        kept=np.flatnonzero(~split),
+        new_u=np.concatenate([ch_u, space_node]),
+        new_v=np.concatenate([ch_v, access_node]),
+        new_length_m=np.concatenate([ch_end - ch_start, snaps["access_m"].to_numpy()]),
+        new_geometry=np.concatenate([pieces, connectors]),
     )
-
-
-def _dedupe(
-    u: np.ndarray, v: np.ndarray, w: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Undirected edges as (min, max, weight), the shortest of parallel ones, no self-loops."""
-    a, b = np.minimum(u, v), np.maximum(u, v)
-    keep = a != b
-    a, b, w = a[keep], b[keep], w[keep]
-    order = np.lexsort((w, b, a))
-    a, b, w = a[order], b[order], w[order]
-    first = np.ones(len(a), dtype=bool)
-    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    return a[first], b[first], w[first]
 
 
 def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
     """Upper-triangular CSR with the shortest of parallel edges; self-loops dropped."""
-    a, b, w = _dedupe(u, v, w)
+    a, b, w = _shortest_pairs(u, v, w)
     # explicit zero-length edges stay edges in scipy's sparse csgraph input
     return sp.csr_matrix((w, (a, b)), shape=(n, n))
 
