@@ -189,6 +189,20 @@ def test_handmade_pbf_equals_xml_and_unsorted(handmade: Path, tmp_path: Path) ->
     _assert_same_network(ref, fm.read_streets(_convert(handmade, tmp_path / "copy.osm")))
 
 
+def test_coordinates_decoded_in_blocks_keep_the_way_order(
+    handmade: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ways located in C++ (WKB, decoded in blocks) and way 109, whose missing node makes
+    it go node by node, come out in file order whatever the block size."""
+    ref = fm.read_streets(handmade)
+    monkeypatch.setattr(_osm._WayCollector, "_BLOCK", 2)
+    _assert_same_network(ref, fm.read_streets(handmade))
+    ways = _osm.read_walkable_ways(handmade)
+    lon, lat = np.array([NODES[r] for r in ways.node_ref]).T
+    np.testing.assert_array_equal(ways.lon, lon)
+    np.testing.assert_array_equal(ways.lat, lat)
+
+
 def test_handmade_graph_by_hand(handmade: Path) -> None:
     ways = _osm.read_walkable_ways(handmade)
     assert _kept(ways) == {101, 102, 103, 104, 105, 108, 109}

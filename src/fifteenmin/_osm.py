@@ -330,26 +330,33 @@ def read_walkable_ways(
     """
     path = check_osm_path(path)
     inside = area_filter(bbox=bbox, polygon=polygon)
-    collector = _WayCollector()
     try:
         walkable: list[int] = []
-        first_refs = array("q")
+        first_refs, counts = array("q"), array("q")
         highways: Iterable[Any] = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
             osmium.filter.KeyFilter("highway")
         )
         for way in _bar(highways, f"{path.name}: ways", progress):
-            if len(way.nodes) >= 2 and is_walkable(way.tags):
+            nodes = way.nodes
+            if len(nodes) >= 2 and is_walkable(way.tags):
                 walkable.append(way.id)
-                first_refs.extend([n.ref for n in way.nodes])
-        tracker = _tracker(np.frombuffer(first_refs, dtype=np.int64), walkable)
-        walkable_ids = set(walkable)
-        del first_refs, walkable
+                refs = [n.ref for n in nodes]
+                first_refs.extend(refs)
+                counts.append(len(refs))
+        refs_all = np.frombuffer(first_refs, dtype=np.int64)
+        tracker = _tracker(refs_all, walkable)
+        collector = _WayCollector(refs_all, np.frombuffer(counts, dtype=np.int64))
+        pending: dict[int, int] = {}
+        for i, way_id in enumerate(walkable):
+            pending.setdefault(way_id, i)
+        del walkable
         for way in _located_ways(path, tracker, progress=progress):
-            # the tracker hands over the ways found walkable in pass 1, once each; a copy
-            # of one without tags (same id, as in some exports) is not the street
-            if len(way.nodes) >= 2 and way.id in walkable_ids and way.tags.get("highway"):
-                collector.add(way)
-                walkable_ids.discard(way.id)
+            # the tracker hands over the ways found walkable in pass 1; a copy of one
+            # without tags (same id, as in some exports) is not the street
+            i = pending.get(way.id)
+            if i is not None and len(way.nodes) == counts[i] and way.tags.get("highway"):
+                collector.add(way, i)
+                del pending[way.id]
         del tracker
         return collector.arrays(path, inside)
     except RuntimeError as exc:  # osmium parse errors
@@ -357,37 +364,83 @@ def read_walkable_ways(
 
 
 class _WayCollector:
-    """Collects located walkable ways into compact arrays, then splits them into runs."""
+    """Collects located walkable ways into compact arrays, then splits them into runs.
 
-    def __init__(self) -> None:
-        self.refs, self.xs, self.ys = array("q"), array("i"), array("i")
-        self.starts, self.way_ids = array("q"), array("q")
+    A way's node refs come from the first pass; its coordinates as WKB made by osmium in
+    C++ (decoded in blocks), or, for a way with a node not located, node by node.
+    """
+
+    _BLOCK = 20_000  # ways per decoded block of WKB
+
+    def __init__(self, refs: np.ndarray, counts: np.ndarray) -> None:
+        self.first_refs, self.first_counts = refs, counts
+        self.first_starts = np.cumsum(counts) - counts
+        self.index = array("q")  # pass-one index of each way, in the order added
+        self.way_ids = array("q")
+        self.located = array("b")  # 1: coordinates from WKB, 0: node by node
+        self.xy: list[np.ndarray] = []  # WKB ways' coordinates, in order, per block
+        self.slow_xs, self.slow_ys = array("i"), array("i")
+        self.wkb: list[str] = []
         self.tags: dict[str, list[str | None]] = {k: [] for k in EDGE_TAGS}
         self._interned: dict[str, str] = {}
+        self._factory = osmium.geom.WKBFactory()
 
-    def add(self, way: Any) -> None:
+    def add(self, way: Any, index: int) -> None:
         """Add one way whose node refs carry locations (undefined where unknown)."""
-        self.starts.append(len(self.refs))
+        self.index.append(index)
         self.way_ids.append(way.id)
         way_tags, interned = way.tags, self._interned
         for key in EDGE_TAGS:
             value = way_tags.get(key)
             self.tags[key].append(None if value is None else interned.setdefault(value, value))
-        add_ref, add_x, add_y = self.refs.append, self.xs.append, self.ys.append
-        for node in way.nodes:
-            loc = node.location
-            add_ref(node.ref)
-            add_x(loc.x)
-            add_y(loc.y)
+        try:
+            self.wkb.append(self._factory.create_linestring(way, use_nodes=osmium.geom.ALL))
+        except osmium.InvalidLocationError:  # a node not located (yet): node by node
+            self.located.append(0)
+            for node in way.nodes:
+                loc = node.location
+                self.slow_xs.append(loc.x)
+                self.slow_ys.append(loc.y)
+            return
+        self.located.append(1)
+        if len(self.wkb) >= self._BLOCK:
+            self._decode()
+
+    def _decode(self) -> None:
+        """Append the coordinates of the pending WKB linestrings, in integer 1e-7 degree."""
+        if not self.wkb:
+            return
+        n = np.frombuffer(bytes.fromhex("".join(self.wkb)), dtype=np.uint8)
+        size = 9 + 16 * np.array([len(w) // 32 for w in self.wkb], dtype=np.int64)
+        start = np.cumsum(size) - size
+        if not ((n[start] == 1).all() and (n[start + 1] == 2).all()):
+            raise RuntimeError("unexpected WKB from osmium (not little-endian linestrings)")
+        body = np.ones(len(n), dtype=bool)
+        body[(start[:, None] + np.arange(9)).ravel()] = False
+        coords = np.frombuffer(n[body].tobytes(), dtype="<f8").reshape(-1, 2)
+        self.xy.append(np.rint(coords * _SCALE).astype(np.int32))
+        self.wkb = []
 
     def arrays(self, path: Path, inside: _Area | None) -> WayArrays:
         """The ways with a vertex ``inside`` (all without), split where nodes are missing."""
-        ref = np.array(self.refs, dtype=np.int64)
-        xs, ys = np.array(self.xs, dtype=np.int32), np.array(self.ys, dtype=np.int32)
-        self.refs, self.xs, self.ys = array("q"), array("i"), array("i")
+        self._decode()
+        index = np.asarray(self.index, dtype=np.int64)
+        count = self.first_counts[index]
+        n_vert = int(count.sum())
+        first = np.cumsum(count) - count
+        ref = self.first_refs[
+            np.repeat(self.first_starts[index] - first, count) + np.arange(n_vert)
+        ]
+        fast = np.repeat(np.asarray(self.located, dtype=bool), count)
+        xs, ys = np.empty(n_vert, dtype=np.int32), np.empty(n_vert, dtype=np.int32)
+        xy = np.concatenate(self.xy) if self.xy else np.zeros((0, 2), dtype=np.int32)
+        xs[fast], ys[fast] = xy[:, 0], xy[:, 1]
+        xs[~fast], ys[~fast] = self.slow_xs, self.slow_ys
+        self.xy, self.slow_xs, self.slow_ys = [], array("i"), array("i")
+        del xy
         lon, lat = _lonlat(path, ref, xs, ys)
         del xs, ys
-        start = np.asarray(self.starts, dtype=np.int64)
+        start = first
         n_ways = len(start)
         keep_way = np.ones(n_ways, dtype=bool)
         if inside is not None and n_ways:
