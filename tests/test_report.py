@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import re
@@ -397,10 +399,12 @@ def test_map_of_a_large_city_leaves_out_streets_and_isochrones(
         assert f'<p class="omitted">{note}</p>' in page.replace("&#x27;", "'")
 
 
-def test_write_draws_the_coverage_map_once(
+def test_report_image_is_the_saved_map_resampled(
     analysis: fm.Analysis, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from fifteenmin import plot
+    from PIL import Image
+
+    from fifteenmin import _io, plot
 
     drawn = []
     coverage_map = plot.coverage_map
@@ -410,10 +414,20 @@ def test_write_draws_the_coverage_map_once(
         return coverage_map(*args, **kwargs)
 
     monkeypatch.setattr(plot, "coverage_map", counted)
+    monkeypatch.setattr(_io, "can_fork", lambda: False)  # count every drawing here
     out = analysis.write(tmp_path / "out")
-    assert len(drawn) == 1  # for coverage_map.png/.svg/.pdf and the report's image
+    assert len(drawn) == 2  # for the PNG (and the report's image), for the SVG and PDF
     imgs = [a for tag, a in Page((out / "report.html").read_text("utf-8")).elements if tag == "img"]
     assert len(imgs) == 1 and len(imgs[0]["src"]) > 10_000
+    data = base64.b64decode(imgs[0]["src"].split(",", 1)[1])
+    small = Image.open(io.BytesIO(data))
+    big = Image.open(out / "coverage_map.png")
+    assert small.info["dpi"][0] == pytest.approx(110, abs=1)
+    # cropped to the drawing (as bbox_inches="tight"), then 110/200 of the size
+    assert small.width < 0.56 * big.width and small.height < 0.56 * big.height
+    assert small.width > 0.4 * big.width and small.height > 0.4 * big.height
+    corner = small.convert("RGB").getpixel((0, 0))
+    assert corner == (255, 255, 255)
 
 
 def test_write_gives_the_same_files_with_and_without_a_forked_writer(

@@ -98,16 +98,14 @@ class Analysis:
 
         out = Path(out)
         with atomic_directory(out) as tmp:
-            coverage = coverage_map(self)  # drawn once: for the files and the report
-            # laid out once, for the PNG: the other formats and the report's image follow
-            save_figure(coverage, tmp / "coverage_map", formats=["png"], keep_layout=True)
 
-            def maps() -> None:  # the vector maps and the walking-time map
-                save_figure(coverage, tmp / "coverage_map", formats=["svg", "pdf"])
+            def maps() -> None:  # the vector coverage maps and the walking-time map
+                save_figure(coverage_map(self), tmp / "coverage_map", formats=["svg", "pdf"])
                 save_figure(walk_time_map(self), tmp / "walk_time_map")
 
             # on Linux a forked process draws those while this one writes the rest
             with alongside(maps):
+                save_figure(coverage_map(self), tmp / "coverage_map", formats=["png"])
                 self.zones.to_file(tmp / "zones.gpkg", layer="zones", driver="GPKG")
                 self.zones.drop(columns="geometry").to_csv(tmp / "zones.csv", index=False)
                 self.walk.node_times().to_file(
@@ -121,7 +119,8 @@ class Analysis:
                     json.dumps(self.summary, indent=2, ensure_ascii=False, default=_json_default),
                     encoding="utf-8",
                 )
-                png = coverage_map_png(self, figure=coverage)
+                # the report's image: that PNG, cropped and resampled
+                png = coverage_map_png(self, from_png=tmp / "coverage_map.png")
                 report = write_report(self, tmp / "report.html", lang=lang, map_png=png)
                 write_map(self, tmp / "map.html", lang=lang)
                 if pdf:

@@ -954,14 +954,12 @@ def save_figure(
     *,
     formats: Sequence[str] = FORMATS,
     dpi: int = DPI,
-    keep_layout: bool = False,
 ) -> list[Path]:
     """Save ``fig`` once per format next to ``path`` (its suffix is replaced).
 
     Returns the written paths. SVG and PDF carry no creation date, so reruns give the
     same files. The layout is that of the first format for all of them, so a dense street
-    layer, drawn as an image, is drawn once (see :func:`_add_lines`). With
-    ``keep_layout`` that layout stays for later saves of ``fig``.
+    layer, drawn as an image, is drawn once (see :func:`_add_lines`).
     """
     path = Path(path)
     stem = path.with_suffix("") if path.suffix.lstrip(".").lower() in FORMATS else path
@@ -983,8 +981,7 @@ def save_figure(
             written.append(target)
             fig.set_layout_engine("none")  # laid out now: keep it
     finally:
-        if not keep_layout:
-            fig.set_layout_engine(engine)
+        fig.set_layout_engine(engine)
     return written
 
 

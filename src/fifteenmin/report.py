@@ -360,10 +360,18 @@ def _headline(analysis: Analysis, t: Translator) -> str:
     )
 
 
-def coverage_map_png(analysis: Analysis, *, figure: Figure | None = None, dpi: int = 110) -> bytes:
-    """The report's map: :func:`~fifteenmin.plot.coverage_map` as PNG bytes.
+def coverage_map_png(
+    analysis: Analysis,
+    *,
+    figure: Figure | None = None,
+    dpi: int = 110,
+    from_png: str | Path | None = None,
+) -> bytes:
+    """The report's map: :func:`~fifteenmin.plot.coverage_map` as PNG bytes, cropped.
 
     ``figure`` is that map if already drawn (drawing it takes a while for a large city).
+    ``from_png``: the map already saved as PNG at a higher resolution, which is cropped
+    and resampled (Lanczos) instead of drawing the figure again.
 
     Examples
     --------
@@ -373,10 +381,30 @@ def coverage_map_png(analysis: Analysis, *, figure: Figure | None = None, dpi: i
     >>> coverage_map_png(result).startswith(b"\\x89PNG")
     True
     """
+    buf = io.BytesIO()
+    if from_png is not None:
+        from PIL import Image, ImageChops
+
+        with Image.open(from_png) as source:
+            image = source.convert("RGB")
+            scale = dpi / source.info.get("dpi", (200, 200))[0]
+        box = ImageChops.difference(image, Image.new("RGB", image.size, "white")).getbbox()
+        if box is not None:  # as bbox_inches="tight": the drawing plus a margin
+            pad = round(0.1 * dpi / scale)
+            image = image.crop(
+                (
+                    max(box[0] - pad, 0),
+                    max(box[1] - pad, 0),
+                    min(box[2] + pad, image.width),
+                    min(box[3] + pad, image.height),
+                )
+            )
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image.resize(size, Image.Resampling.LANCZOS).save(buf, format="png", dpi=(dpi, dpi))
+        return buf.getvalue()
     from .plot import coverage_map
 
     fig = figure if figure is not None else coverage_map(analysis)
-    buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     return buf.getvalue()
 
