@@ -107,6 +107,7 @@ def test_unknown_extension(sample_city, out_dir, capsys, tmp_path):
     bad.write_text("x")
     msg = run_bad(analyze_args(sample_city, network=bad), out_dir, capsys)
     assert "streets.dxf: unknown network file type" in msg and ".osm.pbf" in msg
+    assert ".graphml" in msg
 
 
 @pytest.mark.parametrize("which", ["network", "spaces", "zones"])

@@ -308,3 +308,52 @@ def test_raster_once_collection_draws_as_a_plain_collection(tmp_path):
     for fmt in ("svg", "pdf"):
         once.savefig(tmp_path / f"once.{fmt}", format=fmt, dpi=100)
     assert (tmp_path / "once.svg").read_text(encoding="utf-8").count("<image") == 1
+
+
+def test_maps_in_italian(noted):
+    fig = plot.coverage_map(noted, lang="it")
+    assert fig.get_suptitle() == "Accesso a piedi allo spazio più vicino entro 15 minuti"
+    labels = _legend_labels(fig)
+    under = noted.zones[noted.zones["underserved"]]
+    assert f"zona carente ({len(under)} su {len(noted.zones)})" in labels
+    assert "entro 15 min a piedi" in labels and "strada percorribile a piedi" in labels
+    assert "71% di 60.000 residenti" in fig.axes[0].get_title(loc="left")  # Italian separators
+    assert any(" residenti senza" in t for t in _texts(fig))
+    assert "quota di residenti" in fig.axes[1].get_ylabel()
+    walk = plot.walk_time_map(noted, lang="it")
+    assert walk.get_suptitle() == "Tempo di cammino fino allo spazio più vicino"
+    assert "≤ 15 min a piedi" in _legend_labels(walk)
+    assert walk.axes[1].get_ylabel() == "tempo di cammino fino allo spazio più vicino (min)"
+    bands = plot.isochrone_map(noted, space_id="S01", lang="it")
+    assert bands.get_suptitle() == "Isocrone a piedi dello spazio S01"
+    assert "≤ 15 min" in _legend_labels(bands)
+    with pytest.raises(fm.errors.InputError, match="language"):
+        plot.coverage_map(noted, lang="fr")
+
+
+def test_zone_labels_never_overlap(sample_city):
+    """With many small zones (H3 hexagons) only labels that fit are drawn, the zones with
+    most residents without access first, and the subtitle says so."""
+    result = fm.analyze(
+        sample_city.network,
+        sample_city.spaces,
+        "hex:10",
+        population=sample_city.zones,
+        population_column="population",
+    )
+    under = result.zones[result.zones["underserved"]]
+    fig = plot.coverage_map(result)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in fig.axes[0].texts if "\n" in t.get_text()]
+    assert 0 < len(boxes) < len(under)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), (a, b)
+    assert f"labels: the {len(boxes)} underserved zones" in fig.axes[0].get_title(loc="left")
+    # the most residents without access is labelled
+    worst = under.assign(w=under["population"] - under["pop_15min"]).sort_values("w").iloc[-1]
+    assert any(t.get_text().startswith(str(worst["name"]) + "\n") for t in fig.axes[0].texts)

@@ -55,7 +55,7 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
         "--lang",
         choices=["en", "it"],
         default="en",
-        help="language of report.html and map.html (default en; it: Italian)",
+        help="language of report.html, map.html and the maps (default en; it: Italian)",
     )
     parser.add_argument(
         "--pdf", action="store_true", help="also write report.pdf (needs fifteenmin[pdf])"

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 import shapely
 
 from . import _osm
+from ._io import check_file
 from .errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -295,10 +296,8 @@ def read_streets(
     >>> 0 < part.n_edges < fm.read_streets(city.network).n_edges
     True
     """
-    path = Path(path)
+    path = check_file(path, (*_osm.OSM_SUFFIXES, ".graphml"), "network")
     if path.name.lower().endswith(".graphml"):
-        if not path.exists():
-            raise InputError(f"{path}: file not found; check the path")
         import osmnx as ox
 
         try:

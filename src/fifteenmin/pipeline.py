@@ -88,7 +88,7 @@ class Analysis:
         (layers ``isochrones`` and ``coverage``), ``spaces.gpkg`` (each GeoPackage with its
         default QGIS style in ``layer_styles``), ``coverage_map`` and ``walk_time_map``
         (``.png`` at 200 dpi, ``.svg``, ``.pdf``), ``summary.json``, ``report.html`` and
-        ``map.html`` (self-contained, in ``lang``: ``"en"`` or ``"it"``), and ``report.pdf``
+        ``map.html`` (self-contained); texts in ``lang``: ``"en"`` or ``"it"``; ``report.pdf``
         with ``pdf=True`` (needs WeasyPrint).
         """
         from ._qgis import write_styles
@@ -100,12 +100,13 @@ class Analysis:
         with atomic_directory(out) as tmp:
 
             def maps() -> None:  # the vector coverage maps and the walking-time map
-                save_figure(coverage_map(self), tmp / "coverage_map", formats=["svg", "pdf"])
-                save_figure(walk_time_map(self), tmp / "walk_time_map")
+                vector = coverage_map(self, lang=lang)
+                save_figure(vector, tmp / "coverage_map", formats=["svg", "pdf"])
+                save_figure(walk_time_map(self, lang=lang), tmp / "walk_time_map")
 
             # on Linux a forked process draws those while this one writes the rest
             with alongside(maps):
-                save_figure(coverage_map(self), tmp / "coverage_map", formats=["png"])
+                save_figure(coverage_map(self, lang=lang), tmp / "coverage_map", formats=["png"])
                 self.zones.to_file(tmp / "zones.gpkg", layer="zones", driver="GPKG")
                 self.zones.drop(columns="geometry").to_csv(tmp / "zones.csv", index=False)
                 self.walk.node_times().to_file(

@@ -24,6 +24,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib_scalebar.scalebar import ScaleBar
 
 from . import _names as N
+from ._i18n import Translator
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -168,7 +169,7 @@ def _titles(fig: Figure, ax: Axes, title: str, parts: Sequence[str]) -> None:
     ax.set_title("; ".join(p for p in parts if p), loc="left", fontsize=9, color="#333333")
 
 
-def _plot_spaces(ax: Axes, analysis: Analysis, crs: Any) -> Line2D:
+def _plot_spaces(ax: Axes, analysis: Analysis, crs: Any, t: Translator) -> Line2D:
     spaces = analysis.spaces.to_crs(crs)
     ax.scatter(
         spaces.geometry.x,
@@ -189,7 +190,7 @@ def _plot_spaces(ax: Axes, analysis: Analysis, crs: Any) -> Line2D:
         markeredgewidth=1.2,
         linestyle="none",
         markersize=7,
-        label=f"space ({len(spaces)})",
+        label=t("map_spaces", n=t.integer(len(spaces))),
     )
 
 
@@ -354,21 +355,20 @@ def _legend(fig: Figure, handles: list[Any]) -> None:
     )
 
 
-def _share_text(analysis: Analysis, minutes: float) -> str:
-    """``"71% of 60,000 residents live within a 15-min walk of a space"``."""
+def _share_text(analysis: Analysis, minutes: float, t: Translator) -> str:
+    """``"71% of 60,000 residents live within a 15-min walk"`` (in ``t``'s language)."""
     within = analysis.summary.get("within", {}).get(f"{minutes:g}")
     if not within:
         return ""
     total = analysis.summary.get("residents_total")
+    share, m = _pct(within["share"]), t.minutes(minutes)
     if total:
-        return (
-            f"{_pct(within['share'])} of {total:,.0f} residents live within a {minutes:g}-min walk"
-        )
-    return f"{_pct(within['share'])} of the area lies within a {minutes:g}-min walk"
+        return t("map_share_pop", share=share, total=t.integer(total), m=m)
+    return t("map_share_area", share=share, m=m)
 
 
-def _speed_text(analysis: Analysis) -> str:
-    return f"walking at {analysis.walk.speed_kmh:g} km/h"
+def _speed_text(analysis: Analysis, t: Translator) -> str:
+    return t("map_speed", speed=t.minutes(analysis.walk.speed_kmh))
 
 
 def _pct(share: float) -> str:
@@ -499,6 +499,7 @@ def coverage_map(
     label_zones: bool = True,
     fill_holes_km2: float = 0.05,
     no_street_m: float = 200.0,
+    lang: str = "en",
 ) -> Figure:
     """Zones classed by the share covered within ``minutes``, with the covered area hatched.
 
@@ -519,6 +520,8 @@ def coverage_map(
     no_street_m
         Parts of zones farther than this from any street of the network are veiled (no
         street data there: the zone's residents are placed on its streets elsewhere).
+    lang
+        Language of the texts: ``"en"`` or ``"it"``.
 
     Examples
     --------
@@ -526,7 +529,9 @@ def coverage_map(
     >>> fig.get_suptitle()
     'Walking access to the nearest space within 15 minutes'
     """
+    t = Translator(lang)
     m = float(minutes if minutes is not None else analysis.parameters["underserved_minutes"])
+    mm = t.minutes(m)
     kind = "pop" if analysis.has_population else "area"
     column = N.share(kind, m)
     crs = analysis.walk.streets.crs
@@ -574,10 +579,9 @@ def coverage_map(
     under = zones[zones[N.UNDERSERVED]]
     if len(under):
         under.boundary.plot(ax=ax, color=UNDERSERVED_COLOR, linewidth=2.0, zorder=5)
-    space_handle = _plot_spaces(ax, analysis, crs)
+    space_handle = _plot_spaces(ax, analysis, crs, t)
     _extent(ax, bounds)
-    if label_zones:
-        _label_zones(ax, zones, m, kind)
+    shown = _label_zones(ax, zones, m, kind, t) if label_zones else len(under)
 
     threshold = float(analysis.parameters["underserved_share"])
     cbar = fig.colorbar(
@@ -586,11 +590,7 @@ def coverage_map(
     cbar.set_ticks(SHARE_BOUNDS, labels=[f"{b:.0%}" for b in SHARE_BOUNDS])
     cbar.ax.axhline(threshold, color="black", linewidth=2)
     cbar.ax.tick_params(labelsize=8)
-    who = "residents" if kind == "pop" else "area"
-    cbar.set_label(
-        f"share of {who} within a {m:g}-min walk\n(black line: underserved below {threshold:.0%})",
-        fontsize=9,
-    )
+    cbar.set_label(t(f"map_cbar_{kind}", m=mm, limit=f"{threshold:.0%}"), fontsize=9)
     handles = [
         space_handle,
         Patch(
@@ -598,15 +598,15 @@ def coverage_map(
             edgecolor=COVERAGE_COLOR,
             hatch="////",
             linewidth=0.8,
-            label=f"within a {m:g}-min walk",
+            label=t("map_within", m=mm),
         ),
         Patch(
             facecolor="none",
             edgecolor=UNDERSERVED_COLOR,
             linewidth=2.0,
-            label=f"underserved zone ({len(under)} of {len(zones)})",
+            label=t("map_underserved_zone", n=len(under), total=len(zones)),
         ),
-        Line2D([], [], color=STREET_COLOR, linewidth=0.6, label="walkable street"),
+        Line2D([], [], color=STREET_COLOR, linewidth=0.6, label=t("map_street")),
     ]
     if not gap.is_empty:
         handles.append(
@@ -614,18 +614,19 @@ def coverage_map(
                 facecolor=GAP_COLOR,
                 alpha=GAP_ALPHA,
                 edgecolor="#bbbbbb",
-                label=f"no street data (> {no_street_m:g} m from a street)",
+                label=t("map_no_street", d=t.minutes(no_street_m)),
             )
         )
     if zones[column].isna().any():
-        handles.append(Patch(facecolor=NO_DATA_COLOR, label="no residents / streets"))
+        handles.append(Patch(facecolor=NO_DATA_COLOR, label=t("map_no_data")))
     _legend(fig, handles)
     parts = (
-        _share_text(analysis, m),
-        f"{len(under)} of {len(zones)} zones underserved",
-        _speed_text(analysis),
+        _share_text(analysis, m, t),
+        t("map_underserved_count", n=len(under), total=len(zones)),
+        _speed_text(analysis, t),
+        t("map_labels_shown", n=shown) if shown < len(under) else "",
     )
-    _titles(fig, ax, f"Walking access to the nearest space within {m:g} minutes", parts)
+    _titles(fig, ax, t("map_cov_title", m=mm), parts)
     add_map_furniture(ax, note=analysis.note)
     return fig
 
@@ -642,21 +643,43 @@ def _zone_label_points(ax: Axes, zones: gpd.GeoDataFrame) -> list[shapely.Point 
     return points
 
 
-def _label_zones(ax: Axes, zones: gpd.GeoDataFrame, minutes: float, kind: str) -> None:
-    """Underserved zones: name, share and residents without access; others: the name."""
+def _label_zones(
+    ax: Axes, zones: gpd.GeoDataFrame, minutes: float, kind: str, t: Translator
+) -> int:
+    """Label underserved zones (name, share, residents without access); name the others.
+
+    Labels that would overlap one already placed are left out: underserved zones go
+    first, those with most residents without access (most area, without population)
+    first. Returns the number of underserved zones labelled.
+    """
     show_all = len(zones) <= MAX_LABELLED_ZONES
     share = zones[N.share(kind, minutes)].to_numpy(dtype=float)
     under = zones[N.UNDERSERVED].to_numpy(dtype=bool)
-    for i, point in enumerate(_zone_label_points(ax, zones)):
+    if kind == "pop":
+        without = zones[N.POPULATION].to_numpy(dtype=float) - zones[N.residents(minutes)].to_numpy(
+            dtype=float
+        )
+    else:
+        without = (1 - np.nan_to_num(share)) * zones.area.to_numpy()
+    order = np.lexsort((-np.nan_to_num(without), ~under))  # underserved first, then most
+    points = _zone_label_points(ax, zones)
+    # label sizes in data units, from the axes' size on the figure (points -> data)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    box = ax.get_position()
+    width_pt = box.width * ax.figure.get_figwidth() * 72
+    height_pt = box.height * ax.figure.get_figheight() * 72
+    per_pt = max((x1 - x0) / width_pt, (y1 - y0) / height_pt)
+    placed: list[tuple[float, float, float, float]] = []
+    shown = 0
+    for i in order:
+        point = points[i]
         if point is None or not (under[i] or show_all):
             continue
         name = str(zones[N.ZONE_NAME].iloc[i])
         if under[i]:
-            lines = [name, f"{_pct(share[i])} within {minutes:g} min"]
+            lines = [name, t("map_label_share", share=_pct(share[i]), m=t.minutes(minutes))]
             if kind == "pop":
-                pop = float(zones[N.POPULATION].iloc[i])
-                without = pop - float(zones[N.residents(minutes)].iloc[i])
-                lines.append(f"{without:,.0f} residents without")
+                lines.append(t("map_label_without", n=t.integer(without[i])))
             style: dict[str, Any] = {
                 "fontsize": 7.5,
                 "fontweight": "bold",
@@ -666,6 +689,16 @@ def _label_zones(ax: Axes, zones: gpd.GeoDataFrame, minutes: float, kind: str) -
         else:
             lines = [name]
             style = {"fontsize": 6.5, "color": "#333333", "zorder": 14}
+        half_w = 0.5 * 0.62 * style["fontsize"] * max(len(line) for line in lines) * per_pt
+        half_h = 0.5 * 1.25 * style["fontsize"] * len(lines) * per_pt
+        extent = (point.x - half_w, point.y - half_h, point.x + half_w, point.y + half_h)
+        if any(
+            extent[0] < b[2] and b[0] < extent[2] and extent[1] < b[3] and b[1] < extent[3]
+            for b in placed
+        ):
+            continue
+        placed.append(extent)
+        shown += int(under[i])
         ax.text(
             point.x,
             point.y,
@@ -675,6 +708,7 @@ def _label_zones(ax: Axes, zones: gpd.GeoDataFrame, minutes: float, kind: str) -
             path_effects=_HALO,
             **style,
         )
+    return shown
 
 
 def walk_time_colormap(
@@ -766,6 +800,7 @@ def walk_time_map(
     *,
     max_minutes: float | None = None,
     mark_minutes: float | None = None,
+    lang: str = "en",
 ) -> Figure:
     """Street segments coloured by the walking time to the nearest space.
 
@@ -782,6 +817,8 @@ def walk_time_map(
         darkest colour.
     mark_minutes
         The threshold marked on the colour bar (default: the underserved walk, usually 15).
+    lang
+        Language of the texts: ``"en"`` or ``"it"``.
 
     Examples
     --------
@@ -789,11 +826,13 @@ def walk_time_map(
     >>> fig.axes[1].get_ylabel()
     'walking time to the nearest space (min)'
     """
+    t = Translator(lang)
     mark = float(
         mark_minutes if mark_minutes is not None else analysis.parameters["underserved_minutes"]
     )
     top = float(max_minutes if max_minutes is not None else 2 * mark)
     cmap, norm = walk_time_colormap(top, mark)
+    mmark = t.minutes(mark)
     crs = analysis.walk.streets.crs
     zones = analysis.zones.to_crs(crs)
     bounds = _map_bounds(analysis, zones)
@@ -821,7 +860,7 @@ def walk_time_map(
             linestyle=(0, (1.5, 1.5)),
             zorder=2,
         )
-    space_handle = _plot_spaces(ax, analysis, crs)
+    space_handle = _plot_spaces(ax, analysis, crs, t)
     _extent(ax, bounds)
     _name_zones(ax, zones)
 
@@ -836,13 +875,17 @@ def walk_time_map(
             label.set_fontweight("bold")
     cbar.ax.axhline(mark, color="black", linewidth=2)
     cbar.ax.tick_params(labelsize=8)
-    cbar.set_label("walking time to the nearest space (min)", fontsize=9)
+    cbar.set_label(t("map_walk_cbar"), fontsize=9)
 
     handles = [
         space_handle,
-        Line2D([], [], color=cmap(norm(mark / 2)), linewidth=2, label=f"≤ {mark:g} min walk"),
+        Line2D([], [], color=cmap(norm(mark / 2)), linewidth=2, label=t("map_walk_le", m=mmark)),
         Line2D(
-            [], [], color=cmap(norm((mark + top) / 2)), linewidth=2, label=f"> {mark:g} min walk"
+            [],
+            [],
+            color=cmap(norm((mark + top) / 2)),
+            linewidth=2,
+            label=t("map_walk_gt", m=mmark),
         ),
         Line2D(
             [],
@@ -850,24 +893,29 @@ def walk_time_map(
             color=UNREACHED_COLOR,
             linewidth=1,
             linestyle=(0, (1.5, 1.5)),
-            label="no space reachable",
+            label=t("map_unreached"),
         ),
-        Patch(facecolor=ZONE_FILL, edgecolor=ZONE_EDGE, label="zone"),
+        Patch(facecolor=ZONE_FILL, edgecolor=ZONE_EDGE, label=t("map_zone")),
     ]
     _legend(fig, handles)
     nodes = analysis.walk.node_times()["walk_time_s"].dropna()
+    half = f"{nodes.median() / 60:.0f}" if len(nodes) else ""
     parts = (
-        _share_text(analysis, mark),
-        f"half of the street nodes are within {nodes.median() / 60:.0f} min" if len(nodes) else "",
-        _speed_text(analysis),
+        _share_text(analysis, mark, t),
+        t("map_half_nodes", m=half) if len(nodes) else "",
+        _speed_text(analysis, t),
     )
-    _titles(fig, ax, "Walking time to the nearest space", parts)
+    _titles(fig, ax, t("map_walk_title"), parts)
     add_map_furniture(ax, note=analysis.note)
     return fig
 
 
 def isochrone_map(
-    analysis: Analysis, *, space_id: str | None = None, fill_holes_km2: float = 0.05
+    analysis: Analysis,
+    *,
+    space_id: str | None = None,
+    fill_holes_km2: float = 0.05,
+    lang: str = "en",
 ) -> Figure:
     """Nested walking-time bands: the area within each threshold of any space (or of one).
 
@@ -879,6 +927,8 @@ def isochrone_map(
         Draw this space's isochrones instead of the area covered by all spaces.
     fill_holes_km2
         Holes smaller than this (street blocks) are drawn as covered.
+    lang
+        Language of the texts: ``"en"`` or ``"it"``.
 
     Examples
     --------
@@ -886,16 +936,17 @@ def isochrone_map(
     >>> fig.get_suptitle()
     'Walking isochrones of space S01'
     """
+    t = Translator(lang)
     crs = analysis.walk.streets.crs
     if space_id is None:
         bands = analysis.coverage.to_crs(crs)
-        title = "Area within a walk of the nearest space"
+        title = t("map_bands_title_all")
     else:
         bands = analysis.isochrones[analysis.isochrones["space_id"] == str(space_id)].to_crs(crs)
         if bands.empty:
             known = ", ".join(analysis.isochrones["space_id"].astype(str).unique()[:10])
             raise ValueError(f"no isochrones for space {space_id!r}; spaces include {known}")
-        title = f"Walking isochrones of space {space_id}"
+        title = t("map_bands_title_one", id=space_id)
     zones = analysis.zones.to_crs(crs)
     bounds = _map_bounds(analysis, zones)
     fig, ax = _figure(bounds, colorbar=False)
@@ -911,9 +962,9 @@ def isochrone_map(
         gpd.GeoSeries(_simplify_dense(shape, bounds), crs=crs).plot(
             ax=ax, facecolor=color, edgecolor="white", linewidth=0.4, alpha=0.85, zorder=2
         )
-        handles.insert(0, Patch(facecolor=color, alpha=0.85, label=f"≤ {m:g} min"))
+        handles.insert(0, Patch(facecolor=color, alpha=0.85, label=t("map_band", m=t.minutes(m))))
     _plot_streets(ax, analysis, color=STREET_COLOR, linewidth=0.25, alpha=0.5, zorder=3)
-    handles.insert(0, _plot_spaces(ax, analysis, crs))
+    handles.insert(0, _plot_spaces(ax, analysis, crs, t))
     if space_id is not None:
         spaces = analysis.spaces.to_crs(crs)
         chosen = spaces[spaces["space_id"].astype(str) == str(space_id)]
@@ -937,13 +988,13 @@ def isochrone_map(
                 markeredgecolor=SPACE_EDGE,
                 markersize=13,
                 linestyle="none",
-                label=f"space {space_id}",
+                label=t("map_space", id=space_id),
             ),
         )
     _extent(ax, bounds)
     _name_zones(ax, zones)
     _legend(fig, handles)
-    _titles(fig, ax, title, (f"walking-time bands; {_speed_text(analysis)}",))
+    _titles(fig, ax, title, (t("map_bands", speed=_speed_text(analysis, t)),))
     add_map_furniture(ax, note=analysis.note)
     return fig
 
@@ -992,16 +1043,18 @@ def write_maps(
     formats: Sequence[str] = FORMATS,
     dpi: int = DPI,
     coverage: Figure | None = None,
+    lang: str = "en",
 ) -> list[Path]:
     """Write ``coverage_map`` and ``walk_time_map`` in every format into ``directory``.
 
-    ``coverage`` is the coverage map if already drawn (e.g. to reuse it for the report).
+    ``coverage`` is the coverage map if already drawn (e.g. to reuse it for the report);
+    ``lang`` the language of the texts (``"en"`` or ``"it"``).
     """
     directory = Path(directory)
     if coverage is None:
-        coverage = coverage_map(analysis)
+        coverage = coverage_map(analysis, lang=lang)
     written = save_figure(coverage, directory / "coverage_map", formats=formats, dpi=dpi)
     written += save_figure(
-        walk_time_map(analysis), directory / "walk_time_map", formats=formats, dpi=dpi
+        walk_time_map(analysis, lang=lang), directory / "walk_time_map", formats=formats, dpi=dpi
     )
     return written
