@@ -67,6 +67,42 @@ def test_graphml_round_trip(sample_city, tmp_path):
     np.testing.assert_allclose(np.sort(back.edge_length_m), np.sort(orig.edge_length_m))
 
 
+def test_graphml_clipped_to_the_study_area(sample_city, tmp_path):
+    """A GraphML network is read within a bbox or polygon too: segments with an end node
+    inside, kept whole, with their nodes."""
+    ox.save_graphml(fm.network_from_file(sample_city.network), tmp_path / "g.graphml")
+    whole = fm.read_streets(tmp_path / "g.graphml")
+    bbox = (2.99, 0.49, 3.0, 0.5)
+    part = fm.read_streets(tmp_path / "g.graphml", bbox=bbox)
+    assert 0 < part.n_edges < whole.n_edges
+    lon, lat = whole.node_lonlat.T
+    inside = (lon >= bbox[0]) & (lon <= bbox[2]) & (lat >= bbox[1]) & (lat <= bbox[3])
+    expected = inside[whole.edge_u] | inside[whole.edge_v]
+    assert part.n_edges == int(expected.sum())
+    assert set(part.node_osmid) == set(
+        whole.node_osmid[np.concatenate([whole.edge_u[expected], whole.edge_v[expected]])]
+    )
+    # each kept segment joins the same two OSM nodes with the same length as before
+    got = {
+        (part.node_osmid[u], part.node_osmid[v], round(length, 6))
+        for u, v, length in zip(part.edge_u, part.edge_v, part.edge_length_m, strict=True)
+    }
+    want = {
+        (whole.node_osmid[u], whole.node_osmid[v], round(length, 6))
+        for u, v, length in zip(
+            whole.edge_u[expected],
+            whole.edge_v[expected],
+            whole.edge_length_m[expected],
+            strict=True,
+        )
+    }
+    assert got == want
+    box = shapely.box(*bbox)
+    assert fm.read_streets(tmp_path / "g.graphml", polygon=box).n_edges == part.n_edges
+    with pytest.raises(fm.errors.InputError, match="no street of the graph"):
+        fm.read_streets(tmp_path / "g.graphml", bbox=(10.0, 10.0, 10.1, 10.1))
+
+
 def test_lengths_match_osmnx(sample_city, monkeypatch):
     """Great-circle lengths as OSMnx computes them, on OSMnx's own (unfiltered) graph."""
     tags = ["foot", "sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right"]

@@ -280,11 +280,12 @@ def read_streets(
     path
         ``.osm``, ``.osm.bz2``, ``.osm.pbf`` (read with pyosmium) or ``.graphml`` (OSMnx).
     bbox
-        ``(west, south, east, north)`` in degrees to read only part of an OSM file.
+        ``(west, south, east, north)`` in degrees to read only part of the file.
     polygon
-        Shapely (Multi)Polygon in EPSG:4326 to read only part of an OSM file (e.g. a
+        Shapely (Multi)Polygon in EPSG:4326 to read only part of the file (e.g. a
         study area out of a regional ``.osm.pbf`` extract). With ``bbox`` and ``polygon``,
-        ways with a vertex inside both are kept; ways are kept whole.
+        ways with a vertex inside both are kept; ways are kept whole (from a GraphML
+        graph: the segments with an end node inside, kept whole).
     progress
         Show progress bars while reading an OSM file.
 
@@ -307,9 +308,38 @@ def read_streets(
                 f"{path}: cannot be read as an OSMnx GraphML file ({exc}); save it with "
                 "osmnx.save_graphml"
             ) from None
-        return streets_from_graph(graph, source=str(path))
+        streets = streets_from_graph(graph, source=str(path))
+        inside = _osm.area_filter(bbox=bbox, polygon=polygon)
+        return streets if inside is None else _clip_streets(streets, inside, str(path))
     ways = _osm.read_walkable_ways(path, bbox=bbox, polygon=polygon, progress=progress)
     return streets_from_ways(ways, source=str(path))
+
+
+def _clip_streets(streets: StreetNetwork, inside: _osm._Area, source: str) -> StreetNetwork:
+    """The segments with an end node ``inside`` (kept whole) and the nodes they use."""
+    lon, lat = streets.node_lonlat[:, 0], streets.node_lonlat[:, 1]
+    node_in = inside(lon, lat)
+    keep = node_in[streets.edge_u] | node_in[streets.edge_v]
+    if not keep.any():
+        raise InputError(
+            f"{source}: no street of the graph lies in the study area; check the area or "
+            "use a graph that covers it"
+        )
+    used = np.unique(np.concatenate([streets.edge_u[keep], streets.edge_v[keep]]))
+    index = np.full(streets.n_nodes, -1, dtype=np.int64)
+    index[used] = np.arange(len(used))
+    return StreetNetwork(
+        crs=streets.crs,
+        node_osmid=streets.node_osmid[used],
+        node_xy=streets.node_xy[used],
+        node_lonlat=streets.node_lonlat[used],
+        edge_u=index[streets.edge_u[keep]],
+        edge_v=index[streets.edge_v[keep]],
+        edge_length_m=streets.edge_length_m[keep],
+        edge_geometry=streets.edge_geometry[keep],
+        edge_attrs=streets.edge_attrs[keep].reset_index(drop=True),
+        source=streets.source,
+    )
 
 
 def to_graph(streets: StreetNetwork, *, speed_kmh: float = DEFAULT_SPEED_KMH) -> nx.MultiDiGraph:
