@@ -410,14 +410,15 @@ class _WayCollector:
         """Append the coordinates of the pending WKB linestrings, in integer 1e-7 degree."""
         if not self.wkb:
             return
-        n = np.frombuffer(bytes.fromhex("".join(self.wkb)), dtype=np.uint8)
+        raw = np.frombuffer(bytes.fromhex("".join(self.wkb)), dtype=np.uint8)
+        # each: byte order (1), type (4), point count (4), then x, y doubles per point
         size = 9 + 16 * np.array([len(w) // 32 for w in self.wkb], dtype=np.int64)
         start = np.cumsum(size) - size
-        if not ((n[start] == 1).all() and (n[start + 1] == 2).all()):
+        if not ((raw[start] == 1).all() and (raw[start + 1] == 2).all()):
             raise RuntimeError("unexpected WKB from osmium (not little-endian linestrings)")
-        body = np.ones(len(n), dtype=bool)
+        body = np.ones(len(raw), dtype=bool)
         body[(start[:, None] + np.arange(9)).ravel()] = False
-        coords = np.frombuffer(n[body].tobytes(), dtype="<f8").reshape(-1, 2)
+        coords = np.frombuffer(raw[body].tobytes(), dtype="<f8").reshape(-1, 2)
         self.xy.append(np.rint(coords * _SCALE).astype(np.int32))
         self.wkb = []
 
