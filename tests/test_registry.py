@@ -465,3 +465,41 @@ def test_geocode_against_real_rome_extract(
     node = addresses.set_index("osm_id").geometry["n473194710"]
     assert merged.geometry.iloc[0].equals(node)
     assert "house number 15" in merged["note"].iloc[1]  # "15/17" is the nearest to 16
+
+
+def test_cli_merge_reads_only_the_study_area(
+    merge_files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --study-area, OSM spaces and addresses outside it are not read: the Farnesina
+    address (north of the area) no longer geocodes row 5, Officine Farneto's OSM node is
+    gone, and the rest merges as without it."""
+    from fifteenmin.cli import main
+
+    registry, osm = merge_files
+    osm.write_text(  # the OSM spaces as tagged nodes, next to the addresses
+        OSM_XML.replace(
+            "</osm>",
+            '  <node id="31" lat="41.9401" lon="12.4602">'
+            '<tag k="amenity" v="coworking_space"/><tag k="name" v="Officine Farneto"/></node>\n'
+            '  <node id="32" lat="41.8701" lon="12.4801">'
+            '<tag k="amenity" v="coworking_space"/>'
+            '<tag k="name" v="Talent Garden Ostiense"/></node>\n</osm>',
+        ),
+        encoding="utf-8",
+    )
+    area = tmp_path / "centre.geojson"
+    gpd.GeoDataFrame(geometry=[shapely.box(12.47, 41.86, 12.52, 41.91)], crs=4326).to_file(area)
+    outs = {}
+    for name, extra in (("all", []), ("centre", ["--study-area", str(area)])):
+        out = tmp_path / f"{name}.gpkg"
+        argv = ["registry", "merge", str(registry), "--osm", str(osm), "--out", str(out)]
+        assert main([*argv, *extra, "--quiet"]) == 0
+        outs[name] = out
+    capsys.readouterr()
+    merged = {k: gpd.read_file(v, layer="spaces").set_index("name") for k, v in outs.items()}
+    assert merged["all"].loc["Officine Farneto", "geocode_quality"] == "exact"
+    assert merged["all"].loc["Officine Farneto", "source"] == "registry+osm"
+    not_geocoded = pyogrio.read_dataframe(outs["centre"], layer="not_geocoded")
+    assert "Officine Farneto" in set(not_geocoded["name"])
+    assert merged["centre"].loc["Talent Garden Ostiense", "source"] == "registry+osm"
+    assert merged["centre"].loc["Re-work", "geocode_quality"] == "street_nearest_number"

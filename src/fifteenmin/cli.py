@@ -198,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     merge.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
     merge.add_argument(
+        "--study-area",
+        type=Path,
+        help="polygon layer (e.g. the city boundary): read OSM spaces and addresses inside it",
+    )
+    merge.add_argument(
         "--max-distance-m",
         type=float,
         default=100.0,
@@ -227,8 +232,13 @@ def _run_registry(args: argparse.Namespace) -> int:
             f"{args.file}: {errors} error(s), {len(problems) - errors} warning(s)", file=sys.stderr
         )
         return 2 if errors else 0
+    polygon = None
+    if args.study_area is not None:
+        from .study_area import StudyArea
+
+        polygon = StudyArea.from_file(args.study_area).polygon
     try:
-        osm_spaces = spaces_from_osm(args.osm)
+        osm_spaces = spaces_from_osm(args.osm, polygon=polygon)
     except InputError:
         import geopandas as gpd
 
@@ -237,7 +247,7 @@ def _run_registry(args: argparse.Namespace) -> int:
     result = registry.merge_registry(
         args.file,
         osm_spaces,
-        osm_addresses=registry.osm_addresses_from_file(args.osm),
+        osm_addresses=registry.osm_addresses_from_file(args.osm, polygon=polygon),
         max_distance_m=args.max_distance_m,
     )
     result.write(args.out)

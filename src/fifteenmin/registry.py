@@ -743,18 +743,22 @@ def format_problems(problems: Iterable[Problem]) -> str:
     return "\n".join(lines)
 
 
-def osm_addresses_from_file(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
+def osm_addresses_from_file(
+    path: str | os.PathLike[str], *, polygon: shapely.Geometry | None = None
+) -> gpd.GeoDataFrame:
     """Read OSM nodes and ways tagged ``addr:street`` from an .osm, .osm.bz2 or .osm.pbf file.
 
     Ways are placed at the centroid of their node locations; relations are skipped. Returns
     columns ``osm_id`` ("n1", "w2", as in ``spaces_from_osm``), ``addr:street``,
     ``addr:housenumber`` (missing where untagged) and point geometry in EPSG:4326, ready for
-    ``merge_registry``.
+    ``merge_registry``. With ``polygon`` (EPSG:4326, e.g. the city boundary) only the
+    addresses inside it are kept, so a regional extract does not fill memory with the
+    addresses of the whole region.
     """
     path = Path(path)
     if not path.name.lower().endswith(_osm.OSM_SUFFIXES):
         raise InputError(f"{path}: not an OSM file; use .osm, .osm.bz2 or .osm.pbf")
-    features = _osm.read_tagged_features(path, {"addr:street": True})
+    features = _osm.read_tagged_features(path, {"addr:street": True}, polygon=polygon)
     logger.info("%s: %d OSM features with addr:street", path, len(features))
     return gpd.GeoDataFrame(
         {
