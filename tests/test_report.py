@@ -461,6 +461,25 @@ def test_can_fork_only_without_other_threads() -> None:
     assert out.stdout.split() == [str(sys.platform.startswith("linux")), "False"]
 
 
+def test_progress_bars_leave_no_thread_behind(sample_city) -> None:
+    """tqdm's monitor thread would stay and rule out the forked map writer for the CLI's
+    default run (with progress bars)."""
+    code = (
+        "import sys, threading\n"
+        "import fifteenmin as fm\n"
+        "from fifteenmin._io import can_fork\n"
+        "fm.analyze(sys.argv[1], sys.argv[2], sys.argv[3], population_column='population',"
+        " progress=True)\n"
+        "print(threading.active_count(), can_fork())\n"
+    )
+    city = [str(sample_city.network), str(sample_city.spaces), str(sample_city.zones)]
+    out = subprocess.run(
+        [sys.executable, "-c", code, *city], capture_output=True, text=True, check=True
+    )
+    assert "isochrones" in out.stderr  # the bars were shown
+    assert out.stdout.split() == ["1", str(sys.platform.startswith("linux"))]
+
+
 def test_a_failing_map_leaves_the_output_untouched(
     analysis: fm.Analysis, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from tqdm.auto import tqdm
 
 from .errors import InputError
 
@@ -89,6 +90,17 @@ def atomic_directory(out: str | Path) -> Iterator[Path]:
             os.replace(item, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+class ProgressBar(tqdm):  # type: ignore[misc]
+    """A tqdm progress bar that starts no monitor thread.
+
+    tqdm's monitor (a thread that refreshes stalled bars) would stay for the life of the
+    process, and a process with threads does not fork (see :func:`can_fork`); our bars
+    are updated as work completes, so they do not need it.
+    """
+
+    monitor_interval = 0
 
 
 def can_fork() -> bool:

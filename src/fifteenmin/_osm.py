@@ -193,9 +193,9 @@ def _bar(items: Iterable[Any], what: str, progress: bool) -> Iterable[Any]:
     """``items`` with a progress bar when ``progress`` (osmium objects typed as Any)."""
     if not progress:
         return items
-    from tqdm.auto import tqdm
+    from ._io import ProgressBar
 
-    return tqdm(items, desc=what, unit=" obj", unit_scale=True, leave=False)
+    return ProgressBar(items, desc=what, unit=" obj", unit_scale=True, leave=False)
 
 
 def _read_error(path: Path, exc: Exception) -> InputError:

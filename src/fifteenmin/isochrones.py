@@ -6,15 +6,14 @@ import logging
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from scipy import ndimage
-from tqdm.auto import tqdm
 
 from ._geom import substrings
+from ._io import ProgressBar
 from .travel import SearchGraph, WalkTimes, reachable_parts
 
 logger = logging.getLogger(__name__)
@@ -217,9 +216,7 @@ def isochrones(
     limits = [walk.minutes_to_m(m) for m in minutes]
     ids = walk.spaces["space_id"].astype(str).to_numpy()
     polygons: list[shapely.Geometry] = []
-    # no bar object at all without progress: tqdm would start a monitor thread, and
-    # a process with threads does not fork (see fifteenmin._io.can_fork)
-    bar = tqdm(total=len(ids), desc="isochrones", unit="space") if progress else None
+    bar = ProgressBar(total=len(ids), desc="isochrones", unit="space", disable=not progress)
     # GEOS releases the GIL, so threads share the buffering and union work across cores;
     # this thread meanwhile runs the next block's searches, one block ahead (memory: a
     # block of distances is one row of node distances per space)
@@ -232,8 +229,7 @@ def isochrones(
             _collect(pending, polygons, bar)
             pending = submitted
         _collect(pending, polygons, bar)
-    if bar is not None:
-        bar.close()
+    bar.close()
     gdf = gpd.GeoDataFrame(
         {"space_id": np.repeat(ids, len(minutes)), "minutes": minutes * len(ids)},
         geometry=polygons,
@@ -244,12 +240,13 @@ def isochrones(
 
 
 def _collect(
-    futures: list[Future[list[shapely.Geometry]]], polygons: list[shapely.Geometry], bar: Any
+    futures: list[Future[list[shapely.Geometry]]],
+    polygons: list[shapely.Geometry],
+    bar: ProgressBar,
 ) -> None:
     for future in futures:
         polygons.extend(future.result())
-    if bar is not None:
-        bar.update(len(futures))
+    bar.update(len(futures))
 
 
 def coverage(

@@ -15,10 +15,9 @@ import numpy as np
 import pandas as pd
 import shapely
 from scipy.sparse.csgraph import dijkstra
-from tqdm.auto import tqdm
 
 from . import _names as N
-from ._io import atomic_directory
+from ._io import ProgressBar, atomic_directory
 from .errors import InputError
 from .pipeline import Analysis
 from .travel import (
@@ -134,7 +133,7 @@ class _Residents:
             dijkstra(self.csr, directed=False, indices=sources, limit=self.limit_m)
         )
 
-    def gains(self, sources: np.ndarray, *, bar: tqdm | None = None) -> np.ndarray:
+    def gains(self, sources: np.ndarray, *, bar: ProgressBar | None = None) -> np.ndarray:
         """Residents each source node would add to those within the walk (vectorised)."""
         sources = np.asarray(sources, dtype=np.int64)
         out = np.zeros(len(sources))
@@ -471,12 +470,9 @@ def suggest_sites(
         pool, cell_m = _thin(cand_xy, max_candidates)
     logger.info("searching %d candidate site(s) (of %d) for %d site(s)", len(pool), n_cand, n_sites)
 
-    # no bar object at all without progress: tqdm would start a monitor thread, and
-    # a process with threads does not fork (see fifteenmin._io.can_fork)
-    bar = tqdm(total=len(pool), desc="candidate sites", unit="site") if progress else None
+    bar = ProgressBar(total=len(pool), desc="candidate sites", unit="site", disable=not progress)
     first = res.gains(cand_node[pool], bar=bar)
-    if bar is not None:
-        bar.close()
+    bar.close()
     min_gain = _MIN_GAIN_M * float(density.max())
     heap = [(-g, int(i)) for g, i in zip(first, pool, strict=True) if g > min_gain]
     heapq.heapify(heap)
