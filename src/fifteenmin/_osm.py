@@ -353,9 +353,9 @@ def read_walkable_ways(
         for way in _located_ways(path, tracker, progress=progress):
             # the tracker hands over the ways found walkable in pass 1; a copy of one
             # without tags (same id, as in some exports) is not the street
-            i = pending.get(way.id)
-            if i is not None and len(way.nodes) == counts[i] and way.tags.get("highway"):
-                collector.add(way, i)
+            first = pending.get(way.id)
+            if first is not None and len(way.nodes) == counts[first] and way.tags.get("highway"):
+                collector.add(way, first)
                 del pending[way.id]
         del tracker
         return collector.arrays(path, inside)

@@ -275,6 +275,7 @@ def _network(args: argparse.Namespace, minutes: Sequence[float]) -> Any:
         network = streets_from_place(args.place)
     elif args.boundary is not None or args.bbox is not None:
         area = study_area_from(args.boundary, args.bbox)
+        assert area is not None  # a boundary or a bbox was given
         margin = args.margin_m
         if margin is None:
             margin = walk_margin_m(minutes, args.speed_kmh)

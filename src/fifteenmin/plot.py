@@ -665,9 +665,8 @@ def _label_zones(
     points = _zone_label_points(ax, zones)
     # label sizes in data units, from the axes' size on the figure (points -> data)
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    box = ax.get_position()
-    width_pt = box.width * ax.figure.get_figwidth() * 72
-    height_pt = box.height * ax.figure.get_figheight() * 72
+    width_pt = ax.bbox.width * 72 / ax.figure.dpi  # display pixels -> points
+    height_pt = ax.bbox.height * 72 / ax.figure.dpi
     per_pt = max((x1 - x0) / width_pt, (y1 - y0) / height_pt)
     placed: list[tuple[float, float, float, float]] = []
     shown = 0

@@ -377,7 +377,7 @@ def walk_times(
 
 
 def reachable_parts(
-    length_m: np.ndarray, d_u: np.ndarray, d_v: np.ndarray, limit_m: float
+    length_m: np.ndarray, d_u: np.ndarray, d_v: np.ndarray, limit_m: float | np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """How far along each edge is reached from its ``u`` end and from its ``v`` end.
 

@@ -380,5 +380,5 @@ def _nearest_space(walk: WalkTimes, p: StreetPieces, nz: int) -> tuple[np.ndarra
     zone_s[p.zone[order][first]] = s[order][first]
     ids = walk.spaces["space_id"].astype(str).to_numpy()
     reached = np.isfinite(zone_d) & (zone_s >= 0)
-    space = np.where(reached, ids[np.maximum(zone_s, 0)], None)
+    space = np.asarray(np.where(reached, ids[np.maximum(zone_s, 0)], None))
     return space, np.where(reached, zone_d / walk.speed_mps, np.nan)
