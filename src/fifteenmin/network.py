@@ -103,8 +103,7 @@ class StreetNetwork:
         segments. Built on first use and kept, so repeated searches on one network skip
         the sort.
         """
-        a, b, w = _shortest_pairs(self.edge_u, self.edge_v, self.edge_length_m)
-        return sp.csr_matrix((w, (a, b)), shape=(self.n_nodes, self.n_nodes))
+        return _csr(self.edge_u, self.edge_v, self.edge_length_m, self.n_nodes)
 
 
 def _shortest_pairs(
@@ -119,6 +118,13 @@ def _shortest_pairs(
     first = np.ones(len(a), dtype=bool)
     first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
     return a[first], b[first], w[first]
+
+
+def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
+    """Upper-triangular CSR with the shortest of parallel edges; self-loops dropped."""
+    a, b, w = _shortest_pairs(u, v, w)
+    # explicit zero-length edges stay edges in scipy's sparse csgraph input
+    return sp.csr_matrix((w, (a, b)), shape=(n, n))
 
 
 def streets_from_ways(ways: _osm.WayArrays, *, source: str = "") -> StreetNetwork:

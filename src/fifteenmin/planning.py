@@ -19,12 +19,12 @@ from scipy.sparse.csgraph import dijkstra
 from . import _names as N
 from ._io import ProgressBar, atomic_directory
 from .errors import InputError
+from .network import _csr
 from .pipeline import Analysis
 from .travel import (
     MAX_SNAP_M,
     SearchGraph,
     WalkTimes,
-    _csr,
     build_search_graph,
     reachable_parts,
     snap_spaces,

@@ -217,14 +217,14 @@ def build_search_graph(streets: StreetNetwork, snaps: pd.DataFrame) -> SearchGra
     node_xy = np.concatenate(
         [streets.node_xy, snaps[["snap_x", "snap_y"]].to_numpy(), snaps[["x", "y"]].to_numpy()]
     )
+    # split pieces, then connectors
+    new_u = np.concatenate([ch_u, space_node])
+    new_v = np.concatenate([ch_v, access_node])
+    new_length_m = np.concatenate([ch_end - ch_start, snaps["access_m"].to_numpy()])
     # the network's cached street matrix, with rows added for the new nodes: the split
     # streets stay in it, which changes no distance (u - p - v is as long as u - v), so
     # nothing is sorted per run; an undirected search reads each entry both ways
-    a, b, w = _shortest_pairs(
-        np.concatenate([ch_u, space_node]),
-        np.concatenate([ch_v, access_node]),
-        np.concatenate([ch_end - ch_start, snaps["access_m"].to_numpy()]),
-    )
+    a, b, w = _shortest_pairs(new_u, new_v, new_length_m)
     n = len(node_xy)
     new = sp.csr_matrix((w, (b - n0, a)), shape=(n - n0, n))  # b: always a new node
     street = streets.csr
@@ -244,18 +244,11 @@ def build_search_graph(streets: StreetNetwork, snaps: pd.DataFrame) -> SearchGra
         csr=csr,
         streets=streets,
         kept=np.flatnonzero(~split),
-        new_u=np.concatenate([ch_u, space_node]),
-        new_v=np.concatenate([ch_v, access_node]),
-        new_length_m=np.concatenate([ch_end - ch_start, snaps["access_m"].to_numpy()]),
+        new_u=new_u,
+        new_v=new_v,
+        new_length_m=new_length_m,
         new_geometry=np.concatenate([pieces, connectors]),
     )
-
-
-def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
-    """Upper-triangular CSR with the shortest of parallel edges; self-loops dropped."""
-    a, b, w = _shortest_pairs(u, v, w)
-    # explicit zero-length edges stay edges in scipy's sparse csgraph input
-    return sp.csr_matrix((w, (a, b)), shape=(n, n))
 
 
 @dataclass(frozen=True)
