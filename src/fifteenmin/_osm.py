@@ -258,6 +258,11 @@ def _node_xy(path: Path, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
     return uniq, x_arr[last], y_arr[last]
 
 
+def _located(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Whether osmium's integer coordinates are a real location (not "undefined")."""
+    return (np.abs(xs) <= 180 * _SCALE) & (np.abs(ys) <= 90 * _SCALE)
+
+
 def _lonlat(
     path: Path, refs: np.ndarray, xs: np.ndarray, ys: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -266,7 +271,7 @@ def _lonlat(
     Vertices left unlocated by the second pass (a way before its nodes in the file) are
     looked up in one more pass over just those nodes; nodes absent from the file stay NaN.
     """
-    located = (np.abs(xs) <= 180 * _SCALE) & (np.abs(ys) <= 90 * _SCALE)
+    located = _located(xs, ys)
     if not located.all():
         missing = np.flatnonzero(~located)
         ids, mx, my = _node_xy(path, refs[missing])
@@ -428,9 +433,9 @@ class _WayCollector:
         index = np.asarray(self.index, dtype=np.int64)
         count = self.first_counts[index]
         n_vert = int(count.sum())
-        first = np.cumsum(count) - count
+        start = np.cumsum(count) - count  # of each way's vertices
         ref = self.first_refs[
-            np.repeat(self.first_starts[index] - first, count) + np.arange(n_vert)
+            np.repeat(self.first_starts[index] - start, count) + np.arange(n_vert)
         ]
         fast = np.repeat(np.asarray(self.located, dtype=bool), count)
         xs, ys = np.empty(n_vert, dtype=np.int32), np.empty(n_vert, dtype=np.int32)
@@ -441,7 +446,6 @@ class _WayCollector:
         del xy
         lon, lat = _lonlat(path, ref, xs, ys)
         del xs, ys
-        start = first
         n_ways = len(start)
         keep_way = np.ones(n_ways, dtype=bool)
         if inside is not None and n_ways:
@@ -563,9 +567,7 @@ def _way_features(
         nodes = np.array([(n.ref, n.location.x, n.location.y) for n in way.nodes], np.int64)
         if len(nodes) > 1 and nodes[0, 0] == nodes[-1, 0]:
             nodes = nodes[:-1]
-        if (np.abs(nodes[:, 1]) <= 180 * _SCALE).all() and (
-            np.abs(nodes[:, 2]) <= 90 * _SCALE
-        ).all():
+        if _located(nodes[:, 1], nodes[:, 2]).all():
             out[way.id] = _way_feature(
                 way.id, way.tags, nodes[:, 1] / _SCALE, nodes[:, 2] / _SCALE, inside
             )
