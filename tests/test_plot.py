@@ -126,6 +126,9 @@ def test_walk_time_map_colours_segments_by_node_times(noted):
     assert norm.vmin == 0 and norm.vmax == 30
     assert np.allclose(cmap(norm(45.0)), cmap.get_over())
     assert {"space (14)", "≤ 15 min walk", "> 15 min walk"} <= set(_legend_labels(fig))
+    # every street reaches a space here: no legend entry for streets that do not
+    assert np.isfinite(times).all()
+    assert "no space reachable" not in _legend_labels(fig)
 
 
 def test_walk_time_map_shows_streets_without_a_space(tmp_path):

@@ -886,16 +886,20 @@ def walk_time_map(
             linewidth=2,
             label=t("map_walk_gt", m=mmark),
         ),
-        Line2D(
-            [],
-            [],
-            color=UNREACHED_COLOR,
-            linewidth=1,
-            linestyle=(0, (1.5, 1.5)),
-            label=t("map_unreached"),
-        ),
         Patch(facecolor=ZONE_FILL, edgecolor=ZONE_EDGE, label=t("map_zone")),
     ]
+    if (~reached).any():  # the legend names only what the map shows
+        handles.insert(
+            3,
+            Line2D(
+                [],
+                [],
+                color=UNREACHED_COLOR,
+                linewidth=1,
+                linestyle=(0, (1.5, 1.5)),
+                label=t("map_unreached"),
+            ),
+        )
     _legend(fig, handles)
     nodes = analysis.walk.node_times()["walk_time_s"].dropna()
     half = f"{nodes.median() / 60:.0f}" if len(nodes) else ""
