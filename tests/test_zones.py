@@ -16,7 +16,7 @@ from fifteenmin.errors import InputError
 def test_residents_are_conserved_and_shares_bounded(sample_analysis, sample_city):
     zones = sample_analysis.zones
     raw = gpd.read_file(sample_city.zones)
-    assert zones["population"].sum() == pytest.approx(raw["population"].sum())
+    assert zones["residents"].sum() == pytest.approx(raw["population"].sum())
     for m in (5, 10, 15):
         for kind in ("pop", "area", "streets"):
             assert zones[f"share_{kind}_{m}min"].between(0, 1).all()
@@ -66,7 +66,9 @@ def test_exact_street_shares(tmp_path):
     zones = gpd.GeoDataFrame(
         {"zone_id": ["a", "b"], "population": [300.0, 700.0]}, geometry=polys, crs=4326
     )
-    result = fm.analyze(streets, spaces_at((0, 0)), zones, minutes=[5, 15])
+    result = fm.analyze(
+        streets, spaces_at((0, 0)), zones, population_column="population", minutes=[5, 15]
+    )
     z = result.zones.set_index("zone_id")
     assert z.loc["a", "share_pop_5min"] == pytest.approx(1.0, abs=1e-4)
     assert z.loc["b", "share_pop_5min"] == pytest.approx(100 / 700, abs=1e-4)

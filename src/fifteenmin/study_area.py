@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from scipy import ndimage
 
 from . import _names as N
 from . import _osm
@@ -30,6 +31,9 @@ SLIVER_WIDTH_M = 25.0
 are slivers left by boundaries drawn differently in two layers, and are dropped."""
 CUT_WARNING_SHARE = 0.01
 """Warn when a zone with residents loses more than this share of its area to the clip."""
+DATA_EXTENT_BUFFER_M = 500.0
+"""Ground within this distance of a walkable street counts as covered by the street data."""
+_EXTENT_CELL_M = 100.0
 _DENSIFY_DEG = 0.001  # about 100 m: long edges follow their meridian/parallel in UTM
 
 
@@ -138,18 +142,70 @@ class StudyArea:
         return cls(shapely.box(w, s, e, n), source=f"bbox {w:g} {s:g} {e:g} {n:g}")
 
     @classmethod
-    def from_streets(cls, streets: StreetNetwork) -> StudyArea:
-        """The convex hull of a network's streets (grown by 1 m): the default study area."""
-        coords = shapely.get_coordinates(np.asarray(streets.edge_geometry, dtype=object))
-        hull = shapely.MultiPoint(coords).convex_hull
-        if hull.geom_type != "Polygon":
+    def from_streets(
+        cls, streets: StreetNetwork, *, buffer_m: float = DATA_EXTENT_BUFFER_M
+    ) -> StudyArea:
+        """Where a network has street data: its data extent, the default study area.
+
+        The ground within about ``buffer_m`` of a walkable street (cells of a 100 m grid
+        within that distance of a point of a street), cut to the box the file says it
+        covers (``<bounds>`` of OSM XML, the header box of a PBF) when it says one:
+        complete ways reach beyond that box, but the streets around them are not in the
+        file. Zones outside the extent have no street data; zones partly inside it are
+        counted for the part inside.
+
+        Examples
+        --------
+        >>> import fifteenmin as fm
+        >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+        >>> extent = StudyArea.from_streets(fm.read_streets(city.network))
+        >>> extent.polygon.geom_type in ("Polygon", "MultiPolygon"), 10 < extent.area_km2 < 40
+        (True, True)
+        """
+        if not np.isfinite(buffer_m) or buffer_m <= 0:
+            raise InputError(f"data extent buffer {buffer_m} m must be a number > 0 (e.g. 500)")
+        cell = _EXTENT_CELL_M
+        lines = shapely.segmentize(np.asarray(streets.edge_geometry, dtype=object), cell / 2)
+        xy = shapely.get_coordinates(lines)
+        if len(xy) == 0:
+            raise InputError(f"{streets.source or 'network'}: it has no streets")
+        reach = int(np.ceil(buffer_m / cell))
+        origin = xy.min(axis=0) - (reach + 1) * cell
+        ij = np.floor((xy - origin) / cell).astype(np.int64)
+        shape = tuple(ij.max(axis=0) + reach + 2)
+        if shape[0] * shape[1] > 400_000_000:
             raise InputError(
-                f"{streets.source or 'network'}: its streets do not span an area; "
-                "give --boundary FILE to set the study area"
+                f"{streets.source or 'network'}: its streets span "
+                f"{shape[0] * cell / 1000:,.0f} x {shape[1] * cell / 1000:,.0f} km; "
+                "give --boundary or --bbox to set the study area"
             )
+        grid = np.zeros(shape, dtype=bool)
+        grid[ij[:, 0], ij[:, 1]] = True
+        yy, xx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
+        disk = (xx**2 + yy**2) * cell**2 <= buffer_m**2
+        grid = ndimage.binary_dilation(grid, structure=disk)
+        # one box per run of marked cells along each column, then their union
+        padded = np.pad(grid, ((1, 1), (0, 0))).astype(np.int8)
+        change = np.diff(padded, axis=0)
+        si, sj = np.nonzero(change == 1)
+        ei, ej = np.nonzero(change == -1)
+        order_s, order_e = np.lexsort((si, sj)), np.lexsort((ei, ej))
+        si, sj, ei = si[order_s], sj[order_s], ei[order_e]
+        boxes = shapely.box(
+            origin[0] + si * cell, origin[1] + sj * cell,
+            origin[0] + ei * cell, origin[1] + (sj + 1) * cell,
+        )
+        extent = shapely.coverage_union_all(boxes)
         to_deg = pyproj.Transformer.from_crs(streets.crs, 4326, always_xy=True)
-        hull = shapely.transform(shapely.buffer(hull, 1.0), _apply(to_deg))
-        return cls(hull, source=f"convex hull of {streets.source or 'the network'}")
+        polygon = shapely.transform(shapely.segmentize(extent, 1000.0), _apply(to_deg))
+        source = f"walkable streets of {streets.source or 'the network'} buffered by {buffer_m:g} m"
+        if streets.file_bounds is not None:
+            box = shapely.box(*streets.file_bounds)
+            cut = polygonal(shapely.intersection(polygon, box))
+            if not cut.is_empty:
+                polygon = cut
+                source += " ∩ the file's bounds"
+        return cls(polygon, source=source)
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -214,23 +270,13 @@ class StudyArea:
         >>> 0 < len(clipped) < len(zones)
         True
         """
-        if zones.crs is None:
-            raise InputError("zones have no CRS; set one (e.g. EPSG:4326)")
-        metric = self._utm()
-        area = self._metric(metric)
-        geoms = zones.to_crs(metric).geometry.to_numpy()
-        inside = np.array([polygonal(g) for g in shapely.intersection(geoms, area)], dtype=object)
-        whole, part = shapely.area(geoms), shapely.area(inside)
-        share = np.divide(part, whole, out=np.zeros(len(geoms)), where=whole > 0)
-        perimeter = shapely.length(inside)
-        width = np.divide(2 * part, perimeter, out=np.zeros(len(geoms)), where=perimeter > 0)
-        keep = (share >= MIN_INSIDE_SHARE) & (width >= SLIVER_WIDTH_M)
+        inside, share, keep = self._inside_parts(zones)
         if not keep.any():
             raise InputError(
                 f"none of the {len(zones)} zones overlaps the study area "
                 f"{self.source or ''}; check that zones and boundary cover the same place"
             )
-        slivers = int((~keep & (part > 0)).sum())
+        slivers = int((~keep & (share > 0)).sum())
         if (~keep).any():
             logger.info(
                 "%d zone(s) outside the study area dropped (%d of them only a sliver inside)",
@@ -238,8 +284,7 @@ class StudyArea:
                 slivers,
             )
         out = zones.loc[keep].copy()
-        clipped = gpd.GeoSeries(inside[keep], index=out.index, crs=metric).to_crs(zones.crs)
-        out = out.set_geometry(clipped.to_numpy(), crs=zones.crs)
+        out = out.set_geometry(inside[keep], crs=zones.crs)
         share = share[keep]
         if N.POPULATION in out.columns:
             pop = pd.to_numeric(out[N.POPULATION], errors="coerce")
@@ -254,7 +299,61 @@ class StudyArea:
                     stacklevel=2,
                 )
             out[N.POPULATION] = pop * np.minimum(share, 1.0)
+        out[N.DATA_SHARE] = _prior_share(out) * np.minimum(share, 1.0)
         return out.reset_index(drop=True)
+
+    def cover_zones(self, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """Zones cut to this area (the data extent), none dropped.
+
+        A zone overlapping the area is cut to it: its figures will be for the part inside,
+        its ``residents`` scaled by the share of its area inside, and ``share_area_with_data``
+        says how much that is. A zone outside it (less than 0.1 % inside, or only a
+        sliver) keeps its geometry and residents, with ``share_area_with_data`` 0: it has no
+        street data and gets no figures (status ``no_data``).
+
+        Examples
+        --------
+        >>> import fifteenmin as fm
+        >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+        >>> zones = fm.zones_from_file(city.zones, population_column="population")
+        >>> west = StudyArea.from_bbox((2.98, 0.48, 2.995, 0.52))
+        >>> covered = west.cover_zones(zones)
+        >>> len(covered) == len(zones), bool((covered["share_area_with_data"] == 0).any())
+        (True, True)
+        """
+        inside, share, keep = self._inside_parts(zones)
+        share = np.where(keep, np.minimum(share, 1.0), 0.0)
+        out = zones.copy()
+        out = out.set_geometry(np.where(keep, inside, zones.geometry.to_numpy()), crs=zones.crs)
+        if N.POPULATION in out.columns:
+            pop = pd.to_numeric(out[N.POPULATION], errors="coerce").to_numpy(dtype=float)
+            out[N.POPULATION] = np.where(keep, pop * share, pop)
+        out[N.DATA_SHARE] = _prior_share(out) * share
+        return out.reset_index(drop=True)
+
+    def _inside_parts(self, zones: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per zone: its part inside the area (zones' CRS), the share of its area that is,
+        and whether that part counts (not a sliver, not a mere touch)."""
+        if zones.crs is None:
+            raise InputError("zones have no CRS; set one (e.g. EPSG:4326)")
+        metric = self._utm()
+        area = self._metric(metric)
+        geoms = zones.to_crs(metric).geometry.to_numpy()
+        inside = np.array([polygonal(g) for g in shapely.intersection(geoms, area)], dtype=object)
+        whole, part = shapely.area(geoms), shapely.area(inside)
+        share = np.divide(part, whole, out=np.zeros(len(geoms)), where=whole > 0)
+        perimeter = shapely.length(inside)
+        width = np.divide(2 * part, perimeter, out=np.zeros(len(geoms)), where=perimeter > 0)
+        keep = (share >= MIN_INSIDE_SHARE) & (width >= SLIVER_WIDTH_M)
+        back = gpd.GeoSeries(inside, crs=metric).to_crs(zones.crs).to_numpy()
+        return back, share, keep
+
+
+def _prior_share(zones: gpd.GeoDataFrame) -> np.ndarray:
+    """The share of each zone's area already kept by an earlier cut (1 if none)."""
+    if N.DATA_SHARE not in zones.columns:
+        return np.ones(len(zones))
+    return pd.to_numeric(zones[N.DATA_SHARE], errors="coerce").fillna(1.0).to_numpy(dtype=float)
 
 
 def study_area_from(

@@ -70,24 +70,69 @@ def zones_from_file(
     """
     path = Path(path)
     gdf = read_vector(path, layer=layer)
+    return zones_from_frame(
+        gdf,
+        id_column=id_column,
+        name_column=name_column,
+        population_column=population_column,
+        where=str(path),
+    )
+
+
+def zones_from_frame(
+    gdf: gpd.GeoDataFrame,
+    *,
+    id_column: str | None = None,
+    name_column: str | None = None,
+    population_column: str | None = None,
+    where: str = "zones",
+) -> gpd.GeoDataFrame:
+    """Zones from a polygon GeoDataFrame, checked as :func:`zones_from_file` checks a file.
+
+    Ids and names are taken from the usual columns (else a running number); residents from
+    ``population_column``, or from ``residents`` when the frame has one; input columns
+    whose names clash, case-insensitively, with an output column (``name``, ``residents``,
+    ``area_in_study_km2``, ``share_...``, ``status``...) are kept with the prefix ``src_``
+    (e.g. ``src_Name``), so a source value is never overwritten by a computed one.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> gdf = gpd.GeoDataFrame({"Name": ["a"], "area_km2": [1.0]},
+    ...                        geometry=[shapely.box(0, 0, 0.01, 0.01)], crs=4326)
+    >>> list(zones_from_frame(gdf).columns)
+    ['zone_id', 'name', 'residents', 'src_Name', 'area_km2', 'geometry']
+    """
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise InputError(
+            f"{where}: expected a GeoDataFrame of zone polygons, got {type(gdf).__name__}"
+        )
     if gdf.crs is None:
-        raise InputError(f"{path}: the layer has no CRS; set one (e.g. EPSG:4326) and save again")
+        raise InputError(
+            f"{where}: the zones have no CRS; set one (e.g. gdf.set_crs(4326) or save the "
+            "layer with its CRS)"
+        )
+    if len(gdf) == 0:
+        raise InputError(f"{where}: no zones")
+    if population_column is None and N.POPULATION in gdf.columns:
+        population_column = N.POPULATION  # zones made by fifteenmin already carry residents
     geoms = gdf.geometry.to_numpy()
     bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
     if bad.any():
-        logger.info("%s: repaired %d invalid polygon(s) with make_valid", path, int(bad.sum()))
+        logger.info("%s: repaired %d invalid polygon(s) with make_valid", where, int(bad.sum()))
         geoms = np.where(bad, shapely.make_valid(geoms), geoms)
     geoms = np.array([polygonal(g) for g in geoms], dtype=object)
     empty = shapely.is_empty(geoms)
     if empty.all():
         raise InputError(
-            f"{path}: the layer has no polygons (found "
+            f"{where}: the layer has no polygons (found "
             f"{', '.join(sorted(set(gdf.geom_type.dropna())))}); "
             "give a layer of zone polygons"
         )
+    _check_coordinates(geoms, gdf.crs, where)
     if empty.any():
         warnings.warn(
-            f"{path}: {int(empty.sum())} feature(s) without polygon area dropped "
+            f"{where}: {int(empty.sum())} feature(s) without polygon area dropped "
             f"(first: feature {int(np.flatnonzero(empty)[0]) + 1}); fix them to include them",
             stacklevel=2,
         )
@@ -98,7 +143,7 @@ def zones_from_file(
     ):
         if given is not None and given not in gdf.columns:
             raise InputError(
-                f"{path}: no column {given!r} for the zone {label}; columns are "
+                f"{where}: no column {given!r} for the zone {label}; columns are "
                 f"{', '.join(map(str, gdf.columns.drop(gdf.geometry.name)))}"
             )
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
@@ -109,31 +154,62 @@ def zones_from_file(
         attrs[id_col].astype(str) if id_col else [str(i + 1) for i in range(len(attrs))]
     )
     out[N.ZONE_NAME] = attrs[name_col].astype(str) if name_col else out[N.ZONE_ID]
-    out[N.POPULATION] = _population(attrs[population_column], path) if population_column else np.nan
+    out[N.POPULATION] = (
+        _population(attrs[population_column], where) if population_column else np.nan
+    )
     for col in attrs.columns:
-        if col not in out.columns:
-            out[col] = attrs[col]
+        name = str(col)
+        if N.is_output_column(name) or name.lower() == "geometry":
+            name = N.SOURCE_PREFIX + name
+        out[name] = attrs[col]
     if out[N.ZONE_ID].duplicated().any():
         dup = out.loc[out[N.ZONE_ID].duplicated(), N.ZONE_ID].iloc[0]
         raise InputError(
-            f"{path}: zone id {dup!r} appears more than once in column {id_col!r}; "
+            f"{where}: zone id {dup!r} appears more than once in column {id_col!r}; "
             "pass --id-column with a unique column"
         )
     result = gpd.GeoDataFrame(out, geometry=geoms, crs=gdf.crs)
     return result.loc[~empty].reset_index(drop=True)
 
 
-def _population(values: pd.Series, path: Path) -> pd.Series:
-    numbers = pd.to_numeric(values, errors="coerce")
-    bad = numbers.isna() | (numbers < 0)
+def _check_coordinates(geoms: np.ndarray, crs: object, where: str) -> None:
+    """Refuse coordinates that no CRS can hold (1e300, inf): one line, not a crash later."""
+    bounds = shapely.total_bounds(geoms)
+    if not np.isfinite(bounds).all() or np.abs(bounds).max() > 1e8:
+        raise InputError(
+            f"{where}: zone coordinates reach {np.nanmax(np.abs(bounds)):.3g}, which no map "
+            f"projection holds (CRS {crs}); check the layer's coordinates and CRS"
+        )
+
+
+def _population(values: pd.Series, path: str | Path) -> pd.Series:
+    from ._tables import AmbiguousNumberError, number_style, parse_number
+
+    style = number_style([], values.tolist())  # text as spreadsheets write it: 1.234,5
+
+    def read(i: int, value: object) -> object:
+        try:
+            return parse_number(value, count=True, decimal_comma=style)  # type: ignore[arg-type]
+        except AmbiguousNumberError as exc:
+            raise InputError(f"{path} feature {i + 1}: population column: {exc}") from None
+        except (ValueError, AttributeError):  # not text, or not a number: judged below
+            return value
+
+    numbers = pd.to_numeric(pd.Series([read(i, v) for i, v in enumerate(values)]), errors="coerce")
+    bad = ~((numbers >= 0) & (numbers <= 1e9))  # NaN, inf, 1e300: no zone has 1e9 residents
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
             f"{path} feature {i + 1}: population column {values.name!r} holds {values.iloc[i]!r}, "
-            f"not a number >= 0 ({int(bad.sum())} such value(s)); choose a numeric column "
-            "or fix the values"
+            f"not a number >= 0 (at most 1e9 per zone; {int(bad.sum())} such value(s)); "
+            "choose a numeric column or fix the values"
         )
-    return numbers.astype(float)
+    if not (numbers > 0).any():
+        raise InputError(
+            f"{path}: population column {values.name!r} is 0 in every zone; choose the column "
+            "of residents, or leave out the population column to weigh zones by area"
+        )
+    return pd.Series(numbers.to_numpy(dtype=float), index=values.index, name=values.name)
 
 
 @dataclass(frozen=True)
@@ -271,6 +347,73 @@ def check_underserved(
         raise InputError(f"underserved share {underserved_share} is outside (0, 1]")
 
 
+def counted_geometries(zones: gpd.GeoDataFrame) -> np.ndarray:
+    """The zones' geometries whose streets are counted: empty where there is no data.
+
+    A zone with ``share_area_with_data`` 0 lies outside the data extent: streets that
+    cross it (complete ways reaching beyond an extract) are not its street data.
+    """
+    geoms = zones.geometry.to_numpy()
+    if N.DATA_SHARE not in zones.columns:
+        return geoms
+    share = pd.to_numeric(zones[N.DATA_SHARE], errors="coerce").fillna(1.0).to_numpy()
+    return np.where(share > 0, geoms, shapely.Polygon())
+
+
+SPARSE_SHARE = 0.1
+"""A zone whose walkable street length per km² is below this share of the median of the
+study area's zones has ``sparse_streets``: too little street data to judge it."""
+PARTIAL_SHARE = 0.99
+"""A zone with less than this share of its area inside the study area is ``partial_data``."""
+
+
+def zone_status(
+    zones: pd.DataFrame, street_length_m: np.ndarray, *, sparse_share: float = SPARSE_SHARE
+) -> np.ndarray:
+    """The status of each zone's figures (``ok``, ``partial_data``, ``no_data``,
+    ``sparse_streets``), from its share of area with data and its street length.
+
+    ``no_data``: no walkable street inside (or outside the data extent); ``sparse_streets``:
+    walkable street length per km² below ``sparse_share`` times the median of the zones
+    with streets (0 turns the rule off); ``partial_data``: less than 99 % of the zone's
+    area inside the study area (its figures are for the part inside); else ``ok``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> z = pd.DataFrame({"area_in_study_km2": [1.0, 1.0, 1.0, 1.0],
+    ...                   "share_area_with_data": [1.0, 0.5, 1.0, 1.0]})
+    >>> list(zone_status(z, np.array([20e3, 20e3, 0.0, 500.0])))
+    ['ok', 'partial_data', 'no_data', 'sparse_streets']
+    """
+    n = len(zones)
+    share = (
+        pd.to_numeric(zones[N.DATA_SHARE], errors="coerce").fillna(1.0).to_numpy()
+        if N.DATA_SHARE in zones.columns
+        else np.ones(n)
+    )
+    area = zones[N.AREA_KM2].to_numpy(dtype=float)
+    status = np.full(n, N.OK, dtype=object)
+    status[share < PARTIAL_SHARE] = N.PARTIAL_DATA
+    no_data = (street_length_m <= 0) | (share <= 0)
+    density = np.divide(street_length_m, area, out=np.zeros(n), where=area > 0)
+    if sparse_share > 0 and (~no_data).sum() >= 3:
+        typical = float(np.median(density[~no_data]))
+        status[~no_data & (density < sparse_share * typical)] = N.SPARSE_STREETS
+    status[no_data] = N.NO_DATA
+    return status
+
+
+def sparse_rule(sparse_share: float) -> str:
+    """The ``sparse_streets`` rule in words (for reports and summary.json)."""
+    if sparse_share <= 0:
+        return "off"
+    return (
+        f"walkable street length per km² below {sparse_share:.0%} of the median of the "
+        "study area's zones with streets"
+    )
+
+
 def zone_coverage(
     walk: WalkTimes,
     zones: gpd.GeoDataFrame,
@@ -278,21 +421,24 @@ def zone_coverage(
     *,
     underserved_share: float = 0.5,
     underserved_minutes: float = 15.0,
+    sparse_share: float = SPARSE_SHARE,
     pieces: StreetPieces | None = None,
 ) -> gpd.GeoDataFrame:
-    """Coverage of each zone within each threshold of ``coverage``.
+    """Coverage of each zone within each threshold of ``coverage``, with its status.
 
     Residents are spread evenly over the walkable street length inside their zone, so a
     zone's share of residents within a walk is the share of its street length within that
-    walk (exact, partial segments included). A zone with residents but no street falls
-    back on its share of area, with a warning.
+    walk (exact, partial segments included). Each zone gets a ``status``
+    (:func:`zone_status`): a ``no_data`` zone has no figures (NaN) and is never
+    underserved; a ``sparse_streets`` zone has figures but is never underserved.
 
     Parameters
     ----------
     walk
         Result of :func:`~fifteenmin.travel.walk_times`.
     zones
-        Zones from :func:`zones_from_file` (any CRS).
+        Zones from :func:`zones_from_file` (any CRS), optionally cut to the data extent
+        (:meth:`~fifteenmin.study_area.StudyArea.cover_zones`).
     coverage
         Result of :func:`~fifteenmin.isochrones.coverage` (one row per threshold).
     underserved_share
@@ -300,40 +446,42 @@ def zone_coverage(
         without population) lives within ``underserved_minutes``.
     underserved_minutes
         The walk that counts for ``underserved``; must be one of the thresholds.
+    sparse_share
+        The ``sparse_streets`` rule (see :func:`zone_status`); 0 turns it off.
     pieces
-        :func:`street_pieces` of ``walk`` and these zones (in the network's CRS, index
-        reset), if already computed.
+        :func:`street_pieces` of ``walk`` and these zones' :func:`counted_geometries` (in
+        the network's CRS, index reset), if already computed.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Per zone: ``area_km2``, ``street_length_m``, ``share_area_<m>min``,
-        ``share_streets_<m>min``, ``pop_<m>min`` and ``share_pop_<m>min`` (with population),
-        ``walk_time_median_s``, ``walk_time_p90_s``, ``nearest_space_id``,
-        ``nearest_walk_time_s``, ``underserved``; in the network's CRS.
+        Per zone: ``status``, ``area_in_study_km2``, ``street_length_m``,
+        ``share_area_<m>min``, ``share_streets_<m>min``, ``pop_<m>min`` and
+        ``share_pop_<m>min`` (with population), ``walk_time_median_s``,
+        ``walk_time_p90_s``, ``nearest_space_id``, ``nearest_walk_time_s``,
+        ``underserved``; in the network's CRS (see ``docs/outputs.md``).
     """
     minutes = [float(m) for m in coverage["minutes"]]
     check_underserved(minutes, underserved_minutes, underserved_share)
+    if not np.isfinite(sparse_share) or not 0 <= sparse_share < 1:
+        raise InputError(f"sparse-streets share {sparse_share} is outside [0, 1); e.g. 0.1")
     out = zones.to_crs(walk.streets.crs).reset_index(drop=True)
     geoms = out.geometry.to_numpy()
     nz = len(out)
     area = shapely.area(geoms)
     if pieces is None:
-        pieces = street_pieces(walk, geoms)
+        pieces = street_pieces(walk, counted_geometries(out))
     total = np.bincount(pieces.zone, weights=pieces.end_m - pieces.start_m, minlength=nz)
     has_pop = out[N.POPULATION].notna().any()
     pop = out[N.POPULATION].fillna(0).to_numpy(dtype=float)
     out[N.AREA_KM2] = area / 1e6
     out[N.STREET_LENGTH_M] = total
-    no_street = (total <= 0) & (pop > 0)
-    if no_street.any():
-        warnings.warn(
-            f"{int(no_street.sum())} zone(s) with residents have no walkable street inside "
-            f"(e.g. {out.loc[no_street, N.ZONE_ID].iloc[0]!r}); their residents are counted by "
-            "share of area instead; use a network that covers every zone",
-            stacklevel=2,
-        )
-    speed = walk.speed_mps
+    if N.DATA_SHARE not in out.columns:
+        out[N.DATA_SHARE] = 1.0
+    status = zone_status(out, total, sparse_share=sparse_share)
+    no_data = status == N.NO_DATA
+    out = out.drop(columns=[N.STATUS], errors="ignore")
+    out.insert(2, N.STATUS, status)
     for m, cov in zip(minutes, coverage.geometry, strict=True):
         area_share = np.divide(
             shapely.area(shapely.intersection(geoms, cov)), area, out=np.zeros(nz), where=area > 0
@@ -342,18 +490,19 @@ def zone_coverage(
             pieces.zone, weights=pieces.covered_m(walk.minutes_to_m(m)), minlength=nz
         )
         street_share = np.divide(covered, total, out=np.zeros(nz), where=total > 0)
-        out[N.share("area", m)] = np.clip(area_share, 0, 1)
-        out[N.share("streets", m)] = np.clip(street_share, 0, 1)
+        out[N.share("area", m)] = np.where(no_data, np.nan, np.clip(area_share, 0, 1))
+        out[N.share("streets", m)] = np.where(no_data, np.nan, np.clip(street_share, 0, 1))
         if has_pop:
-            pop_share = np.clip(np.where(total > 0, street_share, area_share), 0, 1)
+            pop_share = np.where(no_data, np.nan, np.clip(street_share, 0, 1))
             out[N.residents(m)] = pop * pop_share
             out[N.share("pop", m)] = np.where(pop > 0, pop_share, np.nan)
-    out[N.MEDIAN_S] = _quantile_limits(pieces, total, 0.5, nz) / speed
-    out[N.P90_S] = _quantile_limits(pieces, total, 0.9, nz) / speed
+    out[N.MEDIAN_S] = _quantile_limits(pieces, total, 0.5, nz) / walk.speed_mps
+    out[N.P90_S] = _quantile_limits(pieces, total, 0.9, nz) / walk.speed_mps
     out[N.NEAREST_SPACE], out[N.NEAREST_S] = _nearest_space(walk, pieces, nz)
     basis = N.share("pop", underserved_minutes) if has_pop else N.share("area", underserved_minutes)
     share_ok = out[basis].fillna(0).to_numpy() >= underserved_share
-    out[N.UNDERSERVED] = ~share_ok if not has_pop else (~share_ok & (pop > 0))
+    judged = (status == N.OK) | (status == N.PARTIAL_DATA)
+    out[N.UNDERSERVED] = ~share_ok & judged & ((pop > 0) if has_pop else True)
     return out
 
 
