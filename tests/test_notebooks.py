@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
 
+import geopandas as gpd
 import nbformat
+import pandas as pd
 import pytest
 from nbclient import NotebookClient
+
+from fifteenmin.cli import main
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
@@ -82,3 +87,38 @@ def test_rome_coworking_runs(tmp_path, monkeypatch, rome_file):
     assert _images(book) >= 3
     assert "ILLUSTRATIVE" in "".join(c.source for c in book.cells)
     assert (tmp_path / "out" / "rome_coworking" / "summary.json").exists()
+    # the notebook's 65+ figures equal the CLI's on the same inputs (it once assigned
+    # unscaled 65+ counts to zones cut by hand: 6,068 in a zone of 175 residents)
+    inputs = tmp_path / "out" / "rome_coworking_inputs"
+    cli_out = tmp_path / "out" / "rome_65p_cli"
+    code = main(
+        [
+            "analyze",
+            "--network",
+            str(inputs / "streets.graphml"),
+            "--spaces",
+            str(inputs / "spaces.geojson"),
+            "--boundary",
+            str(inputs / "study_area.geojson"),
+            "--zones",
+            str(rome_file("boundaries/roma_zone_urbanistiche_155_pop.geojson")),
+            "--population-column",
+            "pop2018_65p",
+            "--out",
+            str(cli_out),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    notebook = json.loads((tmp_path / "out" / "rome_coworking_65p" / "summary.json").read_text())
+    cli = json.loads((cli_out / "summary.json").read_text())
+    assert notebook["residents_total"] == pytest.approx(cli["residents_total"], rel=1e-9)
+    assert notebook["within"]["15"]["residents"] == pytest.approx(
+        cli["within"]["15"]["residents"], rel=1e-9
+    )
+    zones_nb = pd.read_csv(tmp_path / "out" / "rome_coworking_65p" / "zones.csv", index_col=0)
+    zones_cli = pd.read_csv(cli_out / "zones.csv", index_col=0)
+    pd.testing.assert_series_equal(zones_nb["residents"], zones_cli["residents"], rtol=1e-9)
+    zu = gpd.read_file(rome_file("boundaries/roma_zone_urbanistiche_155_pop.geojson"))
+    older = zu.set_index("zu_cod")["pop2018_65p"]
+    assert (zones_nb["residents"] <= older.loc[zones_nb.index] + 1e-6).all()
