@@ -169,10 +169,10 @@ def _conserves(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame, streets, colu
     """Each source zone alone lands entirely on the targets, and so does the total."""
     total = interpolate_population(source, target, streets, column)
     assert (total >= 0).all()
-    assert total.sum() == pytest.approx(source[column].sum(), rel=1e-8)
+    assert total.sum() == pytest.approx(source[column].sum(), rel=1e-7)
     for i in range(len(source)):
         one = interpolate_population(source.iloc[[i]], target, streets, column)
-        assert one.sum() == pytest.approx(source[column].iloc[i], rel=1e-9, abs=1e-9)
+        assert one.sum() == pytest.approx(source[column].iloc[i], rel=1e-7, abs=1e-9)
 
 
 def test_sample_city_conservation(sample_city: fm.sample.SampleCity) -> None:

@@ -269,3 +269,15 @@ def test_zone_coordinates_out_of_any_range_are_refused(tmp_path):
     )
     with pytest.raises(InputError, match="no map projection holds"):
         fm.zones.zones_from_frame(zones)
+
+
+def test_graph_that_was_not_walk_filtered_is_filtered():
+    import networkx as nx
+
+    graph = nx.MultiDiGraph(crs="EPSG:4326")
+    for node, (x, y) in {1: (12.50, 41.90), 2: (12.501, 41.90), 3: (12.502, 41.90)}.items():
+        graph.add_node(node, x=x, y=y)
+    for u, v, highway in ((1, 2, "residential"), (2, 3, "motorway"), (2, 1, "residential")):
+        graph.add_edge(u, v, highway=highway, length=83.0, osmid=u * 10 + v)
+    streets = fm.network.streets_from_graph(graph)
+    assert streets.n_edges == 1 and set(streets.edge_attrs["highway"]) == {"residential"}

@@ -47,9 +47,6 @@ DATA_SHARE = "share_area_with_data"  # share of the zone's area inside the study
 SOURCE_PREFIX = "src_"  # input columns clashing with an output column get this prefix
 
 
-_OUTPUT_PREFIXES = ("share_", "pop_", "walk_time_", "nearest_")
-
-
 def is_output_column(name: str) -> bool:
     """Whether an input column named ``name`` would clash with an output column.
 
@@ -62,11 +59,15 @@ def is_output_column(name: str) -> bool:
     """
     low = name.lower()
     fixed = {
-        ZONE_ID, ZONE_NAME, POPULATION, AREA_KM2, STREET_LENGTH_M, MEDIAN_S, P90_S,
-        NEAREST_SPACE, NEAREST_S, UNDERSERVED, STATUS, DATA_SHARE,
+        ZONE_ID,
+        ZONE_NAME,
+        POPULATION,
+        AREA_KM2,
+        STREET_LENGTH_M,
+        UNDERSERVED,
+        STATUS,
+        DATA_SHARE,
     }
-    if low in fixed:
+    if low in fixed or low.startswith(("share_", "walk_time_", "nearest_")):
         return True
-    return any(low.startswith(p) and low.endswith("min") for p in _OUTPUT_PREFIXES) or any(
-        low.startswith(p) for p in ("walk_time_", "nearest_", "share_")
-    )
+    return low.startswith("pop_") and low.endswith("min")

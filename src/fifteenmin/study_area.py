@@ -192,8 +192,10 @@ class StudyArea:
         order_s, order_e = np.lexsort((si, sj)), np.lexsort((ei, ej))
         si, sj, ei = si[order_s], sj[order_s], ei[order_e]
         boxes = shapely.box(
-            origin[0] + si * cell, origin[1] + sj * cell,
-            origin[0] + ei * cell, origin[1] + (sj + 1) * cell,
+            origin[0] + si * cell,
+            origin[1] + sj * cell,
+            origin[0] + ei * cell,
+            origin[1] + (sj + 1) * cell,
         )
         extent = shapely.coverage_union_all(boxes)
         to_deg = pyproj.Transformer.from_crs(streets.crs, 4326, always_xy=True)
