@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import shapely
 from _osmfixtures import STREET, lonlat, write_osm
+from _statusfixtures import fragments_near, with_statuses
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
@@ -24,6 +25,7 @@ from matplotlib_scalebar.scalebar import ScaleBar
 from PIL import Image
 
 import fifteenmin as fm
+from fifteenmin import _names as N
 from fifteenmin import plot
 
 FILES = [f"{name}.{fmt}" for name in ("coverage_map", "walk_time_map") for fmt in plot.FORMATS]
@@ -78,7 +80,7 @@ def test_coverage_map_layers_legend_and_labels(noted):
         label = next(t for t in texts if t.startswith(zone["name"] + "\n"))
         share = int(np.floor(zone["share_pop_15min"] * 100 + 1e-6))
         assert f"{share}% within 15 min" in label
-        without = zone["population"] - zone["pop_15min"]
+        without = zone[N.POPULATION] - zone["pop_15min"]
         assert f"{without:,.0f} residents without" in label
     # the coverage overlay is hatched; the colour bar is in shares with 50 % marked
     assert any(c.get_hatch() == "////" for c in fig.axes[0].collections)
@@ -358,5 +360,52 @@ def test_zone_labels_never_overlap(sample_city):
             assert not a.overlaps(b), (a, b)
     assert f"labels: the {len(boxes)} underserved zones" in fig.axes[0].get_title(loc="left")
     # the most residents without access is labelled
-    worst = under.assign(w=under["population"] - under["pop_15min"]).sort_values("w").iloc[-1]
+    worst = under.assign(w=under[N.POPULATION] - under["pop_15min"]).sort_values("w").iloc[-1]
     assert any(t.get_text().startswith(str(worst["name"]) + "\n") for t in fig.axes[0].texts)
+
+
+def _hatches(fig: Figure) -> set[str]:
+    return {c.get_hatch() for c in fig.axes[0].collections if c.get_hatch()}
+
+
+def test_maps_mark_zones_without_street_data_and_fragments(sample_analysis):
+    """Zones without street data are hatched grey and named in the legend, zones with sparse
+    streets get their own hatching, fragments a dashed line; none is counted as underserved."""
+    under = [z["zone_id"] for z in sample_analysis.summary["underserved"]]
+    result = with_statuses(
+        sample_analysis,
+        no_data=["N01", "N05", under[0]],
+        sparse=["N07"],
+        fragments=fragments_near(sample_analysis),
+    )
+    counted = len(result.zones) - 4
+    fig = plot.coverage_map(result)
+    labels = _legend_labels(fig)
+    assert "no street data" in labels and "sparse streets (not counted)" in labels
+    assert "street fragment (not connected)" in labels
+    assert "no residents / streets" not in labels  # the grey zones are those without data
+    assert f"underserved zone ({len(under) - 1} of {counted})" in labels
+    assert {plot.NO_DATA_HATCH, plot.SPARSE_HATCH} <= _hatches(fig)
+    assert "4 zones not counted" in fig.axes[0].get_title(loc="left")
+    # the no-data zone that was underserved is neither outlined nor labelled as such
+    name = result.zones.set_index("zone_id").loc[under[0], "name"]
+    assert not any(t.startswith(name + "\n") for t in _texts(fig))
+    dashed = [
+        c
+        for c in fig.axes[0].collections
+        if isinstance(c, LineCollection) and c.get_linestyle()[0][1] is not None
+    ]
+    assert any(len(c.get_segments()) == 3 for c in dashed)  # the three fragments
+
+    walk = plot.walk_time_map(result, lang="it")
+    labels = _legend_labels(walk)
+    assert "nessun dato stradale" in labels and "strade scarse (non conteggiate)" in labels
+    assert "frammento stradale (non collegato)" in labels
+    assert plot.NO_DATA_HATCH in _hatches(walk)
+
+
+def test_maps_without_statuses_have_no_status_legend(noted):
+    for fig in (plot.coverage_map(noted), plot.walk_time_map(noted)):
+        labels = _legend_labels(fig)
+        assert "no street data" not in labels and "street fragment (not connected)" not in labels
+        assert plot.NO_DATA_HATCH not in _hatches(fig)

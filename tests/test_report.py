@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html as htmllib
 import io
 import json
 import os
@@ -17,9 +18,11 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from _statusfixtures import SKIPPED, WARNING, fragments_near, with_statuses
 
 import fifteenmin as fm
 from fifteenmin import _i18n, report, webmap
+from fifteenmin import _names as N
 from fifteenmin.cli import main
 from fifteenmin.errors import InputError
 
@@ -137,7 +140,7 @@ def test_headline_numbers_equal_summary_json(out: Path) -> None:
     check("h-spaces", counts["spaces"], str(counts["spaces"]))
     check("h-underserved-zones", counts["underserved_zones"], str(counts["underserved_zones"]))
     rows = summary["underserved"]
-    residents = sum(r["population"] for r in rows)
+    residents = sum(r.get(N.POPULATION, r.get("population")) for r in rows)
     without = sum(r["residents_without_access"] for r in rows)
     check("h-underserved-residents", residents, t.integer(residents))
     check("h-underserved-without", without, t.integer(without))
@@ -160,10 +163,10 @@ def test_parent_table_aggregates_the_districts(analysis: fm.Analysis, out: Path)
     zones = analysis.zones
     assert report.find_parent_column(zones) == "district"
     table = report.by_parent(analysis, "district")
-    want = zones.groupby("district")["population"].sum()
-    assert table.set_index("parent")["population"].to_dict() == pytest.approx(want.to_dict())
+    want = zones.groupby("district")[N.POPULATION].sum()
+    assert table.set_index("parent")[N.POPULATION].to_dict() == pytest.approx(want.to_dict())
     assert table["zones"].sum() == len(zones)
-    assert table["population"].sum() == pytest.approx(analysis.summary["residents_total"])
+    assert table[N.POPULATION].sum() == pytest.approx(analysis.summary["residents_total"])
     pop15 = zones.groupby("district")["pop_15min"].sum() / want
     assert table.set_index("parent")["share_pop_15min"].to_dict() == pytest.approx(pop15.to_dict())
     rows = Page((out / "report.html").read_text(encoding="utf-8")).with_class("parent-row")
@@ -351,7 +354,8 @@ def test_cli_writes_report_map_and_pdf(tmp_path: Path) -> None:
 
 
 def test_rome_zone_urbanistiche_by_municipio(rome_file) -> None:
-    """The 155 zone urbanistiche aggregate to the 15 municipi with the right residents."""
+    """The 155 zone urbanistiche aggregate to the 15 municipi; the Esquilino extract covers
+    a handful of them, and the report says so next to the headline."""
     network = rome_file("network/rome_esquilino_2016.osm")
     zones_path = rome_file("boundaries/roma_zone_urbanistiche_155_pop.geojson")
     streets = fm.read_streets(network)
@@ -360,16 +364,31 @@ def test_rome_zone_urbanistiche_by_municipio(rome_file) -> None:
         geometry=gpd.points_from_xy([12.4925, 12.5010], [41.8925, 41.8960]),
         crs=4326,
     )
-    with pytest.warns(UserWarning, match="no walkable street"):
+    with pytest.warns(UserWarning, match="no street data"):
         result = fm.analyze(streets, spaces, zones_path, population_column="pop2018")
     assert report.find_parent_column(result.zones) == "municipio"
     table = report.by_parent(result, "municipio")
-    raw = gpd.read_file(zones_path)
     assert len(table) == 15 and list(table["parent"]) == [str(i) for i in range(1, 16)]
-    want = raw.groupby("municipio")["pop2018"].sum()
-    assert table["population"].to_numpy() == pytest.approx(want.sort_index().to_numpy())
+    want = result.zones.groupby(result.zones["municipio"].astype(str))[N.POPULATION].sum()
+    assert table.set_index("parent")[N.POPULATION].to_dict() == pytest.approx(want.to_dict())
+    status = result.zones[N.STATUS]
+    left = ~status.isin(N.COUNTED)
+    assert table["left_out"].sum() == left.sum() > len(result.zones) / 2
+    assert table["residents_counted"].sum() == pytest.approx(result.summary["residents_total"])
     text = report.report_html(result, lang="it", map_png=b"")
-    assert "Per municipio" in text and len(Page(text).with_class("parent-row")) == 15
+    page = Page(text)
+    assert "Per municipio" in text and len(page.with_class("parent-row")) == 15
+    t = _i18n.Translator("it")
+    no_data = int((status == N.NO_DATA).sum())
+    assert no_data > len(status) / 2
+    assert t.integer(no_data) in page.text_by_id["warn-no-data"]
+    residents = result.zones.loc[status == N.NO_DATA, N.POPULATION].sum()
+    sentence = t("left_out_no_data", n=t.integer(no_data), total="155", residents="")
+    assert sentence.split("(")[0] in page.text_by_id["left-out"]
+    assert t.integer(residents) in page.text_by_id["left-out"]
+    assert t("no_street_data") in text  # municipi without any zone counted
+    shown = {r["data-zone-id"] for r in page.with_class("underserved-row")}
+    assert not shown & set(result.zones.loc[left, N.ZONE_ID])
     curve = report.cumulative_share(result, minutes=[15])
     assert curve["share"].iloc[0] == pytest.approx(result.summary["within"]["15"]["share"])
 
@@ -518,3 +537,107 @@ def test_alongside_stops_the_task_when_the_block_fails(
 
     time.sleep(3.5)  # stopped, not waited for
     assert not marker.exists()
+
+
+@pytest.fixture(scope="module")
+def left_out(analysis: fm.Analysis) -> fm.Analysis:
+    """Four zones without street data (a whole district and an underserved zone), one with
+    sparse streets, three street fragments, a warning and a skipped space."""
+    under = analysis.summary["underserved"][0]["zone_id"]
+    west = analysis.zones.loc[analysis.zones["district"] == "Distretto Ovest", "zone_id"]
+    return with_statuses(
+        analysis,
+        no_data=[*west, under],
+        sparse=["N07"],
+        fragments=fragments_near(analysis),
+    )
+
+
+def test_report_says_which_zones_were_left_out_and_why(left_out: fm.Analysis) -> None:
+    text = report.report_html(left_out, map_png=b"")
+    page = Page(text)
+    t = _i18n.Translator("en")
+    zones = left_out.zones
+    no_data = zones[zones[N.STATUS] == N.NO_DATA]
+    # next to the headline: how many zones and residents were left out, and why
+    headline = page.text_by_id["left-out"]
+    residents = t.integer(no_data[N.POPULATION].sum())
+    sentence = f"4 of 12 zones have no street data and are not counted ({residents} residents)."
+    assert sentence in headline
+    assert "1 of 12 zones has sparse streets" in headline
+    assert "warn-no-data" not in text  # 4 of 12: no prominent warning
+    counted = zones[zones[N.STATUS].isin(N.COUNTED)]
+    figure = page.by_id("h-residents-counted")
+    assert float(figure["data-value"]) == pytest.approx(counted[N.POPULATION].sum())
+    assert page.text_by_id["h-underserved-zones"].strip() == str(
+        left_out.summary["counts"]["underserved_zones"]
+    )
+    # the underserved list never shows a zone without street data
+    shown = [r["data-zone-id"] for r in page.with_class("underserved-row")]
+    assert shown and not set(shown) & set(no_data["zone_id"])
+    assert len(shown) == left_out.summary["counts"]["underserved_zones"]
+    # a district with no zone counted shows "no street data" instead of 0 %
+    row = re.search(r'data-parent="Distretto Ovest">(.*?)</tr>', text).group(1)
+    assert row.count("no street data") == 4 and "0.0%" not in row
+    # the data-quality section: zones by status, warnings, skipped, fragments, inputs
+    rows = {r["data-status"]: int(r["data-zones"]) for r in page.with_class("status-row")}
+    assert rows == {N.OK: 7, N.PARTIAL_DATA: 0, N.NO_DATA: 4, N.SPARSE_STREETS: 1}
+    section = text[text.index('<section id="data-quality">') : text.index('<section id="method">')]
+    assert WARNING in htmllib.unescape(page.text_by_id["run-warnings"])
+    assert SKIPPED["reason"] in section and "3 fragments" in section
+    assert left_out.summary["data_quality"]["sparse_rule"] in htmllib.unescape(section)
+    for info in left_out.summary["data_quality"]["inputs"].values():
+        assert f"<code>{info['path']}</code>" in section
+        assert info["sha256"] in section
+
+
+def test_more_than_half_without_data_warns_next_to_the_headline(analysis: fm.Analysis) -> None:
+    ids = list(analysis.zones["zone_id"][:7])
+    result = with_statuses(analysis, no_data=ids)
+    for lang in ("en", "it"):
+        text = report.report_html(result, lang=lang, map_png=b"")
+        page = Page(text)
+        t = _i18n.Translator(lang)
+        warning = page.text_by_id["warn-no-data"]
+        assert warning == t("warn_most_no_data", n="7", total="12", share=t.pct(7 / 12, 0))
+        # prominent: in the headline section, before the figures
+        head = text[text.index('<section id="headline">') :]
+        assert head.index('id="warn-no-data"') < head.index('class="figures"')
+        assert t("status_no_data") in text
+    assert "nessun dato stradale" in text  # the Italian words for no street data
+
+
+def test_sample_report_has_a_data_quality_section(analysis: fm.Analysis) -> None:
+    text = report.report_html(analysis, map_png=b"")
+    page = Page(text)
+    assert "data-quality" in {a.get("id") for _, a in page.elements}
+    assert 'id="left-out"' not in text and 'id="warn-no-data"' not in text
+    rows = {r["data-status"]: int(r["data-zones"]) for r in page.with_class("status-row")}
+    assert rows[N.OK] == len(analysis.zones) and sum(rows.values()) == len(analysis.zones)
+    assert page.text_by_id["h-residents-total"].strip()  # nothing left out: all residents
+
+
+def test_map_shows_status_and_fragments(left_out: fm.Analysis) -> None:
+    data = webmap.map_data(left_out)
+    props = {f["properties"]["id"]: f["properties"] for f in data["zones"]["features"]}
+    no_data = left_out.zones.loc[left_out.zones[N.STATUS] == N.NO_DATA, "zone_id"]
+    for zone_id in no_data:
+        assert props[zone_id]["status"] == N.NO_DATA and not props[zone_id]["underserved"]
+        assert "no street data" in props[zone_id]["tooltip"]
+    assert props["N07"]["status"] == N.SPARSE_STREETS
+    assert "Data" in props["N02"]["tooltip"] and "complete data" in props["N02"]["tooltip"]
+    assert data["fragments"] is not None and data["labels"]["fragments"] == "Street fragments"
+    lines = data["fragments"]["features"][0]["geometry"]["coordinates"]
+    assert len(lines) == 3
+    legend = data["legend"]
+    assert legend["status_no_data"] == "no street data"
+    assert legend["status_sparse"] and legend["fragments"] and not legend["no_data"]
+    page = webmap.map_html(left_out, lang="it")
+    assert "Frammenti stradali" in page and "fm-hatch-nodata" in page
+
+
+def test_map_without_statuses_has_no_status_layers(analysis: fm.Analysis) -> None:
+    data = webmap.map_data(analysis)
+    assert data["fragments"] is None
+    assert not data["legend"]["status_no_data"] and not data["legend"]["fragments"]
+    assert {f["properties"]["status"] for f in data["zones"]["features"]} == {N.OK}

@@ -137,7 +137,8 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Population weighting: the residents of each zone are spread evenly over the "
             "walkable street length inside it, so the share of residents within a walk is the "
             "share of the zone's street length within that walk (exact lengths, partial segments "
-            "included). A zone with residents but no street inside counts by its share of area."
+            "included). A zone without a walkable street inside has no figures and is not "
+            "counted (see Data quality)."
         ),
         "weighting_area": (
             "No population was given: the shares are of area (headline figures and map) and of "
@@ -216,6 +217,125 @@ MESSAGES: dict[str, dict[str, str]] = {
         "yes": "yes",
         "no": "no",
         "unknown": "unknown",
+        # data quality (report), statuses (report and maps)
+        "sec_data_quality": "Data quality",
+        "dq_intro": (
+            "What the figures rest on: the extent of the data, the zones each figure counts, "
+            "what was left out and why, and every warning of the run."
+        ),
+        "col_item": "Item",
+        "dq_study_area": "Study area",
+        "dq_study_area_none": "not given: the zones as given",
+        "dq_margin": "Margin read around the study area (network and spaces)",
+        "dq_data_extent": "Extent of the street data",
+        "dq_osm_timestamp": "Date of the OpenStreetMap data",
+        "dq_area_value": "{source} ({area} km²)",
+        "dq_bounds": "bounds W, S, E, N: {bounds}",
+        "dq_metres": "{value} m",
+        "sec_dq_status": "Zones by status",
+        "col_status": "Status",
+        "col_meaning": "Meaning",
+        "col_counted": "In the headline figures",
+        "status_ok": "complete data",
+        "status_partial_data": "partial data",
+        "status_no_data": "no street data",
+        "status_sparse_streets": "sparse streets",
+        "status_ok_means": "The zone lies inside the study area and has walkable streets.",
+        "status_partial_data_means": (
+            "Part of the zone lies outside the study area or the street data: its figures "
+            "are for the part inside, with its residents scaled to that part."
+        ),
+        "status_no_data_means": (
+            "No walkable street inside the zone: no walking figures; never underserved."
+        ),
+        "status_sparse_streets_means": (
+            "Far less street length per km² than is typical in the study area: figures "
+            "shown but not counted in the headline; never underserved."
+        ),
+        "left_out_no_data": (
+            "{n} of {total} zones have no street data and are not counted ({residents} residents)."
+        ),
+        "left_out_no_data_area": (
+            "{n} of {total} zones have no street data and are not counted ({area} km²)."
+        ),
+        "left_out_sparse": (
+            "{n} of {total} zones have sparse streets (far less street length per km² than is "
+            "typical here) and are not counted ({residents} residents)."
+        ),
+        "left_out_sparse_area": (
+            "{n} of {total} zones have sparse streets (far less street length per km² than is "
+            "typical here) and are not counted ({area} km²)."
+        ),
+        "partial_note": (
+            "{n} zones lie partly outside the study area or the street data: their figures "
+            "are for the part inside."
+        ),
+        "left_out_no_data_one": (
+            "{n} of {total} zones has no street data and is not counted ({residents} residents)."
+        ),
+        "left_out_no_data_area_one": (
+            "{n} of {total} zones has no street data and is not counted ({area} km²)."
+        ),
+        "left_out_sparse_one": (
+            "{n} of {total} zones has sparse streets (far less street length per km² than is "
+            "typical here) and is not counted ({residents} residents)."
+        ),
+        "left_out_sparse_area_one": (
+            "{n} of {total} zones has sparse streets (far less street length per km² than is "
+            "typical here) and is not counted ({area} km²)."
+        ),
+        "partial_note_one": (
+            "{n} zone lies partly outside the study area or the street data: its figures are "
+            "for the part inside."
+        ),
+        "warn_most_no_data": (
+            "Warning: {n} of {total} zones ({share}) have no street data. The street network "
+            "probably covers only part of the zones: check the extent of the network file "
+            "against the zones, or give a study area (--boundary or --bbox) that the network "
+            "covers."
+        ),
+        "sparse_rule": "Rule for sparse streets: {rule}.",
+        "underserved_of_counted": "of {n} zones counted",
+        "residents_counted": "Residents in the zones counted",
+        "residents_left_out": "{n} more in {k} zones not counted",
+        "area_counted": "Area of the zones counted",
+        "no_street_data": "no street data",
+        "col_left_out": "Zones not counted",
+        "col_left_out_residents": "Residents not counted",
+        "map_caption_no_data": "Zones hatched in grey have no street data and are not counted.",
+        "map_caption_sparse": (
+            "Zones with a dotted hatching and a dashed outline have sparse streets and are not "
+            "counted."
+        ),
+        "col_data": "Data",
+        "dq_fragments": "Street fragments not connected to the main network",
+        "dq_fragments_value": (
+            "{n} fragments ({nodes} nodes, {km} km of street), {kept}; rule: {rule}"
+        ),
+        "dq_fragments_kept": "kept in the analysis",
+        "dq_fragments_dropped": "left out of the analysis",
+        "dq_fragments_none": "none",
+        "dq_joins": "Joins made between street pieces",
+        "dq_joins_value": "{n}, the longest across a gap of {gap} m",
+        "sec_dq_snaps": "Largest distances from a space to its street",
+        "col_space": "Space",
+        "col_access_m": "Distance to the street (m)",
+        "sec_dq_skipped": "Skipped spaces and features",
+        "col_what": "What",
+        "col_id": "Id",
+        "col_reason": "Reason",
+        "none_skipped": "Nothing was skipped.",
+        "sec_dq_warnings": "Warnings of the run",
+        "none_warnings": "The run gave no warnings.",
+        "col_sha256": "SHA-256",
+        "input_boundary": "Study area boundary",
+        "input_population": "Population layer",
+        "map_status_no_data": "no street data",
+        "map_status_sparse": "sparse streets (not counted)",
+        "map_fragments": "street fragment (not connected)",
+        "map_left_out": "{n} zones not counted",
+        "layer_fragments": "Street fragments",
+        "tip_status": "Data",
     },
     "it": {
         "report_title": "Città dei 15 minuti: accessibilità a piedi agli spazi",
@@ -288,12 +408,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sec_curve_streets": "Strade per tempo di cammino",
         "curve_caption_pop": (
             "Quota cumulata dei residenti che raggiungono a piedi uno spazio entro il tempo "
-            "sull'asse orizzontale (residenti distribuiti uniformemente sulle strade pedonali "
-            "della loro zona)."
+            "sull'asse orizzontale (residenti distribuiti uniformemente sulle strade "
+            "percorribili a piedi della loro zona)."
         ),
         "curve_caption_streets": (
-            "Quota cumulata della lunghezza delle strade pedonali entro il tempo sull'asse "
-            "orizzontale (popolazione non fornita)."
+            "Quota cumulata della lunghezza delle strade percorribili a piedi entro il tempo "
+            "sull'asse orizzontale (popolazione non fornita)."
         ),
         "curve_x": "tempo di cammino fino allo spazio più vicino (minuti)",
         "curve_y_pop": "quota di residenti",
@@ -332,17 +452,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sec_method": "Metodo e dati",
         "method_text": (
             "I tempi di cammino seguono la rete stradale: ogni spazio si collega alla strada "
-            "pedonale più vicina, e per ogni punto di ogni strada si calcola il percorso a piedi "
-            "più breve fino allo spazio più vicino a {speed} km/h (tratti parziali compresi). "
-            "I contorni della copertura sono le strade raggiungibili, allargate di {buffer} m "
-            "per lato."
+            "percorribile a piedi più vicina, e per ogni punto di ogni strada si calcola il "
+            "percorso a piedi più breve fino allo spazio più vicino a {speed} km/h (tratti "
+            "parziali compresi). I contorni della copertura sono le strade raggiungibili, "
+            "allargate di {buffer} m per lato."
         ),
         "weighting_pop": (
             "Ponderazione per popolazione: i residenti di ogni zona sono distribuiti "
-            "uniformemente sulla lunghezza delle strade pedonali al suo interno, quindi la quota "
-            "di residenti entro un tempo di cammino è la quota della lunghezza stradale della "
-            "zona entro quel tempo (lunghezze esatte, tratti parziali compresi). Una zona con "
-            "residenti ma senza strade conta secondo la quota di superficie."
+            "uniformemente sulla lunghezza delle strade percorribili a piedi al suo interno, "
+            "quindi la quota di residenti entro un tempo di cammino è la quota della lunghezza "
+            "stradale della zona entro quel tempo (lunghezze esatte, tratti parziali compresi). "
+            "Una zona senza strade percorribili a piedi non ha valori e non è conteggiata (vedi "
+            "Qualità dei dati)."
         ),
         "weighting_area": (
             "Popolazione non fornita: le quote sono di superficie (dati principali e mappa) e di "
@@ -391,7 +512,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Passa sopra una zona o uno spazio per vederne i dati; attiva i livelli in alto "
             "a destra."
         ),
-        "layer_streets": "Strade pedonali",
+        "layer_streets": "Strade percorribili a piedi",
         "map_streets_omitted": (
             "Strade non disegnate: {n} segmenti stradali sono più di quanti questa pagina ne "
             "mostri (al massimo {max}); le mappe statiche coverage_map e walk_time_map le "
@@ -426,6 +547,127 @@ MESSAGES: dict[str, dict[str, str]] = {
         "yes": "sì",
         "no": "no",
         "unknown": "non noto",
+        "sec_data_quality": "Qualità dei dati",
+        "dq_intro": (
+            "Su che cosa si basano i dati: l'estensione dei dati, le zone conteggiate in ogni "
+            "valore, che cosa è stato escluso e perché, e ogni avviso dell'esecuzione."
+        ),
+        "col_item": "Voce",
+        "dq_study_area": "Area di studio",
+        "dq_study_area_none": "non fornita: le zone così come date",
+        "dq_margin": "Margine letto attorno all'area di studio (rete e spazi)",
+        "dq_data_extent": "Estensione dei dati stradali",
+        "dq_osm_timestamp": "Data dei dati OpenStreetMap",
+        "dq_area_value": "{source} ({area} km²)",
+        "dq_bounds": "limiti O, S, E, N: {bounds}",
+        "dq_metres": "{value} m",
+        "sec_dq_status": "Zone per stato",
+        "col_status": "Stato",
+        "col_meaning": "Significato",
+        "col_counted": "Nei dati principali",
+        "status_ok": "dati completi",
+        "status_partial_data": "dati parziali",
+        "status_no_data": "nessun dato stradale",
+        "status_sparse_streets": "strade scarse",
+        "status_ok_means": "La zona è dentro l'area di studio e ha strade percorribili a piedi.",
+        "status_partial_data_means": (
+            "Parte della zona è fuori dall'area di studio o dai dati stradali: i suoi valori "
+            "riguardano la parte interna, con i residenti riportati a quella parte."
+        ),
+        "status_no_data_means": (
+            "Nessuna strada percorribile a piedi nella zona: nessun valore di cammino; mai carente."
+        ),
+        "status_sparse_streets_means": (
+            "Molta meno lunghezza stradale per km² di quanto è tipico nell'area di studio: "
+            "valori mostrati ma non conteggiati nei dati principali; mai carente."
+        ),
+        "left_out_no_data": (
+            "{n} zone su {total} non hanno dati stradali e non sono conteggiate ({residents} "
+            "residenti)."
+        ),
+        "left_out_no_data_area": (
+            "{n} zone su {total} non hanno dati stradali e non sono conteggiate ({area} km²)."
+        ),
+        "left_out_sparse": (
+            "{n} zone su {total} hanno strade scarse (molta meno lunghezza stradale per km² di "
+            "quanto è tipico qui) e non sono conteggiate ({residents} residenti)."
+        ),
+        "left_out_sparse_area": (
+            "{n} zone su {total} hanno strade scarse (molta meno lunghezza stradale per km² di "
+            "quanto è tipico qui) e non sono conteggiate ({area} km²)."
+        ),
+        "partial_note": (
+            "{n} zone sono in parte fuori dall'area di studio o dai dati stradali: i loro "
+            "valori riguardano la parte interna."
+        ),
+        "left_out_no_data_one": (
+            "{n} zona su {total} non ha dati stradali e non è conteggiata ({residents} residenti)."
+        ),
+        "left_out_no_data_area_one": (
+            "{n} zona su {total} non ha dati stradali e non è conteggiata ({area} km²)."
+        ),
+        "left_out_sparse_one": (
+            "{n} zona su {total} ha strade scarse (molta meno lunghezza stradale per km² di "
+            "quanto è tipico qui) e non è conteggiata ({residents} residenti)."
+        ),
+        "left_out_sparse_area_one": (
+            "{n} zona su {total} ha strade scarse (molta meno lunghezza stradale per km² di "
+            "quanto è tipico qui) e non è conteggiata ({area} km²)."
+        ),
+        "partial_note_one": (
+            "{n} zona è in parte fuori dall'area di studio o dai dati stradali: i suoi valori "
+            "riguardano la parte interna."
+        ),
+        "warn_most_no_data": (
+            "Attenzione: {n} zone su {total} ({share}) non hanno dati stradali. La rete "
+            "stradale copre probabilmente solo una parte delle zone: confrontare l'estensione "
+            "del file della rete con le zone, o indicare un'area di studio (--boundary o "
+            "--bbox) coperta dalla rete."
+        ),
+        "sparse_rule": "Regola per le strade scarse: {rule}.",
+        "underserved_of_counted": "su {n} zone conteggiate",
+        "residents_counted": "Residenti nelle zone conteggiate",
+        "residents_left_out": "altri {n} in {k} zone non conteggiate",
+        "area_counted": "Superficie delle zone conteggiate",
+        "no_street_data": "nessun dato stradale",
+        "col_left_out": "Zone non conteggiate",
+        "col_left_out_residents": "Residenti non conteggiati",
+        "map_caption_no_data": (
+            "Le zone tratteggiate in grigio non hanno dati stradali e non sono conteggiate."
+        ),
+        "map_caption_sparse": (
+            "Le zone con un tratteggio a punti e il contorno tratteggiato hanno strade scarse e "
+            "non sono conteggiate."
+        ),
+        "col_data": "Dati",
+        "dq_fragments": "Frammenti stradali non collegati alla rete principale",
+        "dq_fragments_value": (
+            "{n} frammenti ({nodes} nodi, {km} km di strade), {kept}; regola: {rule}"
+        ),
+        "dq_fragments_kept": "mantenuti nell'analisi",
+        "dq_fragments_dropped": "esclusi dall'analisi",
+        "dq_fragments_none": "nessuno",
+        "dq_joins": "Collegamenti creati tra tratti stradali",
+        "dq_joins_value": "{n}, il più lungo su una distanza di {gap} m",
+        "sec_dq_snaps": "Distanze maggiori tra uno spazio e la sua strada",
+        "col_space": "Spazio",
+        "col_access_m": "Distanza dalla strada (m)",
+        "sec_dq_skipped": "Spazi ed elementi scartati",
+        "col_what": "Cosa",
+        "col_id": "Id",
+        "col_reason": "Motivo",
+        "none_skipped": "Nessun elemento è stato scartato.",
+        "sec_dq_warnings": "Avvisi dell'esecuzione",
+        "none_warnings": "L'esecuzione non ha dato avvisi.",
+        "col_sha256": "SHA-256",
+        "input_boundary": "Confine dell'area di studio",
+        "input_population": "Livello della popolazione",
+        "map_status_no_data": "nessun dato stradale",
+        "map_status_sparse": "strade scarse (non conteggiate)",
+        "map_fragments": "frammento stradale (non collegato)",
+        "map_left_out": "{n} zone non conteggiate",
+        "layer_fragments": "Frammenti stradali",
+        "tip_status": "Dati",
     },
 }
 """Every text of the report and the map, by language then key (same keys in each language)."""
@@ -475,6 +717,11 @@ class Translator:
         if share is None or not math.isfinite(float(share)):
             return "–"
         return self.num(100 * float(share), digits) + "%"
+
+    def status(self, status: str) -> str:
+        """A zone status in words: ``"no_data"`` -> ``"no street data"`` (unknown: as is)."""
+        key = f"status_{status}"
+        return self(key) if key in self._messages else str(status)
 
     def minutes(self, minutes: float) -> str:
         """A number of minutes as written in texts: ``15``, ``7,5`` (no trailing zeros)."""

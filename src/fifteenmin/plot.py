@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from matplotlib import artist as martist
 from matplotlib import colormaps, rc_context
@@ -49,6 +50,11 @@ UNDERSERVED_COLOR = "#67001f"
 STREET_COLOR = "#4d4d4d"
 UNREACHED_COLOR = "#9e9e9e"
 NO_DATA_COLOR = "#e0e0e0"
+STATUS_HATCH_COLOR = "#8c8c8c"  # hatching of the zones without (enough) street data
+NO_DATA_HATCH = "\\\\\\"  # against the grain of the coverage hatching ("////")
+SPARSE_HATCH = "...."
+SPARSE_EDGE = "#5c5c5c"
+FRAGMENT_COLOR = "#d95f02"
 ZONE_FILL = "#f4f4f4"
 ZONE_EDGE = "#7f7f7f"
 WALK_OVER_COLOR = "#3f0011"
@@ -191,6 +197,107 @@ def _plot_spaces(ax: Axes, analysis: Analysis, crs: Any, t: Translator) -> Line2
         linestyle="none",
         markersize=7,
         label=t("map_spaces", n=t.integer(len(spaces))),
+    )
+
+
+def zone_statuses(zones: pd.DataFrame) -> np.ndarray:
+    """Each zone's status (``ok``, ``partial_data``, ``no_data``, ``sparse_streets``).
+
+    Zones of an analysis without a ``status`` column are all ``ok``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> zone_statuses(pd.DataFrame({"status": ["ok", "no_data", None]})).tolist()
+    ['ok', 'no_data', 'ok']
+    """
+    if N.STATUS not in zones.columns:
+        return np.full(len(zones), N.OK, dtype=object)
+    return zones[N.STATUS].fillna(N.OK).astype(str).to_numpy(dtype=object)
+
+
+def underserved_mask(zones: pd.DataFrame) -> np.ndarray:
+    """Underserved zones among those counted (a zone without street data never is)."""
+    under = zones[N.UNDERSERVED].fillna(False).astype(bool).to_numpy()
+    return under & np.isin(zone_statuses(zones), N.COUNTED)
+
+
+def _plot_status(ax: Axes, zones: gpd.GeoDataFrame, t: Translator) -> list[Patch]:
+    """Hatch the zones without street data and those with sparse streets; legend entries.
+
+    Zones without street data are grey with a grey hatching; zones with sparse streets
+    keep their colour under a dotted hatching and a dashed outline.
+    """
+    status = zone_statuses(zones)
+    handles = []
+    no_data = zones[status == N.NO_DATA]
+    if len(no_data):
+        no_data.plot(
+            ax=ax,
+            facecolor=NO_DATA_COLOR,
+            edgecolor=STATUS_HATCH_COLOR,
+            hatch=NO_DATA_HATCH,
+            linewidth=0,
+            zorder=1.5,
+        )
+        handles.append(
+            Patch(
+                facecolor=NO_DATA_COLOR,
+                edgecolor=STATUS_HATCH_COLOR,
+                hatch=NO_DATA_HATCH,
+                linewidth=0.5,
+                label=t("map_status_no_data"),
+            )
+        )
+    sparse = zones[status == N.SPARSE_STREETS]
+    if len(sparse):
+        sparse.plot(
+            ax=ax,
+            facecolor="none",
+            edgecolor=STATUS_HATCH_COLOR,
+            hatch=SPARSE_HATCH,
+            linewidth=0,
+            zorder=1.5,
+        )
+        sparse.boundary.plot(
+            ax=ax, color=SPARSE_EDGE, linewidth=1.0, linestyle=(0, (4, 2)), zorder=4.6
+        )
+        handles.append(
+            Patch(
+                facecolor="none",
+                edgecolor=SPARSE_EDGE,
+                hatch=SPARSE_HATCH,
+                linewidth=1.0,
+                linestyle=(0, (4, 2)),
+                label=t("map_status_sparse"),
+            )
+        )
+    return handles
+
+
+def street_fragments(analysis: Analysis) -> gpd.GeoDataFrame | None:
+    """The street fragments not joined to the main network (None when there are none)."""
+    fragments = getattr(analysis, "fragments", None)
+    if callable(fragments):
+        fragments = fragments()
+    if not isinstance(fragments, gpd.GeoDataFrame) or len(fragments) == 0:
+        return None
+    return fragments
+
+
+def _plot_fragments(ax: Axes, analysis: Analysis, crs: Any, t: Translator) -> Line2D | None:
+    """The street fragments not joined to the main network, thin and dashed (if any)."""
+    fragments = street_fragments(analysis)
+    if fragments is None:
+        return None
+    geoms = shapely.get_parts(fragments.to_crs(crs).geometry.to_numpy())
+    geoms = geoms[~shapely.is_empty(geoms)]
+    if len(geoms) == 0:
+        return None
+    dashes = (0, (3, 2))
+    _add_lines(ax, geoms, color=FRAGMENT_COLOR, linewidth=0.8, linestyle=dashes, zorder=2.5)
+    return Line2D(
+        [], [], color=FRAGMENT_COLOR, linewidth=0.8, linestyle=dashes, label=t("map_fragments")
     )
 
 
@@ -551,10 +658,14 @@ def coverage_map(
         missing_kwds={"color": NO_DATA_COLOR, "edgecolor": "white", "linewidth": 0.8},
         zorder=1,
     )
+    status = zone_statuses(zones)
+    status_handles = _plot_status(ax, zones, t)
     _plot_streets(ax, analysis, color=STREET_COLOR, linewidth=0.25, alpha=0.6, zorder=2)
+    fragment_handle = _plot_fragments(ax, analysis, crs, t)
 
     cov = analysis.coverage[analysis.coverage["minutes"] == m].to_crs(crs)
-    area = zones.union_all() if len(zones) else None
+    with_data = zones[status != N.NO_DATA]  # no coverage drawn where there is no data
+    area = with_data.union_all() if len(zones) else None
     shapes = []
     for geom in cov.geometry:
         shape = fill_small_holes(geom, fill_holes_km2 * 1e6)
@@ -571,12 +682,14 @@ def coverage_map(
     )
     shape.boundary.plot(ax=ax, color=COVERAGE_COLOR, linewidth=0.8, zorder=4)
 
-    gap = street_gap_area(analysis, zones, distance_m=no_street_m)
+    # zones without street data are hatched as such, not veiled
+    gap = street_gap_area(analysis, zones[status != N.NO_DATA], distance_m=no_street_m)
     if not gap.is_empty:
         gpd.GeoSeries([gap], crs=crs).plot(
             ax=ax, facecolor=GAP_COLOR, edgecolor="none", alpha=GAP_ALPHA, zorder=4.5
         )
-    under = zones[zones[N.UNDERSERVED]]
+    counted = int(np.isin(status, N.COUNTED).sum())
+    under = zones[underserved_mask(zones)]
     if len(under):
         under.boundary.plot(ax=ax, color=UNDERSERVED_COLOR, linewidth=2.0, zorder=5)
     space_handle = _plot_spaces(ax, analysis, crs, t)
@@ -604,10 +717,12 @@ def coverage_map(
             facecolor="none",
             edgecolor=UNDERSERVED_COLOR,
             linewidth=2.0,
-            label=t("map_underserved_zone", n=len(under), total=len(zones)),
+            label=t("map_underserved_zone", n=len(under), total=counted),
         ),
         Line2D([], [], color=STREET_COLOR, linewidth=0.6, label=t("map_street")),
     ]
+    if fragment_handle is not None:
+        handles.append(fragment_handle)
     if not gap.is_empty:
         handles.append(
             Patch(
@@ -617,12 +732,14 @@ def coverage_map(
                 label=t("map_no_street", d=t.minutes(no_street_m)),
             )
         )
-    if zones[column].isna().any():
+    if (zones[column].isna().to_numpy() & (status != N.NO_DATA)).any():
         handles.append(Patch(facecolor=NO_DATA_COLOR, label=t("map_no_data")))
+    handles += status_handles
     _legend(fig, handles)
     parts = (
         _share_text(analysis, m, t),
-        t("map_underserved_count", n=len(under), total=len(zones)),
+        t("map_underserved_count", n=len(under), total=counted),
+        t("map_left_out", n=len(zones) - counted) if counted < len(zones) else "",
         _speed_text(analysis, t),
         t("map_labels_shown", n=shown) if shown < len(under) else "",
     )
@@ -654,7 +771,7 @@ def _label_zones(
     """
     show_all = len(zones) <= MAX_LABELLED_ZONES
     share = zones[N.share(kind, minutes)].to_numpy(dtype=float)
-    under = zones[N.UNDERSERVED].to_numpy(dtype=bool)
+    under = underserved_mask(zones)
     if kind == "pop":
         without = zones[N.POPULATION].to_numpy(dtype=float) - zones[N.residents(minutes)].to_numpy(
             dtype=float
@@ -838,6 +955,8 @@ def walk_time_map(
     fig, ax = _figure(bounds)
 
     zones.plot(ax=ax, facecolor=ZONE_FILL, edgecolor=ZONE_EDGE, linewidth=0.6, zorder=1)
+    status_handles = _plot_status(ax, zones, t)
+    fragment_handle = _plot_fragments(ax, analysis, crs, t)
     geoms, minutes = segment_walk_minutes(analysis)
     reached = np.isfinite(minutes)
     _add_lines(
@@ -900,6 +1019,9 @@ def walk_time_map(
                 label=t("map_unreached"),
             ),
         )
+    if fragment_handle is not None:
+        handles.insert(-1, fragment_handle)
+    handles += status_handles
     _legend(fig, handles)
     nodes = analysis.walk.node_times()["walk_time_s"].dropna()
     half = f"{nodes.median() / 60:.0f}" if len(nodes) else ""

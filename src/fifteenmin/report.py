@@ -17,6 +17,7 @@ import pandas as pd
 from . import _names as N
 from ._i18n import Translator
 from .errors import FifteenMinError, InputError
+from .plot import underserved_mask, zone_statuses
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -48,6 +49,9 @@ FONT_STACK = (
 
 _GREEN, _BLUE, _RED, _GREY = "#1a7f37", "#1f4e9c", "#7a0019", "#5c6770"
 
+INPUT_ROLES = ("network", "spaces", "zones", "population", "boundary")
+"""Input files in the order the report lists them (others follow)."""
+
 
 # --------------------------------------------------------------------------- figures
 
@@ -60,9 +64,10 @@ def cumulative_share(
     Residents are spread evenly over the walkable street length inside their zone, as in
     :func:`~fifteenmin.zones.zone_coverage`, and the street length within each walk is
     exact (partial segments included), so the curve passes through the headline figures
-    at the analysis' thresholds. A zone with residents but no street inside counts with
-    its share of area at the largest threshold not above each time (0 below the first).
-    Without population the share is of all walkable street length inside the zones.
+    at the analysis' thresholds. Only the zones counted in the headline figures (status
+    ``ok`` or ``partial_data``) take part. A zone with residents but no street inside counts
+    with its share of area at the largest threshold not above each time (0 below the
+    first). Without population the share is of the walkable street length inside them.
 
     Parameters
     ----------
@@ -92,16 +97,21 @@ def cumulative_share(
     nz = len(zones)
     times = np.asarray(minutes, dtype=float)
     pieces = analysis.street_pieces
-    total = np.bincount(pieces.zone, weights=pieces.end_m - pieces.start_m, minlength=nz)
+    counted = np.isin(zone_statuses(zones), N.COUNTED)
+    length = np.bincount(pieces.zone, weights=pieces.end_m - pieces.start_m, minlength=nz)
+    total = np.where(counted, length, 0.0)
     has_pop = analysis.has_population
-    pop = zones[N.POPULATION].fillna(0).to_numpy(dtype=float)
+    pop = np.where(counted, zones[N.POPULATION].fillna(0).to_numpy(dtype=float), 0.0)
     thresholds = sorted(float(m) for m in analysis.parameters["minutes"])
-    area_share = zones[[N.share("area", m) for m in thresholds]].to_numpy(dtype=float)
+    area_share = np.nan_to_num(
+        zones[[N.share("area", m) for m in thresholds]].to_numpy(dtype=float)
+    )
     shares, residents = [], []
     for t in times:
         covered = np.bincount(
             pieces.zone, weights=pieces.covered_m(walk.minutes_to_m(t)), minlength=nz
         )
+        covered = np.where(counted, covered, 0.0)
         if has_pop:
             k = int(np.searchsorted(thresholds, t, side="right")) - 1
             fallback = area_share[:, k] if k >= 0 else np.zeros(nz)
@@ -161,38 +171,55 @@ def by_parent(analysis: Analysis, column: str) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per parent, in natural order: ``parent``, ``zones``, ``area_km2``,
-        ``underserved``, ``population`` and per threshold ``pop_<m>min`` and
-        ``share_pop_<m>min`` (with population) or the area-weighted ``share_area_<m>min``,
-        and ``without_access`` (residents beyond the underserved walk).
+        One row per parent, in natural order: ``parent``, ``zones``, ``area_in_study_km2``,
+        ``underserved``, ``left_out`` (zones not counted in the headline figures: no street
+        data or sparse streets), ``residents`` (all zones) and ``residents_counted``, per
+        threshold ``pop_<m>min`` and ``share_pop_<m>min`` (with population) or the
+        area-weighted ``share_area_<m>min``, and ``without_access`` (residents beyond the
+        underserved walk). Shares are over the counted zones (NaN for a parent with none).
     """
     zones = pd.DataFrame(analysis.zones.drop(columns="geometry"))
     minutes = [float(m) for m in analysis.parameters["minutes"]]
     m_u = float(analysis.parameters["underserved_minutes"])
+    counted = pd.Series(np.isin(zone_statuses(zones), N.COUNTED), index=zones.index)
     zones["_parent"] = zones[column].map(_label)
     grouped = zones.groupby("_parent", sort=False)
+    parent = zones["_parent"]
+    area = zones[N.AREA_KM2].where(counted, 0.0)
     out = pd.DataFrame(
         {
             "zones": grouped.size(),
             N.AREA_KM2: grouped[N.AREA_KM2].sum(),
-            N.UNDERSERVED: grouped[N.UNDERSERVED].sum().astype(int),
+            N.UNDERSERVED: pd.Series(underserved_mask(zones), index=zones.index)
+            .groupby(parent, sort=False)
+            .sum()
+            .astype(int),
+            "left_out": (~counted).groupby(parent, sort=False).sum().astype(int),
         }
     )
     if analysis.has_population:
         out[N.POPULATION] = grouped[N.POPULATION].sum()
+        out["residents_counted"] = zones[N.POPULATION].where(counted, 0.0).groupby(parent).sum()
         for m in minutes:
-            out[N.residents(m)] = grouped[N.residents(m)].sum()
+            out[N.residents(m)] = zones[N.residents(m)].where(counted, 0.0).groupby(parent).sum()
             out[N.share("pop", m)] = np.divide(
                 out[N.residents(m)],
-                out[N.POPULATION],
-                where=out[N.POPULATION] > 0,
+                out["residents_counted"],
+                where=out["residents_counted"] > 0,
                 out=np.full(len(out), np.nan),
             )
-        out["without_access"] = out[N.POPULATION] - out[N.residents(m_u)]
+        without = out["residents_counted"] - out[N.residents(m_u)]
+        out["without_access"] = without.where(out["zones"] > out["left_out"])
     else:
+        counted_area = area.groupby(parent).sum().reindex(out.index).to_numpy()
         for m in minutes:
-            weighted = (zones[N.share("area", m)] * zones[N.AREA_KM2]).groupby(zones["_parent"])
-            out[N.share("area", m)] = weighted.sum() / out[N.AREA_KM2]
+            weighted = (zones[N.share("area", m)].fillna(0.0) * area).groupby(parent).sum()
+            out[N.share("area", m)] = np.divide(
+                weighted.reindex(out.index).to_numpy(),
+                counted_area,
+                where=counted_area > 0,
+                out=np.full(len(out), np.nan),
+            )
     out = out.reset_index(names="parent")
     return out.iloc[_natural_order(out["parent"])].reset_index(drop=True)
 
@@ -280,6 +307,76 @@ def _span(value_id: str, value: float | None, text: str) -> str:
     return f'<span id="{_e(value_id)}" data-value="{_num_attr(value)}">{_e(text)}</span>'
 
 
+def status_counts(analysis: Analysis) -> dict[str, dict[str, float | None]]:
+    """Zones and residents (None without population) per status, as in ``summary.json``.
+
+    Taken from ``summary["data_quality"]["zones_by_status"]`` when the run recorded it,
+    else counted from the zones (all ``ok`` when they carry no status).
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> result = fm.analyze(city.network, city.spaces, city.zones, population_column="population")
+    >>> status_counts(result)["no_data"]["zones"]
+    0
+    """
+    recorded = (analysis.summary.get("data_quality") or {}).get("zones_by_status") or {}
+    status = zone_statuses(analysis.zones)
+    pop = analysis.has_population
+    out: dict[str, dict[str, float | None]] = {}
+    for name in N.STATUSES:
+        rows = status == name
+        entry = dict(recorded.get(name) or {})
+        entry.setdefault("zones", int(rows.sum()))
+        if "residents" not in entry:
+            residents = analysis.zones.loc[rows, N.POPULATION].sum() if pop else None
+            entry["residents"] = None if residents is None else float(residents)
+        entry["area_km2"] = float(analysis.zones.loc[rows, N.AREA_KM2].sum())
+        out[name] = entry
+    return out
+
+
+def _underserved_rows(analysis: Analysis) -> list[dict[str, Any]]:
+    """The summary's underserved zones, less any not counted (never underserved)."""
+    rows = list(analysis.summary.get("underserved") or [])
+    zones = analysis.zones
+    if N.STATUS not in zones.columns:
+        return rows
+    status = dict(zip(zones[N.ZONE_ID].astype(str), zone_statuses(zones), strict=True))
+    return [r for r in rows if status.get(str(r["zone_id"]), N.OK) in N.COUNTED]
+
+
+def _row_residents(row: dict[str, Any]) -> float:
+    """Residents of an underserved zone's summary row (``residents`` or ``population``)."""
+    value = row.get(N.POPULATION, row.get("population"))
+    return float(value) if value is not None else float("nan")
+
+
+def _left_out_sentences(analysis: Analysis, t: Translator) -> list[str]:
+    """One sentence per reason zones were left out (and for partly covered zones)."""
+    counts = status_counts(analysis)
+    total = t.integer(len(analysis.zones))
+    pop = analysis.has_population
+    out = []
+    for status, key in ((N.NO_DATA, "left_out_no_data"), (N.SPARSE_STREETS, "left_out_sparse")):
+        entry = counts[status]
+        n = int(entry["zones"] or 0)
+        if not n:
+            continue
+        one = "_one" if n == 1 else ""
+        if pop:
+            residents = t.integer(entry["residents"])
+            out.append(t(f"{key}{one}", n=t.integer(n), total=total, residents=residents))
+        else:
+            area = t.num(entry["area_km2"], 2)
+            out.append(t(f"{key}_area{one}", n=t.integer(n), total=total, area=area))
+    partial = int(counts[N.PARTIAL_DATA]["zones"] or 0)
+    if partial:
+        out.append(t("partial_note_one" if partial == 1 else "partial_note", n=t.integer(partial)))
+    return out
+
+
 def _headline(analysis: Analysis, t: Translator) -> str:
     summary = analysis.summary
     params = analysis.parameters
@@ -313,6 +410,15 @@ def _headline(analysis: Analysis, t: Translator) -> str:
                 )
             )
     counts = summary["counts"]
+    statuses = status_counts(analysis)
+    left_zones = sum(int(statuses[s]["zones"] or 0) for s in N.STATUSES if s not in N.COUNTED)
+    left_residents = sum(
+        float(statuses[s]["residents"] or 0) for s in N.STATUSES if s not in N.COUNTED
+    )
+    n_zones = int(counts.get("zones", len(analysis.zones)))
+    counted_zones = int(counts.get("zones_counted", n_zones - left_zones))
+    rows = _underserved_rows(analysis)
+    n_under = int(counts.get("underserved_zones", len(rows)))
     parts.append(
         _figure(
             "h-spaces",
@@ -325,15 +431,18 @@ def _headline(analysis: Analysis, t: Translator) -> str:
     parts.append(
         _figure(
             "h-underserved-zones",
-            counts["underserved_zones"],
-            t.integer(counts["underserved_zones"]),
+            n_under,
+            t.integer(n_under),
             t("underserved_zones"),
-            _e(t("underserved_of", n=t.integer(counts["zones"]))),
+            _e(
+                t("underserved_of_counted", n=t.integer(counted_zones))
+                if left_zones
+                else t("underserved_of", n=t.integer(n_zones))
+            ),
         )
     )
     if has_pop:
-        rows = summary["underserved"]
-        residents = float(sum(r["population"] for r in rows))
+        residents = float(sum(_row_residents(r) for r in rows))
         without = float(sum(r["residents_without_access"] for r in rows))
         parts.append(
             _figure(
@@ -349,14 +458,46 @@ def _headline(analysis: Analysis, t: Translator) -> str:
                 ),
             )
         )
-        total = summary["residents_total"]
-        parts.append(_figure("h-residents-total", total, t.integer(total), t("residents_total")))
+        total = summary.get("residents_total")
+        if left_zones:
+            left = t("residents_left_out", n=t.integer(left_residents), k=t.integer(left_zones))
+            parts.append(
+                _figure(
+                    "h-residents-counted",
+                    total,
+                    t.integer(total),
+                    t("residents_counted"),
+                    _e(left),
+                )
+            )
+        else:
+            parts.append(
+                _figure("h-residents-total", total, t.integer(total), t("residents_total"))
+            )
     else:
-        area = float(analysis.zones[N.AREA_KM2].sum())
-        parts.append(_figure("h-area-total", area, t("km2", value=t.num(area, 1)), t("area_total")))
+        counted = np.isin(zone_statuses(analysis.zones), N.COUNTED)
+        area = float(analysis.zones.loc[counted, N.AREA_KM2].sum())
+        label = t("area_counted" if left_zones else "area_total")
+        parts.append(_figure("h-area-total", area, t("km2", value=t.num(area, 1)), label))
+    warning = ""
+    no_data = int(statuses[N.NO_DATA]["zones"] or 0)
+    if n_zones and no_data > n_zones / 2:
+        text = t(
+            "warn_most_no_data",
+            n=t.integer(no_data),
+            total=t.integer(n_zones),
+            share=t.pct(no_data / n_zones, 0),
+        )
+        warning = f'<p class="warning" id="warn-no-data" role="alert">{_e(text)}</p>'
+    sentences = _left_out_sentences(analysis, t)
+    left_out = (
+        f'<div class="left-out" id="left-out">{"".join(f"<p>{_e(x)}</p>" for x in sentences)}</div>'
+        if sentences
+        else ""
+    )
     return (
-        f'<section id="headline"><h2>{_e(t("sec_headline"))}</h2>'
-        f'<div class="figures">{"".join(parts)}</div></section>'
+        f'<section id="headline"><h2>{_e(t("sec_headline"))}</h2>{warning}'
+        f'<div class="figures">{"".join(parts)}</div>{left_out}</section>'
     )
 
 
@@ -413,6 +554,11 @@ def _map_section(analysis: Analysis, t: Translator, png: bytes) -> str:
     m = t.minutes(float(analysis.parameters["underserved_minutes"]))
     data = base64.b64encode(png).decode("ascii")
     caption = t("map_caption_pop" if analysis.has_population else "map_caption_area", m=m)
+    statuses = set(zone_statuses(analysis.zones))
+    if N.NO_DATA in statuses:
+        caption += " " + t("map_caption_no_data")
+    if N.SPARSE_STREETS in statuses:
+        caption += " " + t("map_caption_sparse")
     return (
         f'<section id="map"><h2>{_e(t("sec_map"))}</h2><figure>'
         f'<img class="map" alt="{_e(t("map_alt", m=m))}" src="data:image/png;base64,{data}">'
@@ -538,15 +684,20 @@ def _underserved_section(analysis: Analysis, t: Translator, parent: str | None) 
     share = t.pct(params["underserved_share"], 0)
     pop = analysis.has_population
     intro = t("underserved_intro_pop" if pop else "underserved_intro_area", share=share, m=mm)
-    rows_in = analysis.summary["underserved"]
+    rows_in = _underserved_rows(analysis)
     head = f'<section id="underserved"><h2>{_e(t("sec_underserved"))}</h2><p>{_e(intro)}</p>'
     if not rows_in:
         return head + f'<p class="none">{_e(t("none_underserved"))}</p></section>'
     zones = analysis.zones.set_index(N.ZONE_ID, drop=False)
+    status = pd.Series(zone_statuses(zones), index=zones.index)
+    show_status = bool((status != N.OK).any())
     headers = [t("col_rank"), t("col_zone"), t("col_name")]
     numeric = [True, False, False]
     if parent:
         headers.append(_parent_names(parent, t)[1])
+        numeric.append(False)
+    if show_status:
+        headers.append(t("col_data"))
         numeric.append(False)
     if pop:
         headers += [t("col_residents"), t("col_share_within", m=mm), t("col_without")]
@@ -562,9 +713,11 @@ def _underserved_section(analysis: Analysis, t: Translator, parent: str | None) 
         cells = [str(rank), _e(r["zone_id"]), _e(r["name"])]
         if parent:
             cells.append(_e(_label(z[parent])))
+        if show_status:
+            cells.append(_e(t.status(str(status.loc[r["zone_id"]]))))
         if pop:
             cells += [
-                _e(t.integer(r["population"])),
+                _e(t.integer(_row_residents(r))),
                 _e(t.pct(r["share_within"])),
                 f'<span data-value="{_num_attr(r["residents_without_access"])}">'
                 f"{_e(t.integer(r['residents_without_access']))}</span>",
@@ -603,27 +756,45 @@ def _parent_section(analysis: Analysis, t: Translator, column: str) -> str:
         numeric.append(True)
     headers.append(t("col_underserved"))
     numeric.append(True)
+    left_out = bool(table["left_out"].sum())
+    if left_out:  # residents and shares above are of the zones counted
+        headers.append(t("col_left_out"))
+        numeric.append(True)
+        if pop:
+            headers.append(t("col_left_out_residents"))
+            numeric.append(True)
     kind = "pop" if pop else "area"
+    no_street = _e(t("no_street_data"))
     rows, attrs = [], []
     for _, r in table.iterrows():
+        none_counted = r["left_out"] >= r["zones"]
         cells = [_e(r["parent"]), _e(t.integer(r["zones"]))]
-        cells.append(_e(t.integer(r[N.POPULATION]) if pop else t.num(r[N.AREA_KM2], 2)))
-        cells += [_e(t.pct(r[N.share(kind, m)])) for m in minutes]
+        residents = r["residents_counted"] if pop and left_out else r.get(N.POPULATION)
+        cells.append(_e(t.integer(residents) if pop else t.num(r[N.AREA_KM2], 2)))
+        cells += [no_street if none_counted else _e(t.pct(r[N.share(kind, m)])) for m in minutes]
         if pop:
-            cells.append(_e(t.integer(r["without_access"])))
+            cells.append(no_street if none_counted else _e(t.integer(r["without_access"])))
         cells.append(_e(t.integer(r[N.UNDERSERVED])))
+        if left_out:
+            cells.append(_e(t.integer(r["left_out"])))
+            if pop:
+                cells.append(_e(t.integer(r[N.POPULATION] - r["residents_counted"])))
         rows.append(cells)
         attrs.append(f'class="parent-row" data-parent="{_e(r["parent"])}"')
     within = analysis.summary["within"]
     footer = [f"<strong>{_e(t('total'))}</strong>", _e(t.integer(table["zones"].sum()))]
     if pop:
-        footer.append(_e(t.integer(analysis.summary["residents_total"])))
+        footer.append(_e(t.integer(analysis.summary.get("residents_total"))))
     else:
         footer.append(_e(t.num(table[N.AREA_KM2].sum(), 2)))
     footer += [_e(t.pct(within[f"{m:g}"]["share"])) for m in minutes]
     if pop:
         footer.append(_e(t.integer(table["without_access"].sum())))
     footer.append(_e(t.integer(table[N.UNDERSERVED].sum())))
+    if left_out:
+        footer.append(_e(t.integer(table["left_out"].sum())))
+        if pop:
+            footer.append(_e(t.integer((table[N.POPULATION] - table["residents_counted"]).sum())))
     return (
         f'<section id="parent"><h2>{_e(t("sec_parent", parent=noun))}</h2>'
         f"<p>{_e(t('parent_intro', parent=noun))}</p>"
@@ -647,6 +818,215 @@ def _when(iso: str | None) -> str:
     return stamp.strftime("%Y-%m-%d %H:%M")
 
 
+def _inputs_table(analysis: Analysis, t: Translator) -> str:
+    """Each input file with its size, date and SHA-256 (one line per input)."""
+    summary = analysis.summary
+    recorded = (summary.get("data_quality") or {}).get("inputs") or {}
+    inputs = {**(summary.get("inputs") or analysis.inputs or {})}
+    for role, info in recorded.items():
+        inputs[role] = {**(inputs.get(role) or {}), **(info or {})}
+    roles = [r for r in INPUT_ROLES if inputs.get(r)]
+    roles += [r for r in inputs if r not in INPUT_ROLES and inputs.get(r)]
+    rows = []
+    for role in roles:
+        info = inputs[role]
+        label = t(f"input_{role}") if role in INPUT_ROLES else role
+        if "path" in info:
+            digest = info.get("sha256")
+            size = info.get("size_bytes")
+            rows.append(
+                [
+                    _e(label),
+                    f"<code>{_e(info['path'])}</code>",
+                    _e(t("bytes", value=t.integer(size)) if size is not None else "–"),
+                    _e(_when(info.get("modified"))),
+                    f'<code class="sha256">{_e(digest)}</code>' if digest else "–",
+                ]
+            )
+        else:
+            rows.append([_e(label), _e(t("spaces_from_osm")), "–", "–", "–"])
+    if not rows:
+        return f"<p>{_e(t('input_in_memory'))}</p>"
+    return _table(
+        [t("col_input"), t("col_file"), t("col_size"), t("col_modified"), t("col_sha256")],
+        rows,
+        table_class="inputs",
+        numeric=[False, False, True, False, False],
+    )
+
+
+def _area_text(info: dict[str, Any] | None, t: Translator) -> str | None:
+    """``"<source> (<area> km²)"`` of a recorded study area or data extent."""
+    if not info:
+        return None
+    source = info.get("source") or "–"
+    area = info.get("area_km2")
+    return t("dq_area_value", source=source, area=t.num(area, 2)) if area is not None else source
+
+
+def _data_quality_section(analysis: Analysis, t: Translator) -> str:
+    """Extent of the data, zones by status, what was left out and why, warnings, inputs."""
+    summary, params = analysis.summary, analysis.parameters
+    dq: dict[str, Any] = summary.get("data_quality") or {}
+    pop = analysis.has_population
+    parts = [
+        f'<section id="data-quality"><h2>{_e(t("sec_data_quality"))}</h2><p>{_e(t("dq_intro"))}</p>'
+    ]
+    # the extent of the data
+    study = _area_text(dq.get("study_area"), t) or params.get("study_area")
+    margin = dq.get("margin_m", params.get("margin_m"))
+    extent_info = dq.get("data_extent") or {}
+    extent = _e(_area_text(extent_info, t) or "–")
+    bounds = extent_info.get("bounds")
+    if bounds:
+        text = t("dq_bounds", bounds=", ".join(f"{float(b):.5f}" for b in bounds))
+        extent += f'<br><span class="bounds">{_e(text)}</span>'
+    stamp = dq.get("osm_timestamp")
+    items = [
+        ("dq_study_area", _e(study or t("dq_study_area_none"))),
+        ("dq_margin", _e(t("dq_metres", value=t.num(margin)) if margin is not None else "–")),
+        ("dq_data_extent", extent),
+        ("dq_osm_timestamp", _e(_when(stamp) + " UTC" if stamp else t("unknown"))),
+    ]
+    fragments = dq.get("fragments")
+    if fragments is not None:
+        count = int(fragments.get("count") or 0)
+        value = t("dq_fragments_none")
+        if count:
+            kept = "dq_fragments_kept" if fragments.get("kept") else "dq_fragments_dropped"
+            value = t(
+                "dq_fragments_value",
+                n=t.integer(count),
+                nodes=t.integer(fragments.get("nodes")),
+                km=t.num((fragments.get("street_length_m") or 0) / 1000, 2),
+                kept=t(kept),
+                rule=fragments.get("rule") or "–",
+            )
+        items.append(("dq_fragments", _e(value)))
+    joins = dq.get("joins")
+    if joins is not None:
+        count = int(joins.get("count") or 0)
+        value = (
+            t("dq_joins_value", n=t.integer(count), gap=t.num(joins.get("max_gap_m"), 1))
+            if count
+            else t("dq_fragments_none")
+        )
+        items.append(("dq_joins", _e(value)))
+    parts.append(
+        _table(
+            [t("col_item"), t("col_value")],
+            [[_e(t(key)), value] for key, value in items],
+            table_class="data-extent",
+        )
+    )
+    # zones by status
+    parts.append(f"<h3>{_e(t('sec_dq_status'))}</h3>")
+    counts = status_counts(analysis)
+    headers = [t("col_status"), t("col_meaning"), t("col_zones")]
+    numeric = [False, False, True]
+    headers.append(t("col_residents") if pop else t("col_area"))
+    numeric.append(True)
+    headers.append(t("col_counted"))
+    numeric.append(False)
+    rows, attrs = [], []
+    for status in N.STATUSES:
+        entry = counts[status]
+        n = int(entry["zones"] or 0)
+        amount = t.integer(entry["residents"]) if pop else t.num(entry["area_km2"], 2)
+        rows.append(
+            [
+                _e(t.status(status)),
+                _e(t(f"status_{status}_means")),
+                _e(t.integer(n)),
+                _e(amount),
+                _e(t("yes") if status in N.COUNTED else t("no")),
+            ]
+        )
+        attrs.append(f'class="status-row" data-status="{_e(status)}" data-zones="{n}"')
+    total_amount = (
+        t.integer(sum(float(c["residents"] or 0) for c in counts.values()))
+        if pop
+        else t.num(sum(float(c["area_km2"] or 0) for c in counts.values()), 2)
+    )
+    footer = [
+        f"<strong>{_e(t('total'))}</strong>",
+        "",
+        _e(t.integer(sum(int(c["zones"] or 0) for c in counts.values()))),
+        _e(total_amount),
+        "",
+    ]
+    parts.append(
+        _table(
+            headers,
+            rows,
+            table_class="statuses",
+            row_attrs=attrs,
+            numeric=numeric,
+            footer=footer,
+        )
+    )
+    sentences = _left_out_sentences(analysis, t)
+    rule = dq.get("sparse_rule")
+    if rule:
+        sentences.append(t("sparse_rule", rule=rule))
+    parts += [f'<p class="left-out">{_e(x)}</p>' for x in sentences]
+    # where the spaces join the streets
+    snaps = dq.get("largest_snaps")
+    if snaps is None:
+        spaces = analysis.spaces.sort_values("access_m", ascending=False).head(5)
+        names = spaces["name"] if "name" in spaces.columns else spaces["space_id"]
+        snaps = [
+            {"space_id": i, "name": n, "access_m": a}
+            for i, n, a in zip(spaces["space_id"], names, spaces["access_m"], strict=True)
+        ]
+    if snaps:
+        parts.append(f"<h3>{_e(t('sec_dq_snaps'))}</h3>")
+        parts.append(
+            _table(
+                [t("col_space"), t("col_name"), t("col_access_m")],
+                [
+                    [
+                        _e(r.get("space_id", "–")),
+                        _e(r.get("name") if pd.notna(r.get("name")) else "–"),
+                        _e(t.num(r.get("access_m"), 1)),
+                    ]
+                    for r in snaps
+                ],
+                table_class="snaps",
+                numeric=[False, False, True],
+            )
+        )
+    # what the run skipped, and every warning
+    if "skipped" in dq:
+        parts.append(f"<h3>{_e(t('sec_dq_skipped'))}</h3>")
+        skipped = dq.get("skipped") or []
+        if skipped:
+            parts.append(
+                _table(
+                    [t("col_what"), t("col_id"), t("col_reason")],
+                    [
+                        [_e(r.get("what", "–")), _e(r.get("id", "–")), _e(r.get("reason", "–"))]
+                        for r in skipped
+                    ],
+                    table_class="skipped",
+                )
+            )
+        else:
+            parts.append(f'<p class="none">{_e(t("none_skipped"))}</p>')
+    if "warnings" in dq:
+        parts.append(f"<h3>{_e(t('sec_dq_warnings'))}</h3>")
+        said = dq.get("warnings") or []
+        if said:
+            items_html = "".join(f"<li>{_e(w)}</li>" for w in said)
+            parts.append(f'<ul class="warnings" id="run-warnings">{items_html}</ul>')
+        else:
+            parts.append(f'<p class="none">{_e(t("none_warnings"))}</p>')
+    parts.append(f"<h3>{_e(t('sec_inputs'))}</h3>")
+    parts.append(_inputs_table(analysis, t))
+    parts.append("</section>")
+    return "".join(parts)
+
+
 def _method_section(analysis: Analysis, t: Translator) -> str:
     summary, params = analysis.summary, analysis.parameters
     pop = analysis.has_population
@@ -663,35 +1043,6 @@ def _method_section(analysis: Analysis, t: Translator) -> str:
         parts.append(
             f'<p class="note"><strong>{_e(t("note_label"))}:</strong> {_e(analysis.note)}</p>'
         )
-    parts.append(f"<h3>{_e(t('sec_inputs'))}</h3>")
-    inputs = summary.get("inputs") or analysis.inputs
-    rows = []
-    for role in ("network", "spaces", "zones"):
-        info = inputs.get(role)
-        if not info:
-            continue
-        if "path" in info:
-            rows.append(
-                [
-                    _e(t(f"input_{role}")),
-                    f"<code>{_e(info['path'])}</code>",
-                    _e(t("bytes", value=t.integer(info["size_bytes"]))),
-                    _e(_when(info.get("modified"))),
-                ]
-            )
-        else:
-            rows.append([_e(t(f"input_{role}")), _e(t("spaces_from_osm")), "–", "–"])
-    if rows:
-        parts.append(
-            _table(
-                [t("col_input"), t("col_file"), t("col_size"), t("col_modified")],
-                rows,
-                table_class="inputs",
-                numeric=[False, False, True, False],
-            )
-        )
-    else:
-        parts.append(f"<p>{_e(t('input_in_memory'))}</p>")
     parts.append(f"<h3>{_e(t('sec_parameters'))}</h3>")
     values = [
         ("param_minutes", ", ".join(t.minutes(m) for m in params["minutes"])),
@@ -760,6 +1111,13 @@ thead { display: table-header-group; }
 tr.underserved-row td:nth-child(2) { color: __RED__; font-weight: 600; }
 code { font-size: 0.9em; word-break: break-all; }
 .note { background: #fff4ce; padding: 6px 10px; border-radius: 4px; }
+.warning { background: #fde8e8; border: 1px solid __RED__; border-left-width: 5px;
+  border-radius: 4px; padding: 8px 12px; margin: 6px 0 12px; font-weight: 600; }
+.left-out p, p.left-out { margin: 8px 0 0; color: #3c4650; }
+#headline .left-out { border-left: 3px solid #c5ccd3; padding-left: 10px; margin-top: 10px; }
+ul.warnings { margin: 4px 0 10px; padding-left: 20px; font-size: 0.92em; }
+code.sha256 { font-size: 0.8em; }
+.bounds { color: #5c6770; font-size: 0.9em; }
 .attribution, footer { color: #5c6770; font-size: 0.9em; }
 @page { size: A4; margin: 15mm 13mm 16mm;
   @bottom-right { content: counter(page) " / " counter(pages); font-size: 9pt;
@@ -823,6 +1181,7 @@ def report_html(
     ]
     if parent is not None:
         sections.append(_parent_section(analysis, t, parent))
+    sections.append(_data_quality_section(analysis, t))
     sections.append(_method_section(analysis, t))
     css = _CSS.replace("__FONTS__", FONT_STACK).replace("__BLUE__", _BLUE).replace("__RED__", _RED)
     title = t("report_title")

@@ -18,14 +18,21 @@ import shapely
 
 from . import _names as N
 from ._i18n import Translator
+from ._tables import json_for_html
 from .plot import (
     COVERAGE_COLOR,
+    FRAGMENT_COLOR,
     NO_DATA_COLOR,
     SHARE_BOUNDS,
     SHARE_COLORS,
     SPACE_EDGE,
     SPACE_FACE,
+    SPARSE_EDGE,
+    STATUS_HATCH_COLOR,
     UNDERSERVED_COLOR,
+    street_fragments,
+    underserved_mask,
+    zone_statuses,
 )
 
 if TYPE_CHECKING:
@@ -59,6 +66,9 @@ _COLOURS = {
     "coverage": COVERAGE_COLOR,
     "space_face": SPACE_FACE,
     "space_edge": SPACE_EDGE,
+    "fragment": FRAGMENT_COLOR,
+    "status_hatch": STATUS_HATCH_COLOR,
+    "sparse_edge": SPARSE_EDGE,
 }
 _FONT_STACK = (
     'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Liberation Sans", '
@@ -157,23 +167,27 @@ def _zone_layer(analysis: Analysis, t: Translator) -> tuple[dict[str, Any], str]
     m_u = float(analysis.parameters["underserved_minutes"])
     kind = "pop" if analysis.has_population else "area"
     geoms = _to_wgs84(zones.geometry)
+    statuses = zone_statuses(zones)
+    under = underserved_mask(zones)
     props = []
-    for _, z in zones.iterrows():
+    for (_, z), status, underserved in zip(zones.iterrows(), statuses, under, strict=True):
         share = z[N.share(kind, m_u)]
-        ok = pd.notna(share)
-        pairs = []
+        ok = pd.notna(share) and status != N.NO_DATA
+        pairs = [(t("tip_status"), t.status(status))]
         if kind == "pop":
             pairs.append((t("tip_population"), t.integer(z[N.POPULATION])))
         pairs.append((t("tip_area"), t("km2", value=t.num(z[N.AREA_KM2], 2))))
+        no_data = status == N.NO_DATA
         for m in minutes:
-            pairs.append((t("tip_within", m=t.minutes(m)), t.pct(z[N.share(kind, m)])))
+            within = t("no_street_data") if no_data else t.pct(z[N.share(kind, m)])
+            pairs.append((t("tip_within", m=t.minutes(m)), within))
         for key, col in (("tip_median", N.MEDIAN_S), ("tip_p90", N.P90_S)):
             value = z[col]
             text = t("minutes_value", value=t.num(value / 60, 1)) if pd.notna(value) else "–"
             pairs.append((t(key), text))
         nearest = z[N.NEAREST_SPACE]
         pairs.append((t("tip_nearest"), nearest if pd.notna(nearest) else "–"))
-        pairs.append((t("tip_underserved"), t("yes") if bool(z[N.UNDERSERVED]) else t("no")))
+        pairs.append((t("tip_underserved"), t("yes") if underserved else t("no")))
         tooltip = (
             f'<div class="fm-tip"><b>{_e(z[N.ZONE_NAME])}</b> <span>({_e(z[N.ZONE_ID])})</span>'
             f"<table>{_rows(pairs)}</table></div>"
@@ -183,7 +197,8 @@ def _zone_layer(analysis: Analysis, t: Translator) -> tuple[dict[str, Any], str]
                 "id": str(z[N.ZONE_ID]),
                 "share": float(share) if ok else None,
                 "fill": share_colour(float(share) if ok else None),
-                "underserved": bool(z[N.UNDERSERVED]),
+                "underserved": bool(underserved),
+                "status": str(status),
                 "tooltip": tooltip,
             }
         )
@@ -270,6 +285,19 @@ def _street_layer(analysis: Analysis) -> dict[str, Any] | None:
     return _features(np.array([merged]), [{}])
 
 
+def _fragment_layer(analysis: Analysis) -> dict[str, Any] | None:
+    """The street fragments not joined to the main network, as one multi-line (if any)."""
+    fragments = street_fragments(analysis)
+    if fragments is None or len(fragments) > MAX_STREETS:
+        return None
+    lines = shapely.get_parts(fragments.geometry.to_numpy())
+    lines = lines[~shapely.is_empty(lines)]
+    if len(lines) == 0:
+        return None
+    wgs = _to_wgs84(gpd.GeoSeries(lines, crs=fragments.crs), simplify_m=1.0)
+    return _features(np.array([shapely.multilinestrings(shapely.get_parts(wgs))]), [{}])
+
+
 def map_notes(analysis: Analysis, *, lang: str = "en") -> list[str]:
     """What a large analysis leaves out of the map page, one sentence each (in ``lang``).
 
@@ -312,10 +340,18 @@ def map_data(analysis: Analysis, *, lang: str = "en") -> dict[str, Any]:
     zones, zone_name = _zone_layer(analysis, t)
     w, s, e, n = analysis.zones.to_crs(4326).total_bounds
     pop = analysis.has_population
+    statuses = set(zone_statuses(analysis.zones))
+    fragments = _fragment_layer(analysis)
+    # grey without hatching: zones with streets but no figures (no residents)
+    grey = any(
+        f["properties"]["fill"] == NO_DATA_COLOR and f["properties"]["status"] != N.NO_DATA
+        for f in zones["features"]
+    )
     return {
         "zones": zones,
         "spaces": _space_layer(analysis, t),
         "streets": _street_layer(analysis),
+        "fragments": fragments,
         "coverage": _coverage_layers(analysis, t),
         "isochrones": _isochrone_layers(analysis, t),
         "bounds": [[float(s), float(w)], [float(n), float(e)]],
@@ -323,6 +359,7 @@ def map_data(analysis: Analysis, *, lang: str = "en") -> dict[str, Any]:
             "zones": zone_name,
             "spaces": t("layer_spaces"),
             "streets": t("layer_streets"),
+            "fragments": t("layer_fragments"),
             "attribution": t("attribution"),
         },
         "legend": {
@@ -333,7 +370,10 @@ def map_data(analysis: Analysis, *, lang: str = "en") -> dict[str, Any]:
                     SHARE_COLORS, SHARE_BOUNDS[:-1], SHARE_BOUNDS[1:], strict=True
                 )
             ],
-            "no_data": t("legend_no_data") if pop else "",
+            "no_data": t("legend_no_data") if pop and grey else "",
+            "status_no_data": t("map_status_no_data") if N.NO_DATA in statuses else "",
+            "status_sparse": t("map_status_sparse") if N.SPARSE_STREETS in statuses else "",
+            "fragments": t("map_fragments") if fragments is not None else "",
             "underserved": t("legend_underserved"),
             "coverage": t("layer_coverage", m=m_u),
             "space": t("legend_space"),
@@ -359,9 +399,20 @@ header .omitted { color: #6b4e00; }
   font-size: 12px; line-height: 1.4; box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
 .fm-legend .key { display: flex; align-items: center; gap: 6px; margin-top: 3px; }
 .fm-legend .swatch { width: 16px; height: 11px; display: inline-block; box-sizing: border-box; }
+.fm-zone.fm-nodata { fill: url(#fm-hatch-nodata); }
 .fm-legend .dot { width: 10px; height: 10px; border-radius: 50%; display: inline-block;
   box-sizing: border-box; }
 """
+
+_HATCH_SVG = (
+    '<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
+    '<pattern id="fm-hatch-nodata" width="7" height="7" patternUnits="userSpaceOnUse" '
+    'patternTransform="rotate(45)">'
+    f'<rect width="7" height="7" fill="{NO_DATA_COLOR}"/>'
+    f'<line x1="0" y1="0" x2="0" y2="7" stroke="{STATUS_HATCH_COLOR}" stroke-width="2"/>'
+    "</pattern></defs></svg>"
+)
+"""The hatching of zones without street data (the SVG pattern the map's CSS fills with)."""
 
 _PAGE_JS = """
 (function () {
@@ -379,12 +430,19 @@ _PAGE_JS = """
   var streets = D.streets && L.geoJSON(D.streets, {interactive: false,
     style: {color: '#555', weight: 0.6, opacity: 0.55}});
   if (streets) { overlays[D.labels.streets] = streets; }
+  var fragments = D.fragments && L.geoJSON(D.fragments, {interactive: false,
+    style: {color: C.fragment, weight: 1.6, opacity: 0.9, dashArray: '4 3',
+            className: 'fm-fragment'}});
+  if (fragments) { overlays[D.labels.fragments] = fragments; }
   var zones = L.geoJSON(D.zones, {
     style: function (f) {
-      return {fillColor: f.properties.fill, fillOpacity: 0.75,
-              color: f.properties.underserved ? C.underserved : '#ffffff',
-              weight: f.properties.underserved ? 2.5 : 1,
-              className: 'fm-zone' + (f.properties.underserved ? ' fm-underserved' : '')};
+      var p = f.properties, sparse = p.status === 'sparse_streets';
+      return {fillColor: p.fill, fillOpacity: 0.75,
+              color: p.underserved ? C.underserved : (sparse ? C.sparse_edge : '#ffffff'),
+              weight: p.underserved ? 2.5 : (sparse ? 1.5 : 1),
+              dashArray: sparse ? '5 3' : null,
+              className: 'fm-zone' + (p.underserved ? ' fm-underserved' : '') +
+                (p.status === 'no_data' ? ' fm-nodata' : '') + (sparse ? ' fm-sparse' : '')};
     },
     onEachFeature: function (f, layer) {
       tip(layer, f);
@@ -414,6 +472,7 @@ _PAGE_JS = """
   overlays[D.labels.spaces] = spaces;
   if (streets) { streets.addTo(map); }
   zones.addTo(map);
+  if (fragments) { fragments.addTo(map); }
   D.coverage.forEach(function (c) {
     if (c.minutes === D.underserved_minutes) { overlays[c.name].addTo(map); }
   });
@@ -438,8 +497,19 @@ _PAGE_JS = """
     }
     G.classes.slice().reverse().forEach(function (c) { key(swatch(c[0]), c[1]); });
     if (G.no_data) { key(swatch(C.no_data), G.no_data); }
+    if (G.status_no_data) {
+      key(swatch('repeating-linear-gradient(135deg, ' + C.status_hatch + ' 0 1.5px, ' +
+                 C.no_data + ' 1.5px 5px)'), G.status_no_data);
+    }
+    if (G.status_sparse) { key(swatch('transparent', '1.5px dashed ' + C.sparse_edge),
+                               G.status_sparse); }
     key(swatch('transparent', '2.5px solid ' + C.underserved), G.underserved);
     key(swatch('transparent', '1.5px solid ' + C.coverage), G.coverage);
+    if (G.fragments) {
+      var line = swatch('transparent'); line.style.height = '0';
+      line.style.borderTop = '2px dashed ' + C.fragment;
+      key(line, G.fragments);
+    }
     var d = document.createElement('span'); d.className = 'dot';
     d.style.background = C.space_face; d.style.border = '1.5px solid ' + C.space_edge;
     key(d, G.space);
@@ -474,7 +544,7 @@ def map_html(analysis: Analysis, *, lang: str = "en") -> str:
     t = Translator(lang)
     data = map_data(analysis, lang=lang)
     data["underserved_minutes"] = float(analysis.parameters["underserved_minutes"])
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    payload = json_for_html(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
     js, css = leaflet_assets()
     page_css = _PAGE_CSS.replace("__FONTS__", _FONT_STACK)
     note = f'<p class="note">{_e(analysis.note)}</p>' if analysis.note else ""
@@ -486,6 +556,7 @@ def map_html(analysis: Analysis, *, lang: str = "en") -> str:
         f"<title>{_e(title)}</title>"
         f"<style>{css}</style><style>{page_css}</style></head><body>"
         f"<header><h1>{_e(title)}</h1><p>{_e(t('map_hint'))}</p>{note}</header>"
+        f"{_HATCH_SVG}"
         '<div id="map"></div>'
         f'<script type="application/json" id="fm-data">{payload}</script>'
         f"<script>{js}</script><script>{_PAGE_JS}</script></body></html>\n"
