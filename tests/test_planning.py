@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -11,6 +13,7 @@ from _osmfixtures import STREET, lonlat, write_osm
 from test_travel import spaces_at
 
 import fifteenmin as fm
+from fifteenmin import _names as N
 from fifteenmin import planning
 from fifteenmin.cli import main
 from fifteenmin.errors import InputError
@@ -236,6 +239,39 @@ def test_bad_inputs(sample_analysis, sample_city):
     far = gpd.GeoDataFrame(geometry=gpd.points_from_xy([40.0], [10.0]), crs=4326)
     with pytest.raises(InputError, match="candidate sites: .*outside the network"):
         fm.suggest_sites(sample_analysis, candidates=far)
+
+
+@pytest.fixture(scope="module")
+def courtyard(tmp_path_factory):
+    """A 1,200 m street (nodes 1-7 every 200 m) with a space at x=0, and a courtyard
+    footway (3 nodes, 40 m) 30 m north of x=800 that OSM does not join to it; one zone of
+    1,000 residents over both. Within 5 min (400 m) the space reaches x 0-400."""
+    nodes = {i + 1: (200.0 * i, 0.0) for i in range(7)}
+    nodes |= {11: (780.0, 30.0), 12: (800.0, 30.0), 13: (820.0, 30.0)}
+    ways = [(i, [i, i + 1], STREET) for i in range(1, 7)]
+    ways += [(20, [11, 12], {"highway": "footway"}), (21, [12, 13], {"highway": "footway"})]
+    path = write_osm(tmp_path_factory.mktemp("court") / "court.osm", nodes, ways)
+    zone = shapely.box(*lonlat(-50, -50), *lonlat(1250, 80))
+    zones = gpd.GeoDataFrame(
+        {"zone_id": ["z"], "name": ["Z"], N.POPULATION: [1000.0]}, geometry=[zone], crs=4326
+    )
+    return fm.analyze(fm.read_streets(path), spaces_at((0, 0)), zones, minutes=[5, 15])
+
+
+def test_no_site_on_a_fragment(courtyard):
+    walk = courtyard.walk
+    assert walk.fragment_nodes.sum() == 3
+    sites = planning.suggest_sites(courtyard, n_sites=3, minutes=5, min_separation_m=0)
+    # one site at x=800 reaches x 400-1,200: everybody, the courtyard being left out
+    assert list(sites["osmid"]) == [5]
+    assert sites["new_residents_5min"].iloc[0] == pytest.approx(1000 * 800 / 1200, rel=1e-4)
+    assert sites["cumulative_share_5min"].iloc[-1] == pytest.approx(1.0, rel=1e-5)
+    # counted as out of reach (fragments kept), the courtyard draws a site of its own
+    kept = dataclasses.replace(walk, fragment_nodes=np.zeros_like(walk.fragment_nodes))
+    sites = planning.suggest_sites(kept, courtyard.zones, n_sites=3, minutes=5, min_separation_m=0)
+    assert list(sites["osmid"])[0] == 5 and set(sites["osmid"][1:]) <= {11, 12, 13}
+    assert len(sites) == 2
+    assert sites["new_residents_5min"].iloc[1] == pytest.approx(1000 * 40 / 1240, rel=1e-3)
 
 
 def test_cli_suggest_writes_files(sample_city, tmp_path, capsys):

@@ -166,3 +166,89 @@ def test_space_exactly_at_a_node_keeps_line_geometries(line):
     wt = fm.walk_times(fm.read_streets(line), spaces_at((100, 0)))
     assert set(shapely.get_type_id(wt.graph.geometry)) == {1}  # all LineStrings
     assert times_by_osmid(wt)[2] == pytest.approx(0, abs=0.02)
+
+
+def test_space_beside_a_long_curved_street(tmp_path):
+    """The extent is that of the street geometry, not of its nodes: a street from (0, 0) to
+    (200, 0) bulging 800 m north has a space 10 m beyond its far bend."""
+    nodes = {1: (0, 0), 2: (0, 800), 3: (200, 800), 4: (200, 0)}
+    path = write_osm(tmp_path / "bend.osm", nodes, [(10, [1, 2, 3, 4], STREET)])
+    streets = fm.read_streets(path)
+    assert streets.n_nodes == 2  # the bend's vertices are shape points
+    wt = fm.walk_times(streets, spaces_at((100, 810)), max_snap_m=50)
+    assert wt.snaps["access_m"].iloc[0] == pytest.approx(10, abs=0.02)
+    assert times_by_osmid(wt)[1] == pytest.approx((10 + 100 + 800) / SPEED, abs=0.05)
+
+
+@pytest.fixture
+def park_far_away(tmp_path):
+    """The line A - B - C and a street 1 km south of it; two parks tagged on nodes beside
+    the line, a park mapped as a way 600-700 m north of it (outside the extent) and one
+    halfway between the streets (500 m from both: too far)."""
+    nodes = {1: (0, 0), 2: (100, 0), 3: (200, 0), 4: (50, 5), 5: (150, 5)}
+    nodes |= {6: (0, -1000), 7: (200, -1000)}
+    nodes |= {11: (0, 600), 12: (100, 600), 13: (100, 700), 14: (0, 700)}
+    nodes |= {21: (50, -450), 22: (150, -450), 23: (150, -550), 24: (50, -550)}
+    ways = [(10, [1, 2], STREET), (11, [2, 3], STREET), (12, [6, 7], STREET)]
+    ways += [(30, [11, 12, 13, 14, 11], {"leisure": "park", "name": "Far Park"})]
+    ways += [(31, [21, 22, 23, 24, 21], {"leisure": "park", "name": "South Park"})]
+    tagged = {4: {"leisure": "park", "name": "Near"}, 5: {"leisure": "park"}}
+    return write_osm(tmp_path / "parks.osm", nodes, ways, tagged_nodes=tagged)
+
+
+def test_far_osm_feature_is_skipped_and_listed(park_far_away):
+    streets = fm.read_streets(park_far_away)
+    parks = fm.spaces_from_osm(park_far_away, tags={"leisure": "park"}, kind="park")
+    assert len(parks) == 4 and set(parks["source"]) == {"osm"}
+    with pytest.raises(InputError, match="outside the network's extent"):
+        fm.walk_times(streets, parks, max_snap_m=250)
+    with pytest.warns(UserWarning, match=r"2 space\(s\) from OSM tags left out"):
+        wt = fm.walk_times(streets, parks, max_snap_m=250, skip_far=True)
+    # the street to the south, 200 m without a space, is a fragment
+    assert wt.fragment_nodes.sum() == 2 and len(wt.fragments()) == 1
+    assert sorted(wt.spaces["space_id"]) == ["n4", "n5"]
+    assert list(wt.snaps["space_id"]) == list(wt.spaces["space_id"])
+    assert len(wt.graph.space_node) == 2
+    skipped = wt.skipped.set_index("space_id")
+    assert list(wt.skipped.columns) == ["space_id", "name", "source", "distance_m", "reason"]
+    assert sorted(skipped.index) == ["w30", "w31"]
+    assert skipped.loc["w30", "name"] == "Far Park" and skipped.loc["w30", "source"] == "osm"
+    assert skipped.loc["w30", "distance_m"] == pytest.approx(650, rel=0.01)  # the centroid
+    assert skipped.loc["w30", "reason"] == "outside the network's extent"
+    assert skipped.loc["w31", "distance_m"] == pytest.approx(500, rel=0.01)
+    assert "farther than 250 m" in skipped.loc["w31", "reason"]
+    # the kept spaces' times are those of a run without the far ones
+    alone = fm.walk_times(streets, parks[parks["space_id"].isin(["n4", "n5"])])
+    np.testing.assert_allclose(wt.dist_m, alone.dist_m)
+    assert alone.skipped.empty
+
+
+def test_far_registry_row_is_still_an_error(park_far_away):
+    streets = fm.read_streets(park_far_away)
+    spaces = spaces_at((50, 5), (50, -300)).assign(
+        space_id=["registry/2", "registry/3"], source="registry"
+    )
+    with pytest.raises(InputError, match=r"registry: space 'registry/3' is (29\d|30\d) m from"):
+        fm.walk_times(streets, spaces, max_snap_m=250, skip_far=True)
+    # a registry row matched to OSM is still the registry's
+    spaces["source"] = ["osm", "registry+osm"]
+    with pytest.raises(InputError, match="'registry/3'"):
+        fm.walk_times(streets, spaces, max_snap_m=250, skip_far=True)
+
+
+def test_all_spaces_skipped_is_an_error(park_far_away):
+    streets = fm.read_streets(park_far_away)
+    parks = fm.spaces_from_osm(park_far_away, tags={"leisure": "park"})
+    far = parks[parks["space_id"].isin(["w30", "w31"])]
+    with pytest.raises(InputError, match=r"all 2 space\(s\) lie outside the network"):
+        fm.walk_times(streets, far, max_snap_m=250, skip_far=True)
+
+
+def test_snap_spaces_skip(line):
+    streets = fm.read_streets(line)
+    spaces = spaces_at((30, 10), (5000, 0), (60, 0))
+    snaps = fm.travel.snap_spaces(streets, spaces, on_far="skip")
+    assert list(snaps.index) == [0, 2] and list(snaps["space_id"]) == ["s0", "s2"]
+    assert list(snaps.attrs["skipped"]["space_id"]) == ["s1"]
+    with pytest.raises(InputError, match="on_far='drop' is not one of"):
+        fm.travel.snap_spaces(streets, spaces, on_far="drop")

@@ -18,6 +18,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from . import _names as N
 from ._io import ProgressBar, atomic_directory
+from ._topology import keep_pieces
 from .errors import InputError
 from .network import _csr
 from .pipeline import Analysis
@@ -339,12 +340,12 @@ def suggest_sites(
     """Where new spaces would bring the most residents within a walk (greedy coverage).
 
     Residents are spread over the walkable street length of their zone, as in the zone
-    metrics. Each round adds the candidate site that brings the most residents not yet
-    within ``minutes`` of an existing or already suggested space, counted exactly (the
-    reachable part of a partly reached street included). Because that coverage is
-    submodular, gains computed in an earlier round are upper bounds, and only the
-    candidates that could still win are searched again (lazy greedy: the same sites as
-    the plain greedy search, much faster).
+    metrics (fragments of the network left out). Each round adds the candidate site that
+    brings the most residents not yet within ``minutes`` of an existing or already
+    suggested space, counted exactly (the reachable part of a partly reached street
+    included). Because that coverage is submodular, gains computed in an earlier round
+    are upper bounds, and only the candidates that could still win are searched again
+    (lazy greedy: the same sites as the plain greedy search, much faster).
 
     Parameters
     ----------
@@ -362,8 +363,9 @@ def suggest_sites(
     candidates
         Points (any CRS) where a space could open, e.g. vacant premises; each joins the
         network like a space, at the nearest point of the nearest walkable street.
-        Default: every network node inside a zone that is within ``minutes`` of a
-        resident not yet within ``minutes`` of a space.
+        Default: every network node inside a zone, off the fragments (see
+        :func:`~fifteenmin.travel.walk_times`), that is within ``minutes`` of a resident
+        not yet within ``minutes`` of a space.
     min_separation_m
         No two suggested sites closer than this (straight line), so that the list names
         distinct places; 0 for no limit.
@@ -431,7 +433,8 @@ def suggest_sites(
     with_candidates = dataclasses.replace(
         walk, graph=graph, dist_m=dist, nearest=np.full(graph.n_nodes, -1)
     )
-    pieces = street_pieces(with_candidates, geoms)
+    # residents as in the zone figures: on the streets off the fragments
+    pieces = keep_pieces(street_pieces(with_candidates, geoms), walk.street_edge_mask(graph))
     total = np.bincount(pieces.zone, weights=pieces.end_m - pieces.start_m, minlength=nz)
     density = np.divide(pop, total, out=np.zeros(nz), where=total > 0)
     res = _Residents(graph, dist, pieces, density, limit_m)
@@ -460,7 +463,8 @@ def suggest_sites(
     if points is None:
         n_street = graph.n_street_nodes
         zone_of = _zone_of(graph.node_xy[:n_street], geoms)
-        cand_node = np.flatnonzero((zone_of >= 0) & res.near_uncovered()[:n_street])
+        useful = (zone_of >= 0) & res.near_uncovered()[:n_street] & ~walk.fragment_nodes
+        cand_node = np.flatnonzero(useful)
         cand_xy = graph.node_xy[cand_node]
     else:
         cand_xy = shapely.get_coordinates(points.to_crs(walk.streets.crs).to_numpy())

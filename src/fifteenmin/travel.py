@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -15,7 +16,9 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
+from . import _topology
 from ._geom import substrings
+from ._topology import FRAGMENT_MAX_M
 from .errors import InputError
 from .network import (
     DEFAULT_SPEED_KMH,
@@ -102,11 +105,42 @@ class SearchGraph:
         return np.unique(inc.indices[idx])
 
 
+SKIPPED_COLUMNS = ("space_id", "name", "source", "distance_m", "reason")
+"""Columns of :attr:`WalkTimes.skipped`: the spaces left out for lying far from the streets."""
+
+
+def _street_bounds(streets: StreetNetwork) -> tuple[float, float, float, float]:
+    """``(minx, miny, maxx, maxy)`` of the street geometry (not only the nodes); kept.
+
+    Cached on the network as a ``cached_property`` would be (the network is immutable).
+    """
+    cache = streets.__dict__
+    if "_street_bounds" not in cache:
+        cache["_street_bounds"] = tuple(
+            float(b) for b in shapely.total_bounds(streets.edge_geometry)
+        )
+    return cache["_street_bounds"]  # type: ignore[no-any-return]
+
+
+def _no_skipped() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=float if c == "distance_m" else object)
+                         for c in SKIPPED_COLUMNS})  # fmt: skip
+
+
+def _from_osm(spaces: gpd.GeoDataFrame) -> np.ndarray:
+    """Whether each space was located from OSM tags (``source`` starting with "osm")."""
+    if "source" not in spaces.columns:
+        return np.zeros(len(spaces), dtype=bool)
+    source = spaces["source"].astype("string").str.strip().str.lower()
+    return source.str.startswith("osm").fillna(False).to_numpy(dtype=bool)
+
+
 def snap_spaces(
     streets: StreetNetwork,
     spaces: gpd.GeoDataFrame,
     *,
     max_distance_m: float = MAX_SNAP_M,
+    on_far: str = "raise",
 ) -> pd.DataFrame:
     """Find where each space joins the network: the nearest point of the nearest street.
 
@@ -115,11 +149,42 @@ def snap_spaces(
     (straight walk from the space to the street), ``x``/``y`` (space, projected),
     ``snap_x``/``snap_y`` (access point).
 
+    Parameters
+    ----------
+    streets
+        The network.
+    spaces
+        Points with a ``space_id`` column (any CRS).
+    max_distance_m
+        Farthest a space may lie from a walkable street.
+    on_far
+        ``"raise"``: a space outside the extent of the streets' geometry (grown by
+        ``max_distance_m``) or farther than ``max_distance_m`` from every street is an
+        error. ``"skip"``: such spaces are left out; the table then holds the kept spaces
+        only (its index: their positions in ``spaces``) and ``attrs["skipped"]`` lists the
+        others (:data:`SKIPPED_COLUMNS`).
+
     Raises
     ------
     InputError
-        If a space lies outside the network's extent or farther than ``max_distance_m``
-        from any walkable street.
+        With ``on_far="raise"``, if a space lies outside the network's extent or farther
+        than ``max_distance_m`` from any walkable street.
+    """
+    if on_far not in ("raise", "skip"):
+        raise InputError(f"on_far={on_far!r} is not one of 'raise', 'skip'")
+    may_skip = np.full(len(spaces), on_far == "skip")
+    snaps, skipped = _snap(streets, spaces, max_distance_m, may_skip)
+    if on_far == "skip":
+        snaps.attrs["skipped"] = skipped
+    return snaps
+
+
+def _snap(
+    streets: StreetNetwork, spaces: gpd.GeoDataFrame, max_distance_m: float, may_skip: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Snaps of the kept spaces (index: their positions) and the far spaces left out.
+
+    A far space is left out where ``may_skip`` is True, else an error naming it.
     """
     points = spaces.to_crs(streets.crs).geometry.to_numpy()
     ids = spaces["space_id"].astype(str).to_numpy()
@@ -127,14 +192,15 @@ def snap_spaces(
         f"{src}: " if isinstance(src, str) else ""
         for src in spaces.get("source", [None] * len(ids))
     ]
-    minx, miny, maxx, maxy = streets.bounds()
+    # the extent of the street geometry: a space beside a long curved street is inside
+    minx, miny, maxx, maxy = _street_bounds(streets)
     margin = max_distance_m
     xs, ys = shapely.get_x(points), shapely.get_y(points)
     outside = (
         (xs < minx - margin) | (xs > maxx + margin) | (ys < miny - margin) | (ys > maxy + margin)
     )
-    if outside.any():
-        i = int(np.flatnonzero(outside)[0])
+    if (outside & ~may_skip).any():
+        i = int(np.flatnonzero(outside & ~may_skip)[0])
         lon, lat = spaces.to_crs(4326).geometry.iloc[i].coords[0]
         raise InputError(
             f"{where[i]}space {ids[i]!r} ({lat:.6f}, {lon:.6f}) lies outside the network's extent "
@@ -146,14 +212,35 @@ def snap_spaces(
     )
     order = np.argsort(pt_idx)
     edge_idx, dist = edge_idx[order], dist[order]
-    too_far = dist > max_distance_m
-    if too_far.any():
-        i = int(np.flatnonzero(too_far)[0])
+    too_far = (dist > max_distance_m) & ~outside
+    if (too_far & ~may_skip).any():
+        i = int(np.flatnonzero(too_far & ~may_skip)[0])
         raise InputError(
             f"{where[i]}space {ids[i]!r} is {dist[i]:.0f} m from the nearest walkable street "
             f"(limit {max_distance_m:.0f} m; {int(too_far.sum())} space(s) in all); check its "
             "coordinates or use a network that includes the streets around it"
         )
+    far = outside | too_far
+    skipped = _no_skipped()
+    if far.any():
+        skipped = pd.DataFrame(
+            {
+                "space_id": ids[far],
+                "name": spaces["name"].to_numpy()[far] if "name" in spaces else None,
+                "source": spaces["source"].to_numpy()[far] if "source" in spaces else None,
+                "distance_m": dist[far],
+                "reason": np.where(
+                    outside[far],
+                    "outside the network's extent",
+                    f"farther than {max_distance_m:g} m from any walkable street",
+                ),
+            }
+        )
+        keep = np.flatnonzero(~far)
+        points, ids, edge_idx, dist = points[keep], ids[keep], edge_idx[keep], dist[keep]
+        xs, ys = xs[keep], ys[keep]
+    else:
+        keep = np.arange(len(ids))
     geoms = streets.edge_geometry[edge_idx]
     frac = shapely.line_locate_point(geoms, points, normalized=True)
     frac = np.nan_to_num(frac, nan=0.0)
@@ -165,7 +252,7 @@ def snap_spaces(
         np.array(a)
         for a in zip(to_lonlat.transform(xs, ys), to_lonlat.transform(snap_x, snap_y), strict=True)
     )
-    return pd.DataFrame(
+    snaps = pd.DataFrame(
         {
             "space_id": ids,
             "edge": edge_idx,
@@ -175,8 +262,10 @@ def snap_spaces(
             "y": ys,
             "snap_x": snap_x,
             "snap_y": snap_y,
-        }
+        },
+        index=keep if far.any() else None,
     )
+    return snaps, skipped
 
 
 def build_search_graph(streets: StreetNetwork, snaps: pd.DataFrame) -> SearchGraph:
@@ -253,7 +342,12 @@ def build_search_graph(streets: StreetNetwork, snaps: pd.DataFrame) -> SearchGra
 
 @dataclass(frozen=True)
 class WalkTimes:
-    """Walking distance from every node of a :class:`SearchGraph` to the nearest space."""
+    """Walking distance from every node of a :class:`SearchGraph` to the nearest space.
+
+    ``fragment_nodes`` marks the street nodes on fragments (components without a space
+    and with little street, see :func:`walk_times`); ``skipped`` lists the spaces left
+    out for lying far from the streets (:data:`SKIPPED_COLUMNS`).
+    """
 
     streets: StreetNetwork
     graph: SearchGraph
@@ -262,6 +356,42 @@ class WalkTimes:
     speed_kmh: float
     dist_m: np.ndarray
     nearest: np.ndarray  # space index per node, -1 where no space is reachable
+    fragment_nodes: np.ndarray = None  # type: ignore[assignment]  # filled in __post_init__
+    skipped: pd.DataFrame = field(default_factory=_no_skipped)
+    fragment_max_m: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.fragment_nodes is None:  # no fragments marked: every street counts
+            object.__setattr__(
+                self, "fragment_nodes", np.zeros(self.graph.n_street_nodes, dtype=bool)
+            )
+
+    def street_edge_mask(self, graph: SearchGraph | None = None) -> np.ndarray:
+        """Whether each edge of ``graph`` (default :attr:`graph`) is a street off the fragments.
+
+        ``graph`` may be another search graph on the same streets, e.g. one also split at
+        candidate sites; connectors to spaces are never streets.
+        """
+        graph = self.graph if graph is None else graph
+        if not self.fragment_nodes.any():
+            return np.asarray(graph.is_street)
+        return _topology.edge_mask(graph, self.fragment_nodes)
+
+    def fragments(self) -> gpd.GeoDataFrame:
+        """The fragments of the network, one row each (see :func:`walk_times`).
+
+        Columns ``component`` (a label of the network's connected components),
+        ``n_nodes``, ``street_length_m``, ``lon``, ``lat`` (a point on its streets) and
+        its streets as a MultiLineString in the network's CRS.
+        """
+        return _topology.fragment_table(self.streets, self.fragment_nodes)
+
+    def distinct_spaces(self) -> tuple[np.ndarray, np.ndarray]:
+        """Spaces that share their point and access point reach the same streets: the index
+        of one space of each such group, and each space's group (``first[group]``)."""
+        key = self.snaps[["x", "y", "edge", "offset_m"]].to_numpy(dtype=float)
+        _, first, group = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        return first, group.ravel()
 
     @property
     def speed_mps(self) -> float:
@@ -273,10 +403,10 @@ class WalkTimes:
         return minutes * 60.0 * self.speed_mps
 
     def node_times(self) -> gpd.GeoDataFrame:
-        """One point per network node: ``osmid``, ``walk_time_s``, ``space_id``.
+        """One point per network node: ``osmid``, ``walk_time_s``, ``space_id``, ``fragment``.
 
         Unreachable nodes (in a component without a space) have ``walk_time_s`` NaN
-        and ``space_id`` None.
+        and ``space_id`` None; ``fragment`` is True on the nodes of fragments.
         """
         n = self.graph.n_street_nodes
         dist = self.dist_m[:n]
@@ -288,17 +418,22 @@ class WalkTimes:
                 "osmid": self.streets.node_osmid,
                 "walk_time_s": np.where(np.isfinite(dist), dist / self.speed_mps, np.nan),
                 "space_id": space_id,
+                "fragment": self.fragment_nodes,
             },
             geometry=gpd.points_from_xy(self.streets.node_xy[:, 0], self.streets.node_xy[:, 1]),
             crs=self.streets.crs,
         )
 
     def per_space_m(
-        self, limit_m: float, *, chunk: int = 32
+        self, limit_m: float, *, chunk: int = 32, spaces: np.ndarray | None = None
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield ``(space indices, distances)`` blocks, distances beyond ``limit_m`` = inf."""
-        for start in range(0, len(self.graph.space_node), chunk):
-            idx = np.arange(start, min(start + chunk, len(self.graph.space_node)))
+        """Yield ``(space indices, distances)`` blocks, distances beyond ``limit_m`` = inf.
+
+        ``spaces``: the indices of the spaces to search from (default all of them).
+        """
+        order = np.arange(len(self.graph.space_node)) if spaces is None else np.asarray(spaces)
+        for start in range(0, len(order), chunk):
+            idx = order[start : start + chunk]
             yield (
                 idx,
                 dijkstra(
@@ -316,6 +451,8 @@ def walk_times(
     *,
     speed_kmh: float = DEFAULT_SPEED_KMH,
     max_snap_m: float = MAX_SNAP_M,
+    fragment_max_m: float | None = FRAGMENT_MAX_M,
+    skip_far: bool = False,
 ) -> WalkTimes:
     """Walking time from every node to the nearest space, in one multi-source search.
 
@@ -332,6 +469,23 @@ def walk_times(
         Walking speed.
     max_snap_m
         Spaces farther than this from any walkable street are an error.
+    fragment_max_m
+        A connected component of the network that holds no space and less than this
+        street length (metres) is a fragment (a courtyard footway, steps not joined to
+        the street in OSM): marked in :attr:`WalkTimes.fragment_nodes`, so that zone
+        figures and site suggestions leave it out instead of counting it as out of reach.
+        An island with a space is never a fragment. ``None`` or 0: keep everything.
+    skip_far
+        Leave out the spaces located from OSM tags (``source`` starting with "osm") that
+        lie outside the network or farther than ``max_snap_m`` from a street, with a
+        warning, and list them in :attr:`WalkTimes.skipped`; other spaces that far (rows
+        of a registry file) are still an error naming them.
+
+    Raises
+    ------
+    InputError
+        If a space is farther than ``max_snap_m`` from the streets (and not skipped), or
+        every space is skipped.
 
     Examples
     --------
@@ -347,8 +501,31 @@ def walk_times(
         streets = streets_from_graph(streets)
     if len(spaces) == 0:
         raise InputError("no spaces given; give at least one space")
+    if fragment_max_m is not None and not fragment_max_m >= 0:
+        raise InputError(
+            f"fragment length {fragment_max_m!r} m is not a number >= 0; use e.g. "
+            f"{FRAGMENT_MAX_M:g}, or 0 to keep every part of the network"
+        )
     spaces = spaces.reset_index(drop=True)
-    snaps = snap_spaces(streets, spaces, max_distance_m=max_snap_m)
+    may_skip = _from_osm(spaces) if skip_far else np.zeros(len(spaces), dtype=bool)
+    snaps, skipped = _snap(streets, spaces, max_snap_m, may_skip)
+    if len(skipped):
+        if not len(snaps):
+            raise InputError(
+                f"all {len(spaces)} space(s) lie outside the network or farther than "
+                f"{max_snap_m:g} m from its streets (e.g. {skipped['space_id'].iloc[0]!r}, "
+                f"{skipped['distance_m'].iloc[0]:.0f} m); use a network that covers the spaces"
+            )
+        first = skipped.iloc[0]
+        warnings.warn(
+            f"{len(skipped)} space(s) from OSM tags left out: outside the network or farther "
+            f"than {max_snap_m:g} m from its streets (e.g. {first['space_id']!r}, "
+            f"{first['distance_m']:.0f} m away); they are listed in WalkTimes.skipped; use a "
+            "network that covers them to include them",
+            stacklevel=2,
+        )
+        spaces = spaces.iloc[snaps.index.to_numpy()].reset_index(drop=True)
+        snaps = snaps.reset_index(drop=True)
     graph = build_search_graph(streets, snaps)
     dist, _, source = dijkstra(
         graph.csr,
@@ -366,6 +543,9 @@ def walk_times(
         speed_kmh=speed_kmh,
         dist_m=dist,
         nearest=nearest,
+        fragment_nodes=_topology.fragment_nodes(graph, streets, max_length_m=fragment_max_m),
+        skipped=skipped,
+        fragment_max_m=fragment_max_m or None,
     )
 
 
