@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -195,3 +197,24 @@ def test_interior_shortcut_gives_the_same_isochrones_in_rome(rome_file):
             for a, b in zip(fast, plain, strict=True):
                 assert a.is_valid
                 assert shapely.symmetric_difference(a, b).area < 1e-6 * b.area
+
+
+def test_spaces_at_one_point_are_searched_once(sample_city):
+    """10,000 spaces at one point (a registry's duplicated row): one search, same figures."""
+    one = fm.spaces_from_file(sample_city.spaces).iloc[[0]]
+    many = gpd.GeoDataFrame(
+        {"space_id": [f"s{i}" for i in range(10_000)]},
+        geometry=[one.geometry.iloc[0]] * 10_000,
+        crs=one.crs,
+    )
+    start = time.perf_counter()
+    walk = fm.walk_times(fm.read_streets(sample_city.network), many)
+    first, group = walk.distinct_spaces()
+    assert len(first) == 1 and (group == 0).all()
+    iso = fm.isochrones.isochrones(walk, minutes=[15])
+    cov = fm.coverage(walk, minutes=[15], isochrones=iso)
+    assert time.perf_counter() - start < 60  # was: did not finish in 170 s
+    assert len(iso) == 10_000 and iso.geometry.iloc[0].equals(iso.geometry.iloc[-1])
+    single = fm.walk_times(fm.read_streets(sample_city.network), one)
+    alone = fm.isochrones.isochrones(single, minutes=[15]).geometry.iloc[0]
+    assert cov.geometry.iloc[0].symmetric_difference(alone).area < 1e-6 * alone.area

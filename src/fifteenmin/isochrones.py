@@ -14,6 +14,7 @@ from scipy import ndimage
 
 from ._geom import substrings
 from ._io import ProgressBar
+from .errors import InputError
 from .travel import SearchGraph, WalkTimes, reachable_parts
 
 logger = logging.getLogger(__name__)
@@ -212,31 +213,49 @@ def isochrones(
     geopandas.GeoDataFrame
         ``space_id``, ``minutes``, ``area_km2``, ``geometry`` (in the network's CRS).
     """
-    minutes = sorted(float(m) for m in minutes)
+    minutes = _checked(minutes, buffer_m)
     limits = [walk.minutes_to_m(m) for m in minutes]
     ids = walk.spaces["space_id"].astype(str).to_numpy()
+    # spaces at one point with one access point share their isochrones: searched once
+    first, group = walk.distinct_spaces()
     polygons: list[shapely.Geometry] = []
-    bar = ProgressBar(total=len(ids), desc="isochrones", unit="space", disable=not progress)
+    bar = ProgressBar(total=len(first), desc="isochrones", unit="space", disable=not progress)
     # GEOS releases the GIL, so threads share the buffering and union work across cores;
     # this thread meanwhile runs the next block's searches, one block ahead (memory: a
     # block of distances is one row of node distances per space)
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+    try:
         pending: list[Future[list[shapely.Geometry]]] = []
-        for _, dist in walk.per_space_m(limits[-1]):
+        for _, dist in walk.per_space_m(limits[-1], spaces=first):
             submitted = [
                 pool.submit(nested_polygons, walk.graph, d, limits, buffer_m) for d in dist
             ]
             _collect(pending, polygons, bar)
             pending = submitted
         _collect(pending, polygons, bar)
+    except BaseException:  # Ctrl-C: drop the queued work, do not wait for it
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     bar.close()
+    per_space = np.asarray(polygons, dtype=object).reshape(len(first), len(minutes))[group]
     gdf = gpd.GeoDataFrame(
         {"space_id": np.repeat(ids, len(minutes)), "minutes": minutes * len(ids)},
-        geometry=polygons,
+        geometry=per_space.ravel(),
         crs=walk.streets.crs,
     )
     gdf.insert(2, "area_km2", gdf.area / 1e6)
     return gdf
+
+
+def _checked(minutes: Sequence[float], buffer_m: float) -> list[float]:
+    """The thresholds, sorted, once they and the buffer are finite (minutes > 0, buffer >= 0)."""
+    values = sorted(float(m) for m in minutes)
+    if not values or not all(0 < m < np.inf for m in values):
+        raise InputError(f"walking-time thresholds must be finite minutes > 0, got {values}")
+    if not 0 <= buffer_m < np.inf:
+        raise InputError(f"buffer {buffer_m} m is not a finite distance >= 0; use e.g. 50 m")
+    return values
 
 
 def _collect(
@@ -267,10 +286,12 @@ def coverage(
     geopandas.GeoDataFrame
         ``minutes``, ``area_km2``, ``geometry``; one row per threshold.
     """
-    minutes = sorted(float(m) for m in minutes)
+    minutes = _checked(minutes, buffer_m)
     if isochrones is not None:
-        geoms = [
-            shapely.union_all(isochrones.geometry[isochrones["minutes"] == m].to_numpy())
+        geoms = [  # spaces sharing an isochrone (one point) share one polygon: united once
+            shapely.union_all(
+                list({id(g): g for g in isochrones.geometry[isochrones["minutes"] == m]}.values())
+            )
             for m in minutes
         ]
     else:
