@@ -61,22 +61,25 @@ def test_analyze_with_osm_spaces(sample_city, tmp_path):
 
 @pytest.fixture
 def out_dir(tmp_path) -> Path:
-    """An existing report folder whose content must survive a failed run."""
+    """An existing report folder (marked as fifteenmin's) whose content must survive a
+    failed run, even with --overwrite."""
+    from fifteenmin._io import output_folder
+
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("previous report")
+    with output_folder(out, command="analyze") as tmp:
+        (tmp / "keep.txt").write_text("previous report")
     return out
 
 
 def run_bad(args: list[str], out: Path, capsys) -> str:
     """Run the CLI on bad input; check exit 2, one line, no traceback, --out untouched."""
-    rc = main([*args, "--out", str(out), "--quiet"])
+    rc = main([*args, "--out", str(out), "--overwrite", "--quiet"])
     err = capsys.readouterr().err.strip()
     assert rc == 2
     assert "Traceback" not in err
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("fifteenmin: error: "), err
-    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [".fifteenmin", "keep.txt"]
     assert (out / "keep.txt").read_text() == "previous report"
     assert [p.name for p in out.parent.iterdir() if p.name.startswith(".")] == []
     return lines[0]

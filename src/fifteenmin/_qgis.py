@@ -13,7 +13,6 @@ QGIS 3 releases), as QGIS 3.16-3.24 themselves wrote them.
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,6 +26,7 @@ from matplotlib import colormaps
 from matplotlib.colors import to_hex, to_rgba
 
 from . import _names as N
+from ._io import now_utc
 from .plot import (
     SHARE_BOUNDS,
     SHARE_COLORS,
@@ -406,7 +406,7 @@ def add_layer_style(
     Creates the ``layer_styles`` table (and its ``gpkg_contents`` entry) when missing.
     """
     column = geometry_column(gpkg, layer)
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    now = now_utc().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"  # SOURCE_DATE_EPOCH if set
     with closing(sqlite3.connect(gpkg)) as con, con:
         con.execute(CREATE_TABLE)
         con.execute(

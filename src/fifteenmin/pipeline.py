@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import _names as N
-from ._io import VECTOR_SUFFIXES, alongside, atomic_directory, check_file
+from ._io import VECTOR_SUFFIXES, alongside, check_file, now_utc, output_folder
 from .errors import InputError
 from .hexagons import hex_zones, interpolate_population, parse_hex_spec
 from .isochrones import DEFAULT_BUFFER_M, DEFAULT_MINUTES, coverage, isochrones
@@ -80,54 +80,76 @@ class Analysis:
         return bool(self.zones[N.POPULATION].notna().any())
 
     def write(
-        self, out: str | Path, *, progress: bool = False, lang: str = "en", pdf: bool = False
+        self,
+        out: str | Path,
+        *,
+        overwrite: bool = False,
+        progress: bool = False,
+        lang: str = "en",
+        pdf: bool = False,
     ) -> Path:
-        """Write the report folder; nothing in ``out`` changes unless every file is written.
+        """Write the report folder ``out``, whole or not at all.
+
+        ``out`` must be new or an empty folder; a report folder written before (it holds
+        the ``.fifteenmin`` marker, and only files fifteenmin wrote) is replaced as a whole
+        with ``overwrite=True``. Anything else, or an ``out`` that is or holds an input
+        file, raises :class:`~fifteenmin.errors.InputError` before anything is written; a
+        place that cannot be written raises :class:`~fifteenmin.errors.OutputError`. The
+        files are written to a temporary folder beside ``out`` that is renamed to ``out``
+        at the end; on failure or interruption nothing changes (see
+        :func:`fifteenmin._io.output_folder`).
 
         Files: ``zones.gpkg``, ``zones.csv``, ``walk_times.gpkg``, ``isochrones.gpkg``
         (layers ``isochrones`` and ``coverage``), ``spaces.gpkg`` (each GeoPackage with its
         default QGIS style in ``layer_styles``), ``coverage_map`` and ``walk_time_map``
         (``.png`` at 200 dpi, ``.svg``, ``.pdf``), ``summary.json``, ``report.html`` and
         ``map.html`` (self-contained); texts in ``lang``: ``"en"`` or ``"it"``; ``report.pdf``
-        with ``pdf=True`` (needs WeasyPrint).
+        with ``pdf=True`` (needs WeasyPrint). With ``SOURCE_DATE_EPOCH`` set, every date
+        written is that time, and a rerun gives the same bytes.
         """
+        sources = [v.get("path") for v in self.inputs.values() if isinstance(v, dict)]
+        logger.info("writing the report to %s", out)
+        with output_folder(out, overwrite=overwrite, inputs=sources, command="analyze") as tmp:
+            self._write_into(tmp, lang=lang, pdf=pdf)
+        logger.debug("wrote %s", out)
+        return Path(out)
+
+    def _write_into(self, folder: Path, *, lang: str = "en", pdf: bool = False) -> None:
+        """Write the report's files into ``folder``, a fresh temporary folder (see write)."""
         from ._qgis import write_styles
         from .plot import coverage_map, save_figure, walk_time_map
         from .report import coverage_map_png, write_report, write_report_pdf
         from .webmap import write_map
 
-        out = Path(out)
-        with atomic_directory(out) as tmp:
+        tmp = Path(folder)
 
-            def maps() -> None:  # the vector coverage maps and the walking-time map
-                vector = coverage_map(self, lang=lang)
-                save_figure(vector, tmp / "coverage_map", formats=["svg", "pdf"])
-                save_figure(walk_time_map(self, lang=lang), tmp / "walk_time_map")
+        def maps() -> None:  # the vector coverage maps and the walking-time map
+            vector = coverage_map(self, lang=lang)
+            save_figure(vector, tmp / "coverage_map", formats=["svg", "pdf"])
+            save_figure(walk_time_map(self, lang=lang), tmp / "walk_time_map")
 
-            # on Linux a forked process draws those while this one writes the rest
-            with alongside(maps):
-                save_figure(coverage_map(self, lang=lang), tmp / "coverage_map", formats=["png"])
-                self.zones.to_file(tmp / "zones.gpkg", layer="zones", driver="GPKG")
-                self.zones.drop(columns="geometry").to_csv(tmp / "zones.csv", index=False)
-                self.walk.node_times().to_file(
-                    tmp / "walk_times.gpkg", layer="walk_times", driver="GPKG"
-                )
-                self.isochrones.to_file(tmp / "isochrones.gpkg", layer="isochrones", driver="GPKG")
-                self.coverage.to_file(tmp / "isochrones.gpkg", layer="coverage", driver="GPKG")
-                self.spaces.to_file(tmp / "spaces.gpkg", layer="spaces", driver="GPKG")
-                write_styles(self, tmp)  # QGIS default styles inside the GeoPackages
-                (tmp / "summary.json").write_text(
-                    json.dumps(self.summary, indent=2, ensure_ascii=False, default=_json_default),
-                    encoding="utf-8",
-                )
-                # the report's image: that PNG, cropped and resampled
-                png = coverage_map_png(self, from_png=tmp / "coverage_map.png")
-                report = write_report(self, tmp / "report.html", lang=lang, map_png=png)
-                write_map(self, tmp / "map.html", lang=lang)
-                if pdf:
-                    write_report_pdf(self, tmp / "report.pdf", html_text=report.read_text("utf-8"))
-        logger.debug("wrote %s", out)
-        return out
+        # on Linux a forked process draws those while this one writes the rest
+        with alongside(maps):
+            save_figure(coverage_map(self, lang=lang), tmp / "coverage_map", formats=["png"])
+            self.zones.to_file(tmp / "zones.gpkg", layer="zones", driver="GPKG")
+            self.zones.drop(columns="geometry").to_csv(tmp / "zones.csv", index=False)
+            self.walk.node_times().to_file(
+                tmp / "walk_times.gpkg", layer="walk_times", driver="GPKG"
+            )
+            self.isochrones.to_file(tmp / "isochrones.gpkg", layer="isochrones", driver="GPKG")
+            self.coverage.to_file(tmp / "isochrones.gpkg", layer="coverage", driver="GPKG")
+            self.spaces.to_file(tmp / "spaces.gpkg", layer="spaces", driver="GPKG")
+            write_styles(self, tmp)  # QGIS default styles inside the GeoPackages
+            (tmp / "summary.json").write_text(
+                json.dumps(self.summary, indent=2, ensure_ascii=False, default=_json_default),
+                encoding="utf-8",
+            )
+            # the report's image: that PNG, cropped and resampled
+            png = coverage_map_png(self, from_png=tmp / "coverage_map.png")
+            report = write_report(self, tmp / "report.html", lang=lang, map_png=png)
+            write_map(self, tmp / "map.html", lang=lang)
+            if pdf:
+                write_report_pdf(self, tmp / "report.pdf", html_text=report.read_text("utf-8"))
 
 
 def _json_default(value: Any) -> Any:
@@ -402,7 +424,7 @@ def summarize(analysis: Analysis) -> dict[str, Any]:
         under_rows.sort(key=lambda r: -r["residents_without_access"])
     return {
         "note": analysis.note,
-        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "generated": now_utc().isoformat(timespec="seconds"),  # SOURCE_DATE_EPOCH if set
         "attribution": OSM_ATTRIBUTION,
         "inputs": analysis.inputs,
         "parameters": params,

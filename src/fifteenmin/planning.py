@@ -17,7 +17,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from . import _names as N
-from ._io import ProgressBar, atomic_directory
+from ._io import ProgressBar, output_folder
 from ._topology import keep_pieces
 from .errors import InputError
 from .network import _csr
@@ -556,10 +556,12 @@ def _table(
     return gpd.GeoDataFrame(table, geometry=shapely.points(xy), crs=walk.streets.crs)
 
 
-def write_sites(sites: gpd.GeoDataFrame, out: str | Path) -> Path:
-    """Write ``suggested_sites.gpkg`` and ``suggested_sites.csv`` into the folder ``out``.
+def write_sites(sites: gpd.GeoDataFrame, out: str | Path, *, overwrite: bool = False) -> Path:
+    """Write ``suggested_sites.gpkg`` and ``suggested_sites.csv`` as the folder ``out``.
 
-    Nothing in ``out`` changes unless both files are written.
+    ``out`` must be new or an empty folder, or (with ``overwrite=True``) a folder fifteenmin
+    wrote before, which is replaced as a whole; it appears complete or not at all (see
+    :func:`fifteenmin._io.output_folder`, whose ``.fifteenmin`` marker it holds).
 
     Examples
     --------
@@ -569,16 +571,15 @@ def write_sites(sites: gpd.GeoDataFrame, out: str | Path) -> Path:
     >>> sites = fm.suggest_sites(result, n_sites=2)
     >>> out = fm.planning.write_sites(sites, getfixture("tmp_path") / "out")
     >>> sorted(p.name for p in out.iterdir())
-    ['suggested_sites.csv', 'suggested_sites.gpkg']
+    ['.fifteenmin', 'suggested_sites.csv', 'suggested_sites.gpkg']
     """
-    out = Path(out)
-    with atomic_directory(out) as tmp:
+    with output_folder(out, overwrite=overwrite, command="suggest") as tmp:
         sites.to_file(tmp / "suggested_sites.gpkg", layer="suggested_sites", driver="GPKG")
         pd.DataFrame(sites.drop(columns=sites.geometry.name)).to_csv(
             tmp / "suggested_sites.csv", index=False
         )
     logger.info("wrote %s", out)
-    return out
+    return Path(out)
 
 
 def _refine(

@@ -156,16 +156,18 @@ class MergeResult:
     unmatched_osm: pd.DataFrame
     not_geocoded: pd.DataFrame
 
-    def write(self, path: str | os.PathLike[str]) -> Path:
+    def write(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write a GeoPackage with layers "spaces", "conflicts", "unmatched", "not_geocoded".
 
         "spaces" is ``merged``; the other layers are attribute tables without geometry
-        ("unmatched" stacks both sides, told apart by its ``side`` column). The file is written
-        to a temporary sibling and then moved into place, so a failed run never leaves a
-        half-written file. Returns the path written.
+        ("unmatched" stacks both sides, told apart by its ``side`` column). ``path`` must end
+        in ``.gpkg``; an existing file is replaced only with ``overwrite=True``. The file is
+        written to a temporary sibling and then moved into place, so a failed or interrupted
+        run never leaves a half-written file. Returns the path written.
         """
+        from ._io import output_file
+
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         unmatched = pd.concat(
             [
                 self.unmatched_registry.assign(side="registry"),
@@ -179,13 +181,9 @@ class MergeResult:
             "unmatched": unmatched,
             "not_geocoded": self.not_geocoded,
         }
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.gpkg")
-        try:
+        with output_file(path, overwrite=overwrite) as tmp:
             for layer, frame in layers.items():
                 pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
         logger.info("wrote %d spaces to %s", len(self.merged), path)
         return path
 

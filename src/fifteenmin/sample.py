@@ -19,6 +19,9 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiLineString, MultiPoint, Point, Polygon, box
 
+from ._io import MARKER, output_folder, read_marker, source_date_epoch
+from .errors import InputError
+
 SEED = 20_150
 """Seed of the random generator: the sample is identical on every run."""
 CENTRE_LONLAT = (3.0, 0.5)
@@ -429,6 +432,45 @@ def _zones(rng: np.random.Generator) -> gpd.GeoDataFrame:
     )
 
 
+SAMPLE_FILES = ("sample_city.osm", "spaces.csv", "neighbourhoods.geojson", "README.md")
+"""The files of a sample city folder (beside the ``.fifteenmin`` marker)."""
+
+
+def check_sample_folder(directory: str | Path, *, what: str = "sample folder") -> bool:
+    """Whether ``directory`` holds a sample city written before (False: new or empty).
+
+    Raises :class:`~fifteenmin.errors.InputError` when ``directory`` is a file, or a folder
+    holding anything else: the sample city never replaces files it did not write. ``what``
+    names the folder in the message (the CLI: ``"--data-dir folder"``).
+    """
+    d = Path(directory)
+    if not d.exists():
+        return False
+    if not d.is_dir():
+        raise InputError(f"{d}: exists and is a file; choose a new or empty {what}")
+    names = set(os.listdir(d))
+    if not names:
+        return False
+    marker = read_marker(d)
+    ours = (marker is not None and marker.get("command") == "sample") or _written_before_markers(d)
+    foreign = names - {*SAMPLE_FILES, MARKER}
+    if ours and not foreign:
+        return True
+    raise InputError(
+        f"{d}: the folder holds files that are not the sample city's "
+        f"({', '.join(sorted(foreign or names)[:3])}); choose a new or empty {what}"
+    )
+
+
+def _written_before_markers(d: Path) -> bool:
+    """A sample folder of an earlier fifteenmin (no marker): recognised by its README."""
+    try:
+        readme = (d / "README.md").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return readme == _README.format(seed=SEED, pop=TOTAL_POPULATION)
+
+
 def write_sample_city(
     directory: str | Path = "data/raw/sample", *, overwrite: bool = False
 ) -> SampleCity:
@@ -438,9 +480,13 @@ def write_sample_city(
     ----------
     directory
         Folder to write ``sample_city.osm``, ``spaces.csv``, ``neighbourhoods.geojson``
-        and ``README.md`` into (created if needed).
+        and ``README.md`` into: a new or empty folder, or one holding a sample city
+        written before (and nothing else; see :func:`check_sample_folder`). The folder
+        is written whole (a temporary folder renamed) and marked with ``.fifteenmin``.
+        With ``SOURCE_DATE_EPOCH`` set, the files are dated by it.
     overwrite
-        If False and all the files already exist, they are left as they are.
+        If False and all the files already exist, they are left as they are (edits
+        included); if True they are written again.
 
     Returns
     -------
@@ -449,28 +495,24 @@ def write_sample_city(
     """
     d = Path(directory)
     city = SampleCity(d, d / "sample_city.osm", d / "spaces.csv", d / "neighbourhoods.geojson")
-    readme = d / "README.md"
-    if not overwrite and all(p.exists() for p in (city.network, city.spaces, city.zones, readme)):
+    ours = check_sample_folder(d)
+    if ours and not overwrite and all((d / name).exists() for name in SAMPLE_FILES):
         return city
-    d.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
     net, river, park = _build_network(rng)
     payload = {
-        city.network: _osm_xml(net),
-        city.spaces: _spaces_csv(rng, net, river, park),
-        readme: _README.format(seed=SEED, pop=TOTAL_POPULATION).encode("utf-8"),
+        "sample_city.osm": _osm_xml(net),
+        "spaces.csv": _spaces_csv(rng, net, river, park),
+        "README.md": _README.format(seed=SEED, pop=TOTAL_POPULATION).encode("utf-8"),
     }
-    tmp = {p: d / f".{p.name}.{os.getpid()}.tmp" for p in (*payload, city.zones)}
-    try:
-        for p, data in payload.items():
-            tmp[p].write_bytes(data)
-        tmp[city.zones].unlink(missing_ok=True)
+    with output_folder(d, owned=ours, command="sample", what="sample folder") as tmp:
+        for name, data in payload.items():
+            (tmp / name).write_bytes(data)
         _zones(rng).to_file(
-            tmp[city.zones], driver="GeoJSON", layer="neighbourhoods", COORDINATE_PRECISION=7
+            tmp / city.zones.name, driver="GeoJSON", layer="neighbourhoods", COORDINATE_PRECISION=7
         )
-        for p, t in tmp.items():
-            os.replace(t, p)
-    finally:
-        for t in tmp.values():
-            t.unlink(missing_ok=True)
+        epoch = source_date_epoch()
+        if epoch is not None:  # reproducible: the files' dates (reported as inputs') too
+            for name in SAMPLE_FILES:
+                os.utime(tmp / name, (epoch, epoch))
     return city
