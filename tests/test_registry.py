@@ -255,11 +255,10 @@ def test_bad_files_raise_input_error(
     assert isinstance(info.value, ValueError)
 
 
-def test_not_utf8_raises_input_error(tmp_path: Path) -> None:
+def test_windows_1252_is_read(tmp_path: Path) -> None:
     path = tmp_path / "albo.csv"
-    path.write_bytes("name\nCittà\n".encode("cp1252"))
-    with pytest.raises(InputError, match="UTF-8"):
-        validate_registry(path)
+    path.write_bytes("name;address\nCittà;Via Né\n".encode("cp1252"))
+    assert read_registry(path)[["name", "address"]].iloc[0].tolist() == ["Città", "Via Né"]
 
 
 # ---------------------------------------------------------------- validation

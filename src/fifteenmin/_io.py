@@ -47,18 +47,29 @@ def check_file(path: str | Path, allowed: tuple[str, ...], what: str) -> Path:
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (comma, semicolon or tab separated, UTF-8) with a checked outcome."""
+    """Read a CSV as a spreadsheet opens it: text cells indexed by spreadsheet row number.
+
+    Encoding (UTF-8 with or without BOM, else Windows-1252, else Latin-1), delimiter
+    (``,``, ``;`` or tab) and quoting are detected as :func:`._tables.read_csv_cells`
+    describes; the header is row 1, so the first data row is 2 and blank lines count.
+    Cells are text (empty ones None): read numbers with :func:`._tables.table_numbers`,
+    which knows decimal commas and thousands points (``41,8933``, ``1.200``).
+
+    Raises
+    ------
+    InputError
+        If the file is missing, empty or not text, has no data rows, or a row has more
+        values than the header (the message names the row).
+    """
+    from ._tables import read_csv_cells
+
     path = check_file(path, (".csv", ".txt"), "table")
-    try:
-        df = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, Exception) as exc:  # noqa: BLE001
-        raise InputError(f"{path}: cannot be read as CSV ({exc}); save it as UTF-8 CSV") from None
-    if df.empty:
-        raise InputError(f"{path}: the table has a header but no rows")
-    df.columns = [str(c).strip() for c in df.columns]
-    return df
+    cells = read_csv_cells(path)
+    if cells.ragged:
+        row = min(cells.ragged)
+        raise InputError(f"{path} row {row}: {cells.ragged_message(row)}")
+    df = pd.DataFrame.from_dict(cells.rows, orient="index", columns=cells.header, dtype=object)
+    return df.map(lambda cell: cell if cell.strip() else None)
 
 
 def read_vector(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFrame:

@@ -199,7 +199,90 @@ def _bar(items: Iterable[Any], what: str, progress: bool) -> Iterable[Any]:
 
 
 def _read_error(path: Path, exc: Exception) -> InputError:
+    if isinstance(exc, osmium.InvalidLocationError):  # lat="nan", lon="abc": name the node
+        bad = _unreadable_node(path)
+        if bad is not None:
+            return _node_error(path, *bad)
+        return InputError(f"{path}: a coordinate is not a number ({exc}); fix the file")
     return InputError(f"{path}: cannot be read as OSM data ({exc}); check the file")
+
+
+_UNDEFINED = 2**31 - 1  # osmium's integer coordinate of a node without a location
+
+
+def _node_error(path: Path, node_id: object, lat: object, lon: object) -> InputError:
+    what = "the <bounds> element" if node_id == "bounds" else f"node {node_id}"
+    return InputError(
+        f"{path}: {what} has lat={lat}, lon={lon}, not a location in degrees "
+        f"(lat in [-90, 90], lon in [-180, 180]); correct or delete {what}"
+    )
+
+
+def _unreadable_node(path: Path) -> tuple[str, str, str] | None:
+    """``(id, lat, lon)`` of the first XML node whose coordinates are not degrees, if any.
+
+    Only called once osmium has refused a coordinate, which it reports without the node.
+    """
+    import bz2
+    import gzip
+    import xml.etree.ElementTree as ET
+
+    name = path.name.lower()
+    opener: Any = bz2.open if name.endswith(".bz2") else gzip.open if name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            for _, elem in ET.iterparse(f, events=("end",)):
+                if elem.tag == "node":
+                    lat, lon = elem.get("lat"), elem.get("lon")
+                    if not (_degrees(lat, 90) and _degrees(lon, 180)):
+                        return elem.get("id", "?"), repr(lat), repr(lon)
+                elif elem.tag == "bounds":
+                    for lat, lon in (("minlat", "minlon"), ("maxlat", "maxlon")):
+                        lat, lon = elem.get(lat), elem.get(lon)
+                        if not (_degrees(lat, 90) and _degrees(lon, 180)):
+                            return "bounds", repr(lat), repr(lon)
+                elem.clear()
+    except (ET.ParseError, OSError, EOFError, ValueError):
+        return None
+    return None
+
+
+def _degrees(text: str | None, limit: float) -> bool:
+    if text is None:  # no location (a deleted node): not this problem
+        return True
+    try:
+        return abs(float(text)) <= limit  # False for nan
+    except ValueError:
+        return False
+
+
+def _check_defined(path: Path, refs: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> None:
+    """Raise for the first node given a location outside the degrees' range (lat="95")."""
+    wrong = ~_located(xs, ys) & (xs != _UNDEFINED) & (ys != _UNDEFINED)
+    if wrong.any():
+        i = int(np.flatnonzero(wrong)[0])
+        raise _node_error(path, int(refs[i]), int(ys[i]) / _SCALE, int(xs[i]) / _SCALE)
+
+
+_MAX_ID = 2**40  # far above OSM's own ids (about 1.3e10 nodes in 2025)
+
+
+def _check_ids(path: Path, what: str, ids: np.ndarray) -> None:
+    """Raise for ids that osmium's id sets cannot hold: negative, or beyond ``_MAX_ID``.
+
+    Negative ids mark objects not yet uploaded (JOSM saves new nodes and ways so); an id
+    set's memory grows with the largest id, so 2**62 would not fit in memory.
+    """
+    if not len(ids):
+        return
+    low, high = int(ids.min()), int(ids.max())
+    if low < 0 or high > _MAX_ID:
+        bad = low if low < 0 else high
+        raise InputError(
+            f"{path}: {what} {bad} has an id outside 0..2^40 (negative ids are edits not yet "
+            "uploaded, as JOSM saves them); upload the edits, or renumber the file "
+            "with `osmium renumber`"
+        )
 
 
 def _tracker(refs: np.ndarray, way_ids: Iterable[int] = ()) -> osmium.IdTracker:
@@ -250,6 +333,8 @@ def _node_xy(path: Path, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
             ids.append(node.id)
             xs.append(loc.x)
             ys.append(loc.y)
+        elif loc.x != _UNDEFINED and loc.y != _UNDEFINED:
+            raise _node_error(path, node.id, loc.y / _SCALE, loc.x / _SCALE)
     id_arr, x_arr, y_arr = (
         np.array(a, dtype=t) for a, t in ((ids, np.int64), (xs, np.int32), (ys, np.int32))
     )
@@ -273,6 +358,7 @@ def _lonlat(
     """
     located = _located(xs, ys)
     if not located.all():
+        _check_defined(path, refs, xs, ys)
         missing = np.flatnonzero(~located)
         ids, mx, my = _node_xy(path, refs[missing])
         if len(ids):
@@ -349,6 +435,8 @@ def read_walkable_ways(
                 first_refs.extend(refs)
                 counts.append(len(refs))
         refs_all = np.frombuffer(first_refs, dtype=np.int64)
+        _check_ids(path, "node", refs_all)
+        _check_ids(path, "way", np.asarray(walkable, dtype=np.int64))
         tracker = _tracker(refs_all, walkable)
         collector = _WayCollector(refs_all, np.frombuffer(counts, dtype=np.int64))
         pending: dict[int, int] = {}
@@ -364,7 +452,9 @@ def read_walkable_ways(
                 del pending[way.id]
         del tracker
         return collector.arrays(path, inside)
-    except RuntimeError as exc:  # osmium parse errors
+    except InputError:
+        raise
+    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # osmium parse errors
         raise _read_error(path, exc) from None
 
 
@@ -536,6 +626,8 @@ def read_tagged_features(
                 continue
             if obj.is_node():
                 loc = obj.location
+                if not loc.valid() and loc.x != _UNDEFINED and loc.y != _UNDEFINED:
+                    raise _node_error(path, obj.id, loc.y / _SCALE, loc.x / _SCALE)
                 if loc.valid() and (inside is None or inside.point(loc.lon, loc.lat)):
                     found.append(TaggedFeature("node", obj.id, loc.lon, loc.lat, dict(obj.tags)))
             else:
@@ -544,10 +636,14 @@ def read_tagged_features(
         way_ids = [f for f in found if isinstance(f, int)]
         ways: dict[int, TaggedFeature | None] = {}
         if way_ids:
+            _check_ids(path, "node", np.frombuffer(way_refs, dtype=np.int64))
+            _check_ids(path, "way", np.asarray(way_ids, dtype=np.int64))
             tracker = _tracker(np.frombuffer(way_refs, dtype=np.int64), way_ids)
             del way_refs
             ways = _way_features(path, _located_ways(path, tracker), inside)
-    except RuntimeError as exc:
+    except InputError:
+        raise
+    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # e.g. "illegal id"
         raise _read_error(path, exc) from None
     features = (ways.get(f) if isinstance(f, int) else f for f in found)
     return [f for f in features if f is not None]
@@ -565,6 +661,9 @@ def _way_features(
     pending: list[tuple[int, dict[str, str], np.ndarray]] = []
     for way in ways:  # osmium objects are only valid inside the loop: copy what is needed
         nodes = np.array([(n.ref, n.location.x, n.location.y) for n in way.nodes], np.int64)
+        if not len(nodes):  # a way without nodes has no location
+            out[way.id] = None
+            continue
         if len(nodes) > 1 and nodes[0, 0] == nodes[-1, 0]:
             nodes = nodes[:-1]
         if _located(nodes[:, 1], nodes[:, 2]).all():
@@ -596,3 +695,4 @@ def _way_feature(
     if inside is not None and not inside.point(x, y):
         return None
     return TaggedFeature("way", way_id, x, y, dict(tags))
+

@@ -27,6 +27,27 @@ _OVERWRITE_HELP = (
 )
 
 
+def option_number(**limits: Any) -> Callable[[str], float]:
+    """An argparse type for a finite number in range (see ``_tables.option_number``).
+
+    Imported when the parser is built, inside :func:`main`: the command's start-up imports
+    nothing heavy, so Ctrl-C there is caught like anywhere else.
+    """
+    from ._tables import option_number as number
+
+    return number(**limits)
+
+
+def terminal_safe(text: object) -> str:
+    """``text`` without control characters (see ``_tables.terminal_safe``)."""
+    from ._tables import terminal_safe as safe
+
+    return safe(text)
+
+
+_SPEED = {"low": 0, "high": 20, "low_open": True, "unit": "km/h"}
+
+
 def _analysis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--population-column",
@@ -36,22 +57,24 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--minutes",
-        type=float,
+        type=option_number(low=0, high=1440, low_open=True, unit="min"),
         nargs="+",
         default=[5, 10, 15],
         metavar="MIN",
         help="walking-time thresholds in minutes (default: 5 10 15)",
     )
-    parser.add_argument("--speed-kmh", type=float, default=4.8, help="walking speed (default 4.8)")
+    parser.add_argument(
+        "--speed-kmh", type=option_number(**_SPEED), default=4.8, help="walking speed (default 4.8)"
+    )
     parser.add_argument(
         "--buffer-m",
-        type=float,
+        type=option_number(low=0, high=1000, unit="m"),
         default=50.0,
         help="width counted as covered along a reachable street (default 50 m)",
     )
     parser.add_argument(
         "--underserved-share",
-        type=float,
+        type=option_number(low=0, high=1, low_open=True),
         default=0.5,
         help="underserved below this share within 15 min (default 0.5)",
     )
@@ -93,7 +116,7 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--bbox",
-        type=float,
+        type=option_number(low=-180, high=180, unit="degrees"),
         nargs=4,
         metavar=("W", "S", "E", "N"),
         help="study area as west south east north in degrees (downloaded when --network is "
@@ -101,7 +124,7 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--margin-m",
-        type=float,
+        type=option_number(low=0, high=100_000, unit="m"),
         metavar="M",
         help="network and spaces kept around the study area (default: the walk of the "
         "longest threshold, 1200 m for 15 min at 4.8 km/h)",
@@ -133,22 +156,32 @@ def _suggest_options(parser: argparse.ArgumentParser) -> None:
         help="numeric column of residents, in the zones layer or in --population when given",
     )
     parser.add_argument(
-        "--sites", type=int, default=5, metavar="N", help="how many sites to suggest (default 5)"
+        "--sites",
+        type=option_number(low=1, high=1000, integer=True),
+        default=5,
+        metavar="N",
+        help="how many sites to suggest (default 5)",
     )
     parser.add_argument(
-        "--minutes", type=float, default=15.0, metavar="MIN", help="the walk (default 15)"
+        "--minutes",
+        type=option_number(low=0, high=1440, low_open=True, unit="min"),
+        default=15.0,
+        metavar="MIN",
+        help="the walk (default 15)",
     )
-    parser.add_argument("--speed-kmh", type=float, default=4.8, help="walking speed (default 4.8)")
+    parser.add_argument(
+        "--speed-kmh", type=option_number(**_SPEED), default=4.8, help="walking speed (default 4.8)"
+    )
     parser.add_argument(
         "--min-separation-m",
-        type=float,
+        type=option_number(low=0, high=100_000, unit="m"),
         default=300.0,
         metavar="M",
         help="no two suggested sites closer than this, straight line (default 300 m)",
     )
     parser.add_argument(
         "--max-candidates",
-        type=int,
+        type=option_number(low=0, high=10_000_000, integer=True),
         default=5000,
         metavar="N",
         help="street nodes searched in the first round, a spatial subsample (default 5000; 0: all)",
@@ -226,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     merge.add_argument(
         "--max-distance-m",
-        type=float,
+        type=option_number(low=0, high=100_000, low_open=True, unit="m"),
         default=100.0,
         help="match records within this distance (default 100 m)",
     )
@@ -392,7 +425,11 @@ def _run_suggest(args: argparse.Namespace) -> int:
             f"{sites.attrs['baseline_share']:.1%}"
         )
         for row in sites.itertuples(index=False):
-            where = f"{row.zone_name} ({row.zone_id})" if row.zone_id is not None else "-"
+            where = (
+                terminal_safe(f"{row.zone_name} ({row.zone_id})")
+                if row.zone_id is not None
+                else "-"
+            )
             print(
                 f"{row.rank}. {row.lat:.6f}, {row.lon:.6f}  {where}: "
                 f"+{getattr(row, new):,.0f} residents -> {getattr(row, share):.1%}"
@@ -511,7 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FifteenMinError, OSError) as exc:  # OSError: e.g. an input that cannot be read
         if getattr(args, "debug", False):
             raise
-        print(f"fifteenmin: error: {exc}", file=sys.stderr)
+        print(f"fifteenmin: error: {terminal_safe(exc)}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, Terminated) as exc:
         print(f"fifteenmin: {_interrupted(before)}", file=sys.stderr)

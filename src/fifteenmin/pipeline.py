@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import _names as N
 from ._io import VECTOR_SUFFIXES, alongside, check_file, now_utc, output_folder
+from ._tables import spreadsheet_safe
 from .errors import InputError
 from .hexagons import hex_zones, interpolate_population, parse_hex_spec
 from .isochrones import DEFAULT_BUFFER_M, DEFAULT_MINUTES, coverage, isochrones
@@ -132,7 +133,8 @@ class Analysis:
         with alongside(maps):
             save_figure(coverage_map(self, lang=lang), tmp / "coverage_map", formats=["png"])
             self.zones.to_file(tmp / "zones.gpkg", layer="zones", driver="GPKG")
-            self.zones.drop(columns="geometry").to_csv(tmp / "zones.csv", index=False)
+            table = spreadsheet_safe(self.zones.drop(columns="geometry"))  # no formulas
+            table.to_csv(tmp / "zones.csv", index=False)
             self.walk.node_times().to_file(
                 tmp / "walk_times.gpkg", layer="walk_times", driver="GPKG"
             )

@@ -18,6 +18,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from . import _names as N
 from ._io import ProgressBar, output_folder
+from ._tables import spreadsheet_safe
 from ._topology import keep_pieces
 from .errors import InputError
 from .network import _csr
@@ -575,7 +576,7 @@ def write_sites(sites: gpd.GeoDataFrame, out: str | Path, *, overwrite: bool = F
     """
     with output_folder(out, overwrite=overwrite, command="suggest") as tmp:
         sites.to_file(tmp / "suggested_sites.gpkg", layer="suggested_sites", driver="GPKG")
-        pd.DataFrame(sites.drop(columns=sites.geometry.name)).to_csv(
+        spreadsheet_safe(pd.DataFrame(sites.drop(columns=sites.geometry.name))).to_csv(
             tmp / "suggested_sites.csv", index=False
         )
     logger.info("wrote %s", out)

@@ -1,7 +1,8 @@
 """Read, validate and merge Roma Capitale's registry (albo) of coworking spaces with OSM.
 
-The registry is a table with one row per space, as CSV (UTF-8, ``,`` or ``;`` delimiter,
-detected from the header line) or as GeoJSON / GeoPackage, where a point geometry takes the
+The registry is a table with one row per space, as CSV (as a spreadsheet exports it: UTF-8
+or Windows-1252, ``,`` ``;`` or tab delimiter, decimal commas; see ``_tables.read_csv_cells``
+and ``_tables.parse_number``) or as GeoJSON / GeoPackage, where a point geometry takes the
 place of ``lat``/``lon``. Its columns are described in ``REGISTRY_COLUMNS``; Italian headers
 in ``COLUMN_ALIASES`` (``nome``, ``indirizzo``, ``postazioni``, ...) are accepted too. Only
 ``name`` is required, and a row needs either coordinates or an address.
@@ -18,16 +19,15 @@ Examples
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
-import io
 import logging
 import os
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,8 +39,10 @@ import pyproj
 import shapely
 
 from . import _osm
+from ._tables import number_style, parse_number, read_csv_cells, terminal_safe
 from .errors import InputError
 from .network import utm_crs
+from .spaces import MAX_SEATS
 
 logger = logging.getLogger(__name__)
 
@@ -250,30 +252,48 @@ def normalise_kind(kind: object) -> str | None:
     return key if key in KINDS else _KIND_ALIASES.get(key)
 
 
-def _parse_float(value: object, column: str) -> float | None:
+def _parse_float(value: object, column: str, decimal_comma: bool | None = None) -> float | None:
+    """A coordinate: ``41.8933`` or ``41,8933`` (see ``_tables.parse_number``)."""
     if _missing(value):
         return None
     if isinstance(value, int | float | np.number) and not isinstance(value, bool):
+        if not np.isfinite(value):
+            raise ValueError(f"{column} {value!r} is not a finite number; write decimal degrees")
         return float(value)
-    s = str(value).strip()
-    if s.count(",") == 1 and "." not in s:
-        s = s.replace(",", ".")  # decimal comma, as Italian spreadsheets write it
     try:
-        return float(s)
-    except ValueError:
-        raise ValueError(
-            f"{column} {value!r} is not a number; write decimal degrees such as 41.8933"
-        ) from None
+        return parse_number(
+            str(value),
+            decimal_comma=decimal_comma,
+            hint="; write decimal degrees such as 41.8933",
+        )
+    except ValueError as exc:
+        raise ValueError(f"{column} {exc}") from None
 
 
-def _parse_seats(value: object) -> int | None:
-    number = None if _missing(value) else _parse_float(value, "seats")
-    if number is None:
+def _parse_seats(value: object, decimal_comma: bool | None = None) -> int | None:
+    """A count of seats: ``1200``, ``1.200`` in a file with decimal commas, ``1.234.567``."""
+    if _missing(value):
         return None
+    if isinstance(value, int | float | np.number) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        try:
+            number = parse_number(
+                str(value),
+                count=True,
+                decimal_comma=decimal_comma,
+                hint="; write the count of postazioni",
+            )
+        except ValueError as exc:
+            raise ValueError(f"seats {exc}") from None
+    if not np.isfinite(number):
+        raise ValueError(f"seats {value!r} is not a finite number; write the count of postazioni")
     if not number.is_integer():
         raise ValueError(f"seats {value!r} is not a whole number; write the count of postazioni")
     if number < 0:
         raise ValueError(f"seats {value!r} is negative; write 0 or more postazioni")
+    if number > MAX_SEATS:
+        raise ValueError(f"seats {value!r} is more than {MAX_SEATS:,} postazioni; check the value")
     return int(number)
 
 
@@ -450,34 +470,12 @@ def _read_raw(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, str
             gdf, problems = _lonlat_from_geometry(gdf, file=file)
         raw, cols, header_problems = _canonical_columns(gdf, file=file, header_row=0)
         return raw, cols, header_problems + problems
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: is not UTF-8 text (byte {exc.start}); save it again as CSV UTF-8"
-        ) from None
-    if not text.strip():
-        raise InputError(f"{path}: the file is empty; export the registry again")
-    first_line = text.lstrip().splitlines()[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    header = [h.strip() for h in records[0]]
-    rows: dict[int, list[str]] = {}
-    problems = []
-    for row, record in enumerate(records[1:], start=2):
-        if not any(cell.strip() for cell in record):
-            continue  # blank line: counted, not a record
-        if len(record) > len(header) and any(c.strip() for c in record[len(header) :]):
-            message = (
-                f"has {len(record)} values but the header has {len(header)} columns; "
-                f"put values that contain {delimiter!r} in double quotes"
-            )
-            problems.append(Problem(row, None, "error", message, file))
-        rows[row] = (record + [""] * len(header))[: len(header)]
-    if not rows:
-        raise InputError(f"{path}: the file has a header but no data rows")
-    df = pd.DataFrame.from_dict(rows, orient="index", columns=header, dtype=object)
-    raw, cols, header_problems = _canonical_columns(df, file=file, header_row=1)
+    cells = read_csv_cells(path, what="registry")
+    problems = [
+        Problem(row, None, "error", cells.ragged_message(row), file) for row in cells.ragged
+    ]
+    df = pd.DataFrame.from_dict(cells.rows, orient="index", columns=cells.header, dtype=object)
+    raw, cols, header_problems = _canonical_columns(df, file=file, header_row=cells.header_row)
     return raw, cols, header_problems + problems
 
 
@@ -505,6 +503,8 @@ def _parse_rows(
     def report(row: int, column: str | None, message: str) -> None:
         problems.append(Problem(row, cols.get(column or "", column), "error", message, file))
 
+    # decimal commas (41,8933) tell how the file writes 1.200 seats: see _tables.number_style
+    style = number_style([*raw["lat"], *raw["lon"]], raw["seats"])
     for row, values in zip(map(int, raw.index), raw.to_dict("records"), strict=True):
         rec: dict[str, Any] = {"row": row}
         for key in ("name", "address", "municipio", "source"):
@@ -512,7 +512,7 @@ def _parse_rows(
         if rec["name"] is None and "name" in cols:
             report(row, "name", "name is empty; every space needs a name")
         for key, parse in (
-            ("seats", _parse_seats),
+            ("seats", partial(_parse_seats, decimal_comma=style)),
             ("network_member", _parse_bool),
             ("last_verified", _parse_date),
         ):
@@ -529,7 +529,7 @@ def _parse_rows(
         coords: dict[str, float | None] = {}
         for key in ("lat", "lon"):
             try:
-                coords[key] = _parse_float(values[key], key)
+                coords[key] = _parse_float(values[key], key, style)
             except ValueError as exc:
                 coords[key] = np.nan  # given but unreadable: reported, never used
                 report(row, key, str(exc))
@@ -706,7 +706,7 @@ def validate_registry(
     Raises
     ------
     InputError
-        If the file is missing, empty, not UTF-8 (CSV) or of an unknown type.
+        If the file is missing, empty, not text (CSV) or of an unknown type.
 
     Examples
     --------
@@ -728,6 +728,9 @@ def validate_registry(
 def format_problems(problems: Iterable[Problem]) -> str:
     """One line per problem: ``FILE row N, column C: severity: message``.
 
+    Control characters from the file (line breaks, terminal escape sequences) are left out
+    (``_tables.terminal_safe``), so each problem prints as one harmless line.
+
     Examples
     --------
     >>> problem = Problem(7, "lat", "error", "lat 141.9 is outside [-90, 90]", "a.csv")
@@ -737,7 +740,7 @@ def format_problems(problems: Iterable[Problem]) -> str:
     lines = []
     for p in problems:
         where = f"{p.file} row {p.row}" + (f", column {p.column}" if p.column else "")
-        lines.append(f"{where}: {p.severity}: {p.message}")
+        lines.append(terminal_safe(f"{where}: {p.severity}: {p.message}"))
     return "\n".join(lines)
 
 
@@ -906,7 +909,7 @@ def merge_registry(
     >>> result.conflicts[["field", "registry_value", "osm_value"]].to_dict("records")
     [{'field': 'seats', 'registry_value': '80', 'osm_value': '60'}]
     """
-    if not max_distance_m > 0:
+    if not 0 < max_distance_m < np.inf:
         raise InputError(f"max_distance_m is {max_distance_m}; use a distance above 0 metres")
     if prefer not in ("registry", "osm"):
         raise InputError(f"prefer is {prefer!r}; use 'registry' or 'osm'")

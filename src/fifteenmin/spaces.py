@@ -14,6 +14,7 @@ import shapely
 
 from . import _osm
 from ._io import read_table, read_vector
+from ._tables import table_numbers
 from .errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ COWORKING_TAGS: dict[str, str | list[str] | bool] = {
 
 _LAT_NAMES = ("lat", "latitude", "y", "lat_wgs84", "latitudine")
 _LON_NAMES = ("lon", "lng", "long", "longitude", "x", "lon_wgs84", "longitudine")
+_SEATS_NAMES = ("seats", "postazioni", "desks", "capacity")
+MAX_SEATS = 100_000
+"""The most seats a space may have; more is a mistake in the data (e.g. 1e300)."""
 
 
 def _find_column(columns: Iterable[str], names: Iterable[str]) -> str | None:
@@ -54,9 +58,9 @@ def _finish(df: pd.DataFrame, geometry: gpd.GeoSeries, source: str) -> gpd.GeoDa
     for col, italian in (("name", "nome"), ("address", "indirizzo")):
         found = _find_column(df.columns, (col, italian))
         out[col] = df[found].to_numpy() if found else None
-    seats_col = _find_column(df.columns, ("seats", "postazioni", "desks", "capacity"))
+    seats_col = _find_column(df.columns, _SEATS_NAMES)
     out["seats"] = (
-        pd.to_numeric(df[seats_col], errors="coerce").round().astype("Int64").array
+        _seats(df[seats_col], out["space_id"], source)
         if seats_col
         else pd.array([pd.NA] * len(df), dtype="Int64")
     )
@@ -70,6 +74,21 @@ def _finish(df: pd.DataFrame, geometry: gpd.GeoSeries, source: str) -> gpd.GeoDa
         dup = out.loc[out["space_id"].duplicated(), "space_id"].iloc[0]
         raise InputError(f"{source}: space_id {dup!r} appears more than once; ids must be unique")
     return gpd.GeoDataFrame(out, geometry=geometry.to_numpy(), crs=4326)
+
+
+def _seats(values: pd.Series, ids: pd.Series, source: str) -> pd.api.extensions.ExtensionArray:
+    """Seats as whole numbers; an InputError for counts no space can have (1.5, -3, 1e300)."""
+    seats = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        whole = (seats >= 0) & (seats <= MAX_SEATS) & (seats == np.round(seats))
+    bad = ~np.isnan(seats) & ~whole
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{source}: space {ids.iloc[i]!r} has {seats[i]:g} seats; write a whole "
+            f"number of desks from 0 to {MAX_SEATS:,}, or leave it empty"
+        )
+    return pd.array(seats, dtype="Int64")
 
 
 def _check_lonlat(lon: pd.Series, lat: pd.Series, where: str, rows: pd.Index) -> None:
@@ -126,9 +145,14 @@ def spaces_from_file(
                     f"; found {', '.join(map(str, df.columns))}); name the columns lat and lon "
                     "or pass --lat-column/--lon-column"
                 )
-        lat_v = pd.to_numeric(df[lat], errors="coerce")
-        lon_v = pd.to_numeric(df[lon], errors="coerce")
-        _check_lonlat(lon_v, lat_v, str(path), df.index + 2)
+        seats = _find_column(df.columns, _SEATS_NAMES)
+        numbers = table_numbers(
+            df, decimal=[lat, lon], counts=[seats] if seats else [], where=str(path)
+        )
+        lat_v, lon_v = pd.Series(numbers[lat]), pd.Series(numbers[lon])
+        _check_lonlat(lon_v, lat_v, str(path), df.index)
+        if seats:
+            df[seats] = numbers[seats]
         geometry = gpd.GeoSeries(gpd.points_from_xy(lon_v, lat_v), crs=4326)
         return _finish(df.drop(columns=[lat, lon]), geometry, path.name)
     return spaces_from_frame(read_vector(path), source=path.name, where=str(path))

@@ -18,6 +18,7 @@ import shapely
 
 from . import _names as N
 from ._i18n import Translator
+from ._tables import json_for_html
 from .plot import (
     COVERAGE_COLOR,
     FRAGMENT_COLOR,
@@ -543,7 +544,7 @@ def map_html(analysis: Analysis, *, lang: str = "en") -> str:
     t = Translator(lang)
     data = map_data(analysis, lang=lang)
     data["underserved_minutes"] = float(analysis.parameters["underserved_minutes"])
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    payload = json_for_html(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
     js, css = leaflet_assets()
     page_css = _PAGE_CSS.replace("__FONTS__", _FONT_STACK)
     note = f'<p class="note">{_e(analysis.note)}</p>' if analysis.note else ""

@@ -199,8 +199,9 @@ def _population(values: pd.Series, path: str | Path) -> pd.Series:
     bad = ~((numbers >= 0) & (numbers <= 1e9))  # NaN, inf, 1e300: no zone has 1e9 residents
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
+        shown = values.iloc[i].item() if isinstance(values.iloc[i], np.generic) else values.iloc[i]
         raise InputError(
-            f"{path} feature {i + 1}: population column {values.name!r} holds {values.iloc[i]!r}, "
+            f"{path} feature {i + 1}: population column {values.name!r} holds {shown!r}, "
             f"not a number >= 0 (at most 1e9 per zone; {int(bad.sum())} such value(s)); "
             "choose a numeric column or fix the values"
         )
