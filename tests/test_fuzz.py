@@ -146,7 +146,7 @@ def csv_bytes(draw: st.DrawFn) -> bytes:
     writer = csv.writer(
         buffer,
         delimiter=delimiter,
-        quoting=quoting,
+        quoting=quoting,  # type: ignore[arg-type]
         lineterminator=draw(st.sampled_from(["\n", "\r\n", "\r"])),
     )
     if draw(st.booleans()):

@@ -500,6 +500,11 @@ def option_number(
     return convert
 
 
+def _cell_place(table: pd.DataFrame, column: str, where: str) -> Callable[[int], str]:
+    """``i -> "albo.csv row 7, column lat"`` for the ``i``-th cell of a column."""
+    return lambda i: f"{where} row {table.index[i]}, column {column}"
+
+
 def table_numbers(
     table: pd.DataFrame,
     *,
@@ -534,7 +539,7 @@ def table_numbers(
             table[column].tolist(),
             count=count,
             decimal_comma=style,
-            locate=lambda i, column=column: f"{where} row {table.index[i]}, column {column}",
+            locate=_cell_place(table, column, where),
             hint=hint,
         )
     return out

@@ -145,6 +145,7 @@ def spaces_from_file(
                     f"; found {', '.join(map(str, df.columns))}); name the columns lat and lon "
                     "or pass --lat-column/--lon-column"
                 )
+        assert lat is not None and lon is not None  # checked just above
         seats = _find_column(df.columns, _SEATS_NAMES)
         numbers = table_numbers(
             df, decimal=[lat, lon], counts=[seats] if seats else [], where=str(path)
