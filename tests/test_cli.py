@@ -9,6 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 import pytest
 from _osmfixtures import STREET, lonlat, write_osm
 
@@ -157,7 +158,13 @@ def test_space_far_from_any_street(sample_city, out_dir, capsys, tmp_path):
     pd.DataFrame(
         {"name": ["a", "b", "c"], "lat": [p[1] for p in pts], "lon": [p[0] for p in pts]}
     ).to_csv(csv, index=False)
-    msg = run_bad(analyze_args(sample_city, network=net, spaces=csv), out_dir, capsys)
+    zones = tmp_path / "zones.geojson"
+    gpd.GeoDataFrame(
+        {"zone_id": ["z"], "population": [10]},
+        geometry=[shapely.box(*lonlat(-100, -100), *lonlat(1500, 2100))],
+        crs=4326,
+    ).to_file(zones)
+    msg = run_bad(analyze_args(sample_city, network=net, spaces=csv, zones=zones), out_dir, capsys)
     assert re.search(r"spaces\.csv: space 'S003' is 70\d m from the nearest walkable street", msg)
 
 

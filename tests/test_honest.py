@@ -281,3 +281,15 @@ def test_graph_that_was_not_walk_filtered_is_filtered():
         graph.add_edge(u, v, highway=highway, length=83.0, osmid=u * 10 + v)
     streets = fm.network.streets_from_graph(graph)
     assert streets.n_edges == 1 and set(streets.edge_attrs["highway"]) == {"residential"}
+
+
+def test_osm_tagged_space_far_from_the_streets_is_skipped_and_listed(tmp_path):
+    nodes = {1: (0, 0), 2: (1000, 0), 3: (200, 10), 4: (500, 900)}
+    tagged = {3: {"amenity": "coworking_space"}, 4: {"amenity": "coworking_space"}}
+    network = write_osm(tmp_path / "n.osm", nodes, [(1, [1, 2], STREET)], tagged_nodes=tagged)
+    zones = gpd.GeoDataFrame([_box_zone("z", -50, -50, 1050, 50, 100)], crs=4326)
+    result = _quiet_analyze(network, "osm", zones, population_column="population", minutes=[15])
+    assert len(result.spaces) == 1
+    skipped = result.summary["data_quality"]["skipped"]
+    assert len(skipped) == 1 and skipped[0]["id"] == "n4" and skipped[0]["reason"]
+    assert any("4" in w for w in result.summary["data_quality"]["warnings"])

@@ -56,7 +56,14 @@ def line(tmp_path_factory):
         geometry=polys,
         crs=4326,
     )
-    return fm.analyze(fm.read_streets(path), spaces_at((0, 0)), zones, minutes=[5, 15])
+    return fm.analyze(
+        fm.read_streets(path),
+        spaces_at((0, 0)),
+        zones,
+        population_column="population",
+        minutes=[5, 15],
+        sparse_share=0,
+    )
 
 
 def test_line_site_lands_among_the_residents(line):
@@ -150,7 +157,7 @@ def _plain_greedy(source, n_sites, minutes=15.0):
     geoms = zones.geometry.to_numpy()
     numbered = planning.dataclasses.replace(walk, nearest=np.arange(walk.graph.n_nodes))
     pieces = planning.street_pieces(numbered, geoms)
-    pop = zones["population"].to_numpy(float)
+    pop = zones["residents"].to_numpy(float)
     total = np.bincount(pieces.zone, weights=pieces.end_m - pieces.start_m, minlength=len(zones))
     density = np.divide(pop, total, out=np.zeros(len(zones)), where=total > 0)
     res = planning._Residents(walk.graph, walk.dist_m, pieces, density, walk.minutes_to_m(minutes))
@@ -255,7 +262,13 @@ def courtyard(tmp_path_factory):
     zones = gpd.GeoDataFrame(
         {"zone_id": ["z"], "name": ["Z"], N.POPULATION: [1000.0]}, geometry=[zone], crs=4326
     )
-    return fm.analyze(fm.read_streets(path), spaces_at((0, 0)), zones, minutes=[5, 15])
+    return fm.analyze(
+        fm.read_streets(path),
+        spaces_at((0, 0)),
+        zones,
+        minutes=[5, 15],
+        sparse_share=0,
+    )
 
 
 def test_no_site_on_a_fragment(courtyard):

@@ -146,7 +146,7 @@ def test_walk_time_map_shows_streets_without_a_space(tmp_path):
     zones = gpd.GeoDataFrame(
         {"zone_id": ["Z"], "name": ["Zone"], "population": [100.0]}, geometry=[box], crs=4326
     )
-    result = fm.analyze(osm, spaces, zones)
+    result = fm.analyze(osm, spaces, zones, keep_fragments=True)  # not a fragment: unreached
     geoms, minutes = plot.segment_walk_minutes(result)
     assert np.isinf(minutes).sum() == 1  # the northern street
     # the southern street (one 200 m segment, node 2 is no junction) split where the space

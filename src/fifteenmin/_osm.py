@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import bz2
+import contextlib
+import gzip
 import logging
 import re
 from array import array
@@ -696,3 +699,50 @@ def _way_feature(
         return None
     return TaggedFeature("way", way_id, x, y, dict(tags))
 
+
+@dataclass(frozen=True)
+class FileHeader:
+    """What an OSM file says of itself: the box it covers and when its data were taken."""
+
+    bounds: BBox | None  # (west, south, east, north) in degrees; None when not stated
+    timestamp: str | None  # the OSM data timestamp (replication or Overpass base), if any
+
+
+_XML_TIMESTAMP = re.compile(rb'(?:osm_base|timestamp_osm_base)="([^"]+)"')
+
+
+def file_header(path: str | Path) -> FileHeader:
+    """The header of an OSM file: ``<bounds>`` (XML) or the header box (PBF), and timestamp.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> file_header(city.network).bounds is None or len(file_header(city.network).bounds) == 4
+    True
+    """
+    path = Path(path)
+    try:
+        reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
+        try:
+            header = reader.header()
+            box = header.box()
+            stamp = header.get("osmosis_replication_timestamp") or header.get("timestamp")
+        finally:
+            reader.close()
+    except RuntimeError as exc:
+        raise _read_error(path, exc) from None
+    bounds: BBox | None = None
+    if box.valid():
+        w, s = box.bottom_left.lon, box.bottom_left.lat
+        e, n = box.top_right.lon, box.top_right.lat
+        if all(np.isfinite([w, s, e, n])) and w < e and s < n:
+            bounds = (float(w), float(s), float(e), float(n))
+    if not stamp and not path.name.lower().endswith(".pbf"):
+        with contextlib.suppress(OSError):
+            opener = {".bz2": bz2.open, ".gz": gzip.open}.get(path.suffix.lower(), open)
+            with opener(path, "rb") as f:
+                found = _XML_TIMESTAMP.search(f.read(4096))
+            if found:
+                stamp = found.group(1).decode("ascii", "replace")
+    return FileHeader(bounds, stamp or None)

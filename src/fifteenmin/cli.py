@@ -147,6 +147,45 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
         help="population polygons whose --population-column is carried onto the zones by "
         "walkable street length (e.g. zone urbanistiche for hex zones)",
     )
+    data = parser.add_argument_group("data quality (see docs/outputs.md)")
+    data.add_argument(
+        "--sparse-share",
+        type=option_number(low=0, high=0.99),
+        default=0.1,
+        metavar="S",
+        help="zones with walkable street length per km² below S times the study area's "
+        "median get the status sparse_streets and are left out of the headline "
+        "(default 0.1; 0: off)",
+    )
+    data.add_argument(
+        "--extent-buffer-m",
+        type=option_number(low=0, high=100_000, low_open=True, unit="m"),
+        default=500.0,
+        metavar="M",
+        help="the network's data extent: ground within M of a walkable street, cut to the "
+        "file's bounds (default 500)",
+    )
+    data.add_argument(
+        "--join-gap-m",
+        type=option_number(low=0, high=50, unit="m"),
+        default=5.0,
+        metavar="M",
+        help="join dangling street ends to a street of another part of the network within "
+        "M metres (footways stopping short of the road in OSM; default 5; 0: none)",
+    )
+    data.add_argument(
+        "--fragment-max-m",
+        type=option_number(low=0, high=1_000_000, unit="m"),
+        default=1000.0,
+        metavar="M",
+        help="parts of the network without a space and with less than M metres of street "
+        "are fragments: left out of the figures and of suggest, and listed (default 1000)",
+    )
+    data.add_argument(
+        "--keep-fragments",
+        action="store_true",
+        help="count street fragments as streets without access (the behaviour before 0.2)",
+    )
 
 
 def _suggest_options(parser: argparse.ArgumentParser) -> None:
@@ -370,6 +409,11 @@ def _analyze(args: argparse.Namespace, minutes: list[float], **options: Any) -> 
         speed_kmh=args.speed_kmh,
         lat_column=args.lat_column,
         lon_column=args.lon_column,
+        sparse_share=args.sparse_share,
+        extent_buffer_m=args.extent_buffer_m,
+        join_gap_m=args.join_gap_m,
+        fragment_max_m=args.fragment_max_m,
+        keep_fragments=args.keep_fragments,
         progress=not args.quiet,
         **options,
     )
@@ -482,10 +526,24 @@ def _print_headline(summary: dict, out: Path, quiet: bool) -> None:
     parts = [f"{m} min: {v['share']:.0%}" for m, v in within.items()]
     what = "residents" if summary.get("residents_total") else "area"
     print(f"{what} within a walk of a space: " + ", ".join(parts))
+    counts = summary["counts"]
     print(
-        f"underserved zones: {summary['counts']['underserved_zones']} of "
-        f"{summary['counts']['zones']}"
+        f"underserved zones: {counts['underserved_zones']} of "
+        f"{counts.get('zones_counted', counts['zones'])} with street data"
     )
+    left = summary.get("data_quality", {}).get("left_out") or {}
+    if left.get("zones"):
+        by = summary["data_quality"]["zones_by_status"]
+        why = ", ".join(
+            f"{by[k]['zones']} {label}"
+            for k, label in (
+                ("no_data", "without street data"),
+                ("sparse_streets", "with sparse streets"),
+            )
+            if by.get(k, {}).get("zones")
+        )
+        residents = f" ({left['residents']:,.0f} residents)" if left.get("residents") else ""
+        print(f"left out of the figures: {left['zones']} zone(s){residents}: {why}")
     if summary.get("note"):
         print(summary["note"])
     print(f"report written to {out}")
@@ -513,6 +571,13 @@ def _interrupted(before: int | None) -> str:
         return "interrupted; nothing was written"
     names = ", ".join(str(p) for p in done)
     return f"interrupted; {names} had been written in full before that, nothing else was written"
+
+
+def _show_warning(
+    message: Warning | str, category: type[Warning], *_: object, **__: object
+) -> None:
+    """A warning as one line (no source line): ``fifteenmin: warning: ...``."""
+    print(f"fifteenmin: warning: {terminal_safe(message)}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -544,6 +609,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             if quiet:
                 warnings.simplefilter("ignore")
+            warnings.showwarning = _show_warning
             return handlers[args.command](args)
     except (FifteenMinError, OSError) as exc:  # OSError: e.g. an input that cannot be read
         if getattr(args, "debug", False):

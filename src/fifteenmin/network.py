@@ -215,6 +215,14 @@ def streets_from_graph(graph: nx.MultiDiGraph, *, source: str = "graph") -> Stre
         raise InputError(
             f"{source}: no walkable edge in the graph; use a walk network (network_type='walk')"
         )
+    if len(rows) < graph.number_of_edges():
+        logger.info(
+            "%s: %d of %d edges are not walkable (motorways, cycleways, private...) and were "
+            "left out (OSMnx's walk filter)",
+            source,
+            graph.number_of_edges() - len(rows),
+            graph.number_of_edges(),
+        )
     node_ids = np.sort(nodes.index.to_numpy(dtype=np.int64))
     nodes = nodes.loc[node_ids]
     xy = nodes[["x", "y"]].to_numpy(dtype=float)

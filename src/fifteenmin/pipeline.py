@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import json
 import logging
 import platform
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -16,10 +19,13 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import shapely
 
 from . import _names as N
+from ._geom import polygonal
 from ._io import VECTOR_SUFFIXES, alongside, check_file, now_utc, output_folder
 from ._tables import spreadsheet_safe
+from ._topology import DEFAULT_JOIN_GAP_M, FRAGMENT_MAX_M, join_gaps
 from .errors import InputError
 from .hexagons import hex_zones, interpolate_population, parse_hex_spec
 from .isochrones import DEFAULT_BUFFER_M, DEFAULT_MINUTES, coverage, isochrones
@@ -31,14 +37,18 @@ from .network import (
     streets_from_graph,
 )
 from .spaces import spaces_from_file, spaces_from_frame, spaces_from_osm
-from .study_area import StudyArea, study_area_from, walk_margin_m
+from .study_area import DATA_EXTENT_BUFFER_M, StudyArea, study_area_from, walk_margin_m
 from .travel import MAX_SNAP_M, WalkTimes, walk_times
 from .zones import (
+    SPARSE_SHARE,
     StreetPieces,
     check_underserved,
+    counted_geometries,
+    sparse_rule,
     street_pieces,
     zone_coverage,
     zones_from_file,
+    zones_from_frame,
 )
 
 logger = logging.getLogger(__name__)
@@ -58,6 +68,12 @@ class Analysis:
     inputs: dict[str, Any]
     note: str = ""
     summary: dict[str, Any] = field(default_factory=dict)
+    study_area: StudyArea | None = None
+    """The area reported on: the data extent, cut by the boundary/bbox when given."""
+    data_extent: StudyArea | None = None
+    """Where the network has street data (see :meth:`StudyArea.from_streets`)."""
+    joins: gpd.GeoDataFrame | None = None
+    """The dangling street ends joined to a nearby street (see :func:`join_gaps`)."""
     _pieces: StreetPieces | None = field(default=None, repr=False, compare=False)
 
     @cached_property
@@ -66,7 +82,17 @@ class Analysis:
         if self._pieces is not None:
             return self._pieces
         zones = self.zones.to_crs(self.walk.streets.crs)
-        return street_pieces(self.walk, zones.geometry.to_numpy())
+        return street_pieces(self.walk, counted_geometries(zones))
+
+    @cached_property
+    def fragments(self) -> gpd.GeoDataFrame:
+        """The street fragments left out of the zone figures (one row each)."""
+        return self.walk.fragments()
+
+    @property
+    def counted(self) -> np.ndarray:
+        """Which zones count in the headline figures (status ``ok`` or ``partial_data``)."""
+        return self.zones[N.STATUS].isin(N.COUNTED).to_numpy()
 
     @property
     def spaces(self) -> gpd.GeoDataFrame:
@@ -161,13 +187,27 @@ def _json_default(value: Any) -> Any:
 
 
 def _file_info(path: str | Path) -> dict[str, Any]:
+    """Path, size, date and SHA-256 of an input file (and of a Shapefile's sidecars)."""
     p = Path(path)
     stat = p.stat()
-    return {
+    info: dict[str, Any] = {
         "path": str(p),
         "size_bytes": stat.st_size,
         "modified": dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).isoformat(timespec="seconds"),
+        "sha256": _sha256(p),
     }
+    if p.suffix.lower() == ".shp":
+        sidecars = sorted(q for q in p.parent.glob(p.stem + ".*") if q != p and q.is_file())
+        info["sidecars"] = {q.name: _sha256(q) for q in sidecars}
+    return info
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def analyze(
@@ -185,6 +225,11 @@ def analyze(
     buffer_m: float = DEFAULT_BUFFER_M,
     underserved_share: float = 0.5,
     underserved_minutes: float = 15.0,
+    sparse_share: float = SPARSE_SHARE,
+    extent_buffer_m: float = DATA_EXTENT_BUFFER_M,
+    join_gap_m: float = DEFAULT_JOIN_GAP_M,
+    fragment_max_m: float = FRAGMENT_MAX_M,
+    keep_fragments: bool = False,
     max_snap_m: float = MAX_SNAP_M,
     lat_column: str | None = None,
     lon_column: str | None = None,
@@ -205,9 +250,8 @@ def analyze(
         or ``"hex:RES"`` for an H3 hexagon grid over the study area (``"hex"``: resolution
         9, see :func:`~fifteenmin.hexagons.hex_zones`).
     population_column
-        Residents column (any numeric column, e.g. ``pop2018_65p``) of the zones file, or
-        of ``population`` when given (ignored for zones given as a GeoDataFrame, which
-        must already carry ``population`` if any).
+        Residents column (any numeric column, e.g. ``pop2018_65p``) of the zones (file or
+        GeoDataFrame), or of ``population`` when given.
     population
         A separate population layer (polygons with ``population_column``) whose residents
         are carried onto the zones by walkable street length
@@ -231,6 +275,24 @@ def analyze(
     underserved_share, underserved_minutes
         A zone is underserved when less than this share of its residents (or area) is
         within this walk.
+    sparse_share
+        Zones with walkable street length per km² below this share of the study area's
+        median get the status ``sparse_streets`` (figures shown, not counted in the
+        headline, never underserved); 0 turns the rule off.
+    extent_buffer_m
+        The network's data extent is the ground within this distance of its walkable
+        streets, cut to the file's bounds (see
+        :meth:`~fifteenmin.study_area.StudyArea.from_streets`); zones outside it have
+        status ``no_data``, zones partly outside it ``partial_data``.
+    join_gap_m
+        Dangling street ends this close to a street of another part of the network are
+        joined to it (footways that stop short of the road in OSM; 0: none); listed in
+        ``summary["data_quality"]["joins"]``.
+    fragment_max_m, keep_fragments
+        Parts of the network without a space and with less street than this (courtyard
+        footways, steps not joined to the street) are fragments: left out of the zone
+        figures and of :func:`~fifteenmin.planning.suggest_sites`, and listed;
+        ``keep_fragments=True`` counts them as streets without access.
     max_snap_m
         Spaces farther than this from any walkable street are an error.
     lat_column, lon_column
@@ -248,104 +310,235 @@ def analyze(
     >>> 0 <= result.summary["within"]["15"]["share"] <= 1
     True
     """
-    minutes = sorted({float(m) for m in minutes})
-    if not minutes or min(minutes) <= 0:
-        raise InputError(f"walking-time thresholds must be positive minutes, got {minutes}")
-    _check_speed(speed_kmh)
-    check_underserved(minutes, underserved_minutes, underserved_share)
-    if buffer_m < 0:
-        raise InputError(f"buffer {buffer_m} m is negative; use 0 or more")
-    # check the small inputs before the (possibly long) network read: fail fast
-    if isinstance(spaces, str | Path) and str(spaces) != "osm":
-        check_file(spaces, (".csv", ".txt", *VECTOR_SUFFIXES), "spaces")
-    if isinstance(zones, str | Path) and parse_hex_spec(zones) is None:
-        check_file(zones, VECTOR_SUFFIXES, "zones")
-    inputs: dict[str, Any] = {}
-    area = study_area_from(boundary, bbox)
-    margin = walk_margin_m(minutes, speed_kmh) if margin_m is None else float(margin_m)
-    read_area = area.with_margin(margin) if area is not None else None
-    read_polygon = read_area.polygon if read_area is not None else None
-    if isinstance(boundary, str | Path):
-        inputs["boundary"] = _file_info(boundary)
-    if isinstance(network, StreetNetwork):
-        streets = network
-    elif isinstance(network, nx.MultiDiGraph):
-        streets = streets_from_graph(network)
-    else:
-        logger.info("reading the walking network from %s", network)
-        streets = read_streets(network, polygon=read_polygon, progress=progress)
-        inputs["network"] = _file_info(network)
-    logger.info("network: %d nodes, %d street segments", streets.n_nodes, streets.n_edges)
-
-    if isinstance(spaces, gpd.GeoDataFrame):
-        space_gdf = spaces_from_frame(spaces)
-    elif str(spaces) == "osm":
-        if isinstance(network, (StreetNetwork, nx.MultiDiGraph)):
-            raise InputError("spaces='osm' needs the network as an OSM file path")
-        space_gdf = spaces_from_osm(network, polygon=read_polygon)
-        inputs["spaces"] = {"from": "OSM tags of the network file"}
-    else:
-        space_gdf = spaces_from_file(spaces, lat_column=lat_column, lon_column=lon_column)
-        inputs["spaces"] = _file_info(spaces)
-    if read_area is not None:
-        space_gdf = _spaces_within(space_gdf, read_area, margin)
-    logger.info("spaces: %d", len(space_gdf))
-
-    hex_res = None if isinstance(zones, gpd.GeoDataFrame) else parse_hex_spec(zones)
-    if hex_res is not None:
-        if population is None and population_column is not None:
+    with _kept_warnings() as said:
+        minutes = sorted({_finite(m, "walking-time threshold (minutes)") for m in minutes})
+        if not minutes or min(minutes) <= 0:
+            raise InputError(f"walking-time thresholds must be positive minutes, got {minutes}")
+        _check_speed(_finite(speed_kmh, "walking speed (km/h)"))
+        check_underserved(minutes, underserved_minutes, _finite(underserved_share, "share"))
+        if _finite(buffer_m, "buffer (m)") < 0:
+            raise InputError(f"buffer {buffer_m} m is negative; use 0 or more")
+        if not np.isfinite(sparse_share) or not 0 <= sparse_share < 1:
+            raise InputError(f"sparse-streets share {sparse_share} is outside [0, 1); e.g. 0.1")
+        # check the small inputs before the (possibly long) network read: fail fast
+        if isinstance(spaces, str | Path) and str(spaces) != "osm":
+            check_file(spaces, (".csv", ".txt", *VECTOR_SUFFIXES), "spaces")
+        hex_res = None if isinstance(zones, gpd.GeoDataFrame) else parse_hex_spec(zones)
+        if isinstance(zones, str | Path) and hex_res is None:
+            check_file(zones, VECTOR_SUFFIXES, "zones")
+        elif isinstance(zones, gpd.GeoDataFrame):
+            zones = zones_from_frame(
+                zones, population_column=population_column if population is None else None
+            )
+        elif hex_res is None:
+            raise InputError(
+                f"zones: expected a file, 'hex:RES' or a GeoDataFrame, got {type(zones).__name__}"
+            )
+        if hex_res is not None and population is None and population_column is not None:
             raise InputError(
                 f"population column {population_column!r} with hexagon zones needs the "
                 "population layer that holds it: pass --population FILE"
             )
-        hex_area = area if area is not None else StudyArea.from_streets(streets)
-        zone_gdf = hex_zones(hex_area.polygon, hex_res).assign(**{N.POPULATION: np.nan})
-    elif isinstance(zones, gpd.GeoDataFrame):
-        zone_gdf = zones
-        if N.POPULATION not in zone_gdf.columns:
-            zone_gdf = zone_gdf.assign(**{N.POPULATION: np.nan})
-    else:
-        zone_column = population_column if population is None else None
-        zone_gdf = zones_from_file(zones, population_column=zone_column)
-        inputs["zones"] = _file_info(zones)
-    if area is not None and hex_res is None:
-        zone_gdf = area.clip_zones(zone_gdf)
-    if population is not None:
-        zone_gdf = _carry_population(zone_gdf, population, population_column, streets, inputs)
-    logger.info("zones: %d", len(zone_gdf))
+        inputs: dict[str, Any] = {}
+        area = study_area_from(boundary, bbox)
+        margin = walk_margin_m(minutes, speed_kmh) if margin_m is None else float(margin_m)
+        read_area = area.with_margin(margin) if area is not None else None
+        read_polygon = read_area.polygon if read_area is not None else None
+        if isinstance(boundary, str | Path):
+            inputs["boundary"] = _file_info(boundary)
+        if isinstance(network, StreetNetwork):
+            streets = network
+        elif isinstance(network, nx.MultiDiGraph):
+            streets = streets_from_graph(network)
+        else:
+            logger.info("reading the walking network from %s", network)
+            streets = read_streets(network, polygon=read_polygon, progress=progress)
+            inputs["network"] = _file_info(network)
+        logger.info("network: %d nodes, %d street segments", streets.n_nodes, streets.n_edges)
+        streets, joins = join_gaps(streets, max_gap_m=_finite(join_gap_m, "join gap (m)"))
+        extent = StudyArea.from_streets(streets, buffer_m=extent_buffer_m)
+        study = extent if area is None else _study_area(area, extent)
 
-    logger.info("walking times (one multi-source search)")
-    walk = walk_times(streets, space_gdf, speed_kmh=speed_kmh, max_snap_m=max_snap_m)
-    logger.info("isochrones for %d spaces x %d thresholds", len(space_gdf), len(minutes))
-    iso = isochrones(walk, minutes=minutes, buffer_m=buffer_m, progress=progress)
-    cov = coverage(walk, minutes=minutes, buffer_m=buffer_m, isochrones=iso)
-    logger.info("zone coverage")
-    zone_gdf = zone_gdf.to_crs(streets.crs).reset_index(drop=True)
-    pieces = street_pieces(walk, zone_gdf.geometry.to_numpy())
-    zone_stats = zone_coverage(
-        walk,
-        zone_gdf,
-        cov,
-        underserved_share=underserved_share,
-        underserved_minutes=underserved_minutes,
-        pieces=pieces,
-    )
-    parameters = {
-        "minutes": minutes,
-        "speed_kmh": speed_kmh,
-        "buffer_m": buffer_m,
-        "underserved_share": underserved_share,
-        "underserved_minutes": underserved_minutes,
-        "max_snap_m": max_snap_m,
-        "population_column": population_column,
-        "study_area": area.source if area is not None else None,
-        "margin_m": margin if area is not None else None,
-        "hex_resolution": hex_res,
-        "crs": streets.crs.to_string(),
-    }
-    analysis = Analysis(walk, iso, cov, zone_stats, parameters, inputs, note, _pieces=pieces)
-    analysis.summary.update(summarize(analysis))
+        skip_far = False
+        if isinstance(spaces, gpd.GeoDataFrame):
+            space_gdf = spaces_from_frame(spaces)
+        elif str(spaces) == "osm":
+            if isinstance(network, (StreetNetwork, nx.MultiDiGraph)):
+                raise InputError("spaces='osm' needs the network as an OSM file path")
+            space_gdf = spaces_from_osm(network, polygon=read_polygon)
+            inputs["spaces"] = {"from": "OSM tags of the network file"}
+            skip_far = True  # a tagged feature far from the streets is skipped, not fatal
+        else:
+            space_gdf = spaces_from_file(spaces, lat_column=lat_column, lon_column=lon_column)
+            inputs["spaces"] = _file_info(spaces)
+        if read_area is not None:
+            space_gdf = _spaces_within(space_gdf, read_area, margin)
+        logger.info("spaces: %d", len(space_gdf))
+
+        if hex_res is not None:
+            zone_gdf = hex_zones(study.polygon, hex_res).assign(
+                **{N.POPULATION: np.nan, N.DATA_SHARE: 1.0}
+            )
+        else:
+            if isinstance(zones, gpd.GeoDataFrame):
+                zone_gdf = zones
+            else:
+                zone_column = population_column if population is None else None
+                zone_gdf = zones_from_file(zones, population_column=zone_column)
+                inputs["zones"] = _file_info(zones)
+            if area is not None:
+                zone_gdf = area.clip_zones(zone_gdf)
+            whole = zone_gdf.reset_index(drop=True)
+            zone_gdf = extent.cover_zones(zone_gdf)
+            if not (zone_gdf[N.DATA_SHARE] > 0).any():
+                zb = ", ".join(f"{v:.4f}" for v in zone_gdf.to_crs(4326).total_bounds)
+                eb = ", ".join(f"{v:.4f}" for v in extent.bounds)
+                raise InputError(
+                    f"no zone overlaps the street data: zones lie within ({zb}), the network's "
+                    f"data within ({eb}) (west, south, east, north in degrees); check the "
+                    "zones' CRS and that longitude and latitude are not swapped, or use a "
+                    "network that covers the zones"
+                )
+        if population is not None:
+            zone_gdf = _carry_population(
+                zone_gdf, population, population_column, streets, inputs, study
+            )
+        logger.info("zones: %d", len(zone_gdf))
+
+        logger.info("walking times (one multi-source search)")
+        walk = walk_times(
+            streets,
+            space_gdf,
+            speed_kmh=speed_kmh,
+            max_snap_m=max_snap_m,
+            fragment_max_m=None if keep_fragments else fragment_max_m,
+            skip_far=skip_far,
+        )
+        logger.info("isochrones for %d spaces x %d thresholds", len(space_gdf), len(minutes))
+        iso = isochrones(walk, minutes=minutes, buffer_m=buffer_m, progress=progress)
+        cov = coverage(walk, minutes=minutes, buffer_m=buffer_m, isochrones=iso)
+        logger.info("zone coverage")
+        zone_gdf = zone_gdf.to_crs(streets.crs).reset_index(drop=True)
+        pieces = street_pieces(walk, counted_geometries(zone_gdf))
+        zone_stats = zone_coverage(
+            walk,
+            zone_gdf,
+            cov,
+            underserved_share=underserved_share,
+            underserved_minutes=underserved_minutes,
+            sparse_share=sparse_share,
+            pieces=pieces,
+        )
+        if hex_res is None:
+            zone_stats = _whole_where_no_data(zone_stats, whole)
+        no_data = int((zone_stats[N.STATUS] == N.NO_DATA).sum())
+        if no_data > len(zone_stats) / 2:
+            warnings.warn(
+                f"{no_data} of {len(zone_stats)} zones have no street data (the network covers "
+                f"{extent.bounds[0]:.4f}, {extent.bounds[1]:.4f}, {extent.bounds[2]:.4f}, "
+                f"{extent.bounds[3]:.4f}); they are left out of the figures; give --boundary or "
+                "--bbox for the area the network covers, or a network that covers the zones",
+                stacklevel=2,
+            )
+        parameters = {
+            "minutes": minutes,
+            "speed_kmh": speed_kmh,
+            "buffer_m": buffer_m,
+            "underserved_share": underserved_share,
+            "underserved_minutes": underserved_minutes,
+            "sparse_share": sparse_share,
+            "extent_buffer_m": extent_buffer_m,
+            "join_gap_m": join_gap_m,
+            "joins": {"count": len(joins), "max_gap_m": join_gap_m},
+            "fragment_max_m": fragment_max_m,
+            "keep_fragments": keep_fragments,
+            "fragment_rule": (
+                "kept (--keep-fragments)"
+                if keep_fragments
+                else f"components of the walking network without a space and with less than "
+                f"{fragment_max_m:g} m of street are left out of the zone figures and of suggest"
+            ),
+            "max_snap_m": max_snap_m,
+            "population_column": population_column,
+            "study_area": study.source,
+            "margin_m": margin if area is not None else None,
+            "hex_resolution": hex_res,
+            "crs": streets.crs.to_string(),
+        }
+        analysis = Analysis(
+            walk,
+            iso,
+            cov,
+            zone_stats,
+            parameters,
+            inputs,
+            note,
+            study_area=study,
+            data_extent=extent,
+            joins=joins,
+            _pieces=pieces,
+        )
+        analysis.summary.update(summarize(analysis))
+    analysis.summary["data_quality"]["warnings"] = said
     return analysis
+
+
+@contextlib.contextmanager
+def _kept_warnings() -> Iterator[list[str]]:
+    """Record the warnings of a run: shown as usual afterwards, and their texts kept for
+    the report (each once)."""
+    said: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield said
+        finally:
+            kept = list(caught)
+    for w in kept:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if issubclass(w.category, UserWarning) and str(w.message) not in said:
+            said.append(str(w.message))
+
+
+def _whole_where_no_data(stats: gpd.GeoDataFrame, whole: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``no_data`` zones shown whole (inside the boundary), with all their residents:
+    the residents left out are the zone's, not those of a sliver that touched the data."""
+    no_data = stats[N.STATUS].to_numpy() == N.NO_DATA
+    if not no_data.any():
+        return stats
+    out = stats.copy()
+    geoms = whole.to_crs(stats.crs).geometry.to_numpy()
+    out.loc[no_data, out.geometry.name] = geoms[no_data]
+    out.loc[no_data, N.AREA_KM2] = shapely.area(geoms[no_data]) / 1e6
+    before = pd.to_numeric(whole[N.POPULATION], errors="coerce").to_numpy(dtype=float)
+    keep = no_data & np.isfinite(before)
+    out.loc[keep, N.POPULATION] = before[keep]
+    return out
+
+
+def _finite(value: float, what: str) -> float:
+    """``value`` as a float, refusing NaN and infinity with one line."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{what}: {value!r} is not a number") from None
+    if not np.isfinite(number):
+        raise InputError(f"{what}: {value!r} is not a finite number")
+    return number
+
+
+def _study_area(area: StudyArea, extent: StudyArea) -> StudyArea:
+    """The user's study area cut to the data extent; one line when they do not meet."""
+    common = polygonal(shapely.intersection(area.polygon, extent.polygon))
+    if common.is_empty:
+        ab = ", ".join(f"{v:.4f}" for v in area.bounds)
+        eb = ", ".join(f"{v:.4f}" for v in extent.bounds)
+        raise InputError(
+            f"the study area ({ab}) and the network's street data ({eb}) do not overlap "
+            "(west, south, east, north in degrees); check the boundary's CRS, the bbox "
+            "order (west south east north) and that the network covers the study area"
+        )
+    return StudyArea(common, source=f"{area.source} ∩ the street data")
 
 
 def _spaces_within(spaces: gpd.GeoDataFrame, area: StudyArea, margin_m: float) -> gpd.GeoDataFrame:
@@ -371,10 +564,23 @@ def _carry_population(
     column: str | None,
     streets: StreetNetwork,
     inputs: dict[str, Any],
+    study: StudyArea,
 ) -> gpd.GeoDataFrame:
-    """Zones with residents carried from a separate population layer by street length."""
+    """Zones with residents carried from a separate population layer by street length.
+
+    Each source zone brings only the residents of its part inside the study area (its
+    residents scaled by the share of its area inside, the rule of the zones themselves),
+    so a zone straddling the border of an extract does not pile all its residents onto
+    the few streets inside.
+    """
+    if column is None:
+        raise InputError(
+            "population layer: name its residents column with population_column= "
+            "(--population-column COL, e.g. pop2018)"
+        )
     if isinstance(population, gpd.GeoDataFrame):
-        source, column = population, column or N.POPULATION
+        source = zones_from_frame(population, population_column=column, where="population")
+        column = N.POPULATION
     else:
         if column is None:
             raise InputError(
@@ -384,31 +590,42 @@ def _carry_population(
         source = zones_from_file(population, population_column=column)
         column = N.POPULATION
         inputs["population"] = _file_info(population)
+    source = study.cover_zones(source)
+    source = source.loc[source[N.DATA_SHARE].to_numpy() > 0]
     residents = interpolate_population(source, zones, streets, column)
     return zones.assign(**{N.POPULATION: residents.to_numpy()})
 
 
 def summarize(analysis: Analysis) -> dict[str, Any]:
-    """Headline figures of an analysis, as saved in ``summary.json``."""
-    zones, walk, params = analysis.zones, analysis.walk, analysis.parameters
+    """Headline figures of an analysis, as saved in ``summary.json``.
+
+    The figures count the zones with status ``ok`` or ``partial_data`` only; how many
+    zones and residents were left out, and why, is under ``data_quality``.
+    """
+    all_zones, walk, params = analysis.zones, analysis.walk, analysis.parameters
     has_pop = analysis.has_population
+    zones = all_zones.loc[analysis.counted]
     total_pop = float(zones[N.POPULATION].sum()) if has_pop else None
     nodes = walk.node_times()
     within: dict[str, Any] = {}
+    area_total = float(zones[N.AREA_KM2].sum())
     for m in params["minutes"]:
         key = f"{m:g}"
-        entry: dict[str, Any] = {
-            "share_area": float(
-                (zones[N.share("area", m)] * zones[N.AREA_KM2]).sum() / zones[N.AREA_KM2].sum()
-            )
-        }
+        share_area = (
+            float((zones[N.share("area", m)] * zones[N.AREA_KM2]).sum() / area_total)
+            if area_total > 0
+            else None
+        )
+        entry: dict[str, Any] = {"share_area": share_area}
         if has_pop and total_pop:
             residents = float(zones[N.residents(m)].sum())
             entry.update(residents=residents, share=residents / total_pop)
+        elif has_pop:  # residents given, but none in the counted zones: shares of area
+            entry.update(residents=0.0, share=share_area)
         else:
-            entry["share"] = entry["share_area"]
+            entry["share"] = share_area
         within[key] = entry
-    under = zones[zones[N.UNDERSERVED]]
+    under = all_zones[all_zones[N.UNDERSERVED]]
     m_u = params["underserved_minutes"]
     under_rows = []
     for _, z in under.iterrows():
@@ -435,12 +652,15 @@ def summarize(analysis: Analysis) -> dict[str, Any]:
             "network_nodes": int(walk.streets.n_nodes),
             "street_segments": int(walk.streets.n_edges),
             "nodes_without_reachable_space": int(nodes["walk_time_s"].isna().sum()),
-            "zones": len(zones),
+            "zones": len(all_zones),
+            "zones_counted": len(zones),
             "underserved_zones": len(under),
         },
         "residents_total": total_pop,
         "population_weighting": (
             "residents spread evenly over the walkable street length inside each zone"
+            if has_pop and total_pop
+            else "no residents in the counted zones: shares are of area"
             if has_pop
             else "no population given: shares are of area"
         ),
@@ -449,7 +669,70 @@ def summarize(analysis: Analysis) -> dict[str, Any]:
         "zones_without_residents": (
             zones.loc[zones[N.POPULATION] <= 0, N.ZONE_ID].tolist() if has_pop else []
         ),
+        "data_quality": _data_quality(analysis),
         "software": _versions(),
+    }
+
+
+def _data_quality(analysis: Analysis) -> dict[str, Any]:
+    """What the figures rest on: study area, data extent, zones by status, what was left
+    out and why, snapping distances, skipped inputs, input files."""
+    zones, walk, params = analysis.zones, analysis.walk, analysis.parameters
+    has_pop = analysis.has_population
+    by_status = {}
+    for status in N.STATUSES:
+        rows = zones[N.STATUS] == status
+        by_status[status] = {
+            "zones": int(rows.sum()),
+            "residents": float(zones.loc[rows, N.POPULATION].sum()) if has_pop else None,
+        }
+    left = ~analysis.counted
+    study, extent = analysis.study_area, analysis.data_extent
+    snaps = analysis.spaces.sort_values("access_m", ascending=False).head(5)
+    names = snaps["name"] if "name" in snaps.columns else snaps["space_id"]
+    frag = analysis.fragments
+    skipped = walk.skipped
+    return {
+        "study_area": (
+            {"source": study.source, "area_km2": study.area_km2} if study is not None else None
+        ),
+        "margin_m": params.get("margin_m"),
+        "data_extent": (
+            {"source": extent.source, "area_km2": extent.area_km2, "bounds": list(extent.bounds)}
+            if extent is not None
+            else None
+        ),
+        "osm_timestamp": walk.streets.osm_timestamp,
+        "zones_by_status": by_status,
+        "left_out": {
+            "zones": int(left.sum()),
+            "residents": float(zones.loc[left, N.POPULATION].sum()) if has_pop else None,
+        },
+        "sparse_rule": sparse_rule(params.get("sparse_share", SPARSE_SHARE)),
+        "fragments": {
+            "count": len(frag),
+            "nodes": int(frag["n_nodes"].sum()),
+            "street_length_m": float(frag["street_length_m"].sum()),
+            "rule": params["fragment_rule"],
+            "kept": bool(params["keep_fragments"]),
+        },
+        "joins": params.get("joins"),
+        "joined": [
+            {k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()}
+            for r in analysis.joins.drop(columns="geometry").to_dict("records")
+        ]
+        if analysis.joins is not None
+        else [],
+        "largest_snaps": [
+            {"space_id": str(i), "name": str(n), "access_m": float(a)}
+            for i, n, a in zip(snaps["space_id"], names, snaps["access_m"], strict=True)
+        ],
+        "skipped": [
+            {"what": "OSM-tagged space", "id": str(r["space_id"]), "reason": str(r["reason"])}
+            for r in skipped.to_dict("records")
+        ],
+        "warnings": [],
+        "inputs": analysis.inputs,
     }
 
 

@@ -255,6 +255,8 @@ def _inputs(
         )
     if zones.crs is None:
         raise InputError("the zones have no CRS; set one (e.g. EPSG:4326)")
+    if N.STATUS in zones.columns:  # only the zones the figures count (see docs/outputs.md)
+        zones = zones.loc[zones[N.STATUS].isin(N.COUNTED)]
     zones = zones.to_crs(walk.streets.crs).reset_index(drop=True)
     return walk, zones
 

@@ -17,7 +17,7 @@ from scipy import ndimage
 
 from . import _names as N
 from . import _osm
-from ._geom import polygonal
+from ._geom import parts_inside, polygonal
 from ._io import read_vector
 from .errors import InputError
 from .network import StreetNetwork, utm_crs
@@ -341,12 +341,13 @@ class StudyArea:
         metric = self._utm()
         area = self._metric(metric)
         geoms = zones.to_crs(metric).geometry.to_numpy()
-        inside = np.array([polygonal(g) for g in shapely.intersection(geoms, area)], dtype=object)
+        inside = np.array([polygonal(g) for g in parts_inside(geoms, area)], dtype=object)
         whole, part = shapely.area(geoms), shapely.area(inside)
         share = np.divide(part, whole, out=np.zeros(len(geoms)), where=whole > 0)
         perimeter = shapely.length(inside)
         width = np.divide(2 * part, perimeter, out=np.zeros(len(geoms)), where=perimeter > 0)
-        keep = (share >= MIN_INSIDE_SHARE) & (width >= SLIVER_WIDTH_M)
+        # a sliver is a thin part of a cut zone; a small zone wholly inside is no sliver
+        keep = (share >= MIN_INSIDE_SHARE) & ((width >= SLIVER_WIDTH_M) | (share >= 0.99))
         back = gpd.GeoSeries(inside, crs=metric).to_crs(zones.crs).to_numpy()
         return back, share, keep
 

@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 
 from . import _names as N
-from ._geom import polygonal
+from ._geom import parts_inside, polygonal
 from ._io import read_vector
 from .errors import InputError
 from .travel import WalkTimes, reachable_parts
@@ -57,16 +57,17 @@ def zones_from_file(
     Returns
     -------
     geopandas.GeoDataFrame
-        ``zone_id`` (str), ``name``, ``population`` (float, NaN without a population column),
-        then the other input columns; the input CRS is kept.
+        ``zone_id`` (str), ``name``, ``residents`` (float, from ``population_column``; NaN
+        without one), then the input columns, those whose names clash with an output
+        column prefixed ``src_`` (see :func:`zones_from_frame`); the input CRS is kept.
 
     Examples
     --------
     >>> import fifteenmin as fm
     >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
     >>> zones = fm.zones_from_file(city.zones, population_column="population")
-    >>> list(zones.columns[:3]), bool(zones["population"].gt(0).all())
-    (['zone_id', 'name', 'population'], True)
+    >>> list(zones.columns[:3]), bool(zones["residents"].gt(0).all())
+    (['zone_id', 'name', 'residents'], True)
     """
     path = Path(path)
     gdf = read_vector(path, layer=layer)
@@ -115,7 +116,10 @@ def zones_from_frame(
     if len(gdf) == 0:
         raise InputError(f"{where}: no zones")
     if population_column is None and N.POPULATION in gdf.columns:
-        population_column = N.POPULATION  # zones made by fifteenmin already carry residents
+        if gdf[N.POPULATION].notna().any():  # zones made by fifteenmin, with residents
+            population_column = N.POPULATION
+        else:
+            gdf = gdf.drop(columns=[N.POPULATION])
     geoms = gdf.geometry.to_numpy()
     bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
     if bad.any():
@@ -266,9 +270,13 @@ def covered_length(
 
 
 def street_pieces(walk: WalkTimes, zone_geoms: np.ndarray) -> StreetPieces:
-    """Clip the walkable street segments to the zones (exact geometry)."""
+    """Clip the walkable street segments to the zones (exact geometry).
+
+    Street fragments (:attr:`~fifteenmin.travel.WalkTimes.fragment_nodes`) are left out:
+    their residents are not counted, as their streets do not join the city's.
+    """
     g = walk.graph
-    street = np.flatnonzero(g.is_street)
+    street = np.flatnonzero(walk.street_edge_mask())  # street fragments left out
     lines = g.geometry[street]
     tree = shapely.STRtree(zone_geoms)
     e_i, z_i = tree.query(lines, predicate="intersects")
@@ -485,7 +493,7 @@ def zone_coverage(
     out.insert(2, N.STATUS, status)
     for m, cov in zip(minutes, coverage.geometry, strict=True):
         area_share = np.divide(
-            shapely.area(shapely.intersection(geoms, cov)), area, out=np.zeros(nz), where=area > 0
+            shapely.area(parts_inside(geoms, cov)), area, out=np.zeros(nz), where=area > 0
         )
         covered = np.bincount(
             pieces.zone, weights=pieces.covered_m(walk.minutes_to_m(m)), minlength=nz
