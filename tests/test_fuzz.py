@@ -163,7 +163,7 @@ def csv_bytes(draw: st.DrawFn) -> bytes:
 # ---------------------------------------------------------------- CSV: spaces and registry
 
 
-@fuzz(150)
+@fuzz(300)
 @given(data=csv_bytes())
 def test_spaces_csv(data: bytes) -> None:
     with folder() as tmp:
@@ -178,7 +178,7 @@ def test_spaces_csv(data: bytes) -> None:
         assert ((seats >= 0) & (seats <= fm.spaces.MAX_SEATS)).all()
 
 
-@fuzz(150)
+@fuzz(200)
 @given(data=csv_bytes())
 def test_registry_csv(data: bytes) -> None:
     with folder() as tmp:
@@ -261,7 +261,7 @@ def geojson_text(draw: st.DrawFn) -> str:
     return text
 
 
-@fuzz(60)
+@fuzz(100)
 @given(text=geojson_text(), population=st.sampled_from([None, "population", "pop"]))
 def test_geojson_zones(text: str, population: str | None) -> None:
     with folder() as tmp:
@@ -310,7 +310,7 @@ def zone_frames(draw: st.DrawFn) -> gpd.GeoDataFrame:
     )
 
 
-@fuzz(30)
+@fuzz(40)
 @given(frame=zone_frames(), garbage=st.one_of(st.none(), st.binary(max_size=200)))
 def test_geopackage_zones(frame: gpd.GeoDataFrame, garbage: bytes | None) -> None:
     with folder() as tmp:
@@ -398,7 +398,7 @@ def _osm_loaders(path: Path) -> None:
             assert (result.geometry.y.abs() <= 90).all()
 
 
-@fuzz(60)
+@fuzz(120)
 @given(text=osm_xml())
 def test_osm_xml(text: str) -> None:
     with folder() as tmp:
@@ -407,7 +407,7 @@ def test_osm_xml(text: str) -> None:
         _osm_loaders(path)
 
 
-@fuzz(15)
+@fuzz(30)
 @given(data=st.binary(max_size=400), suffix=st.sampled_from([".osm", ".osm.pbf", ".osm.bz2"]))
 def test_osm_random_bytes(data: bytes, suffix: str) -> None:
     with folder() as tmp:
@@ -422,7 +422,7 @@ pbf_degrees = st.one_of(
 )
 
 
-@fuzz(40)
+@fuzz(60)
 @given(
     nodes=st.lists(st.tuples(osm_ids, pbf_degrees, pbf_degrees, pbf_tags), max_size=6),
     ways=st.lists(st.tuples(osm_ids, st.lists(osm_ids, max_size=5), pbf_tags), max_size=3),
@@ -507,7 +507,7 @@ def graphml_text(draw: st.DrawFn) -> str:
     return text
 
 
-@fuzz(40)
+@fuzz(80)
 @given(text=graphml_text())
 def test_graphml(text: str) -> None:
     with folder() as tmp:
@@ -515,10 +515,10 @@ def test_graphml(text: str) -> None:
         path.write_text(text, encoding="utf-8")
         result = outcome(lambda: fm.read_streets(path))
     if isinstance(result, fm.network.StreetNetwork):
-        if not np.isfinite(result.node_lonlat).all():
-            return  # known: NaN node coordinates accepted (test_known_graphml_node_at_nan)
+        lonlat = result.node_lonlat
+        if not (np.isfinite(lonlat).all() and (np.abs(lonlat) <= [180, 90]).all()):
+            return  # known: node coordinates are not checked (test_known_graphml_node_off_earth)
         assert np.isfinite(result.edge_length_m).all()
-        assert (np.abs(result.node_lonlat) <= [180, 90]).all()
 
 
 # ---------------------------------------------------------------- the command line
@@ -604,7 +604,7 @@ def _fast_write(self: fm.Analysis, out: Any, **_: Any) -> Path:
     return out
 
 
-@fuzz(25)
+@fuzz(30)
 @given(options=analyze_options())
 def test_cli_analyze_options(town: dict[str, Path], capsys: Any, options: list[str]) -> None:
     with folder() as tmp, mock.patch.object(fm.Analysis, "write", _fast_write):
@@ -613,7 +613,7 @@ def test_cli_analyze_options(town: dict[str, Path], capsys: Any, options: list[s
         run_cli([*argv, "--out", str(tmp / "out"), "--quiet", *options], capsys)
 
 
-@fuzz(25)
+@fuzz(30)
 @given(options=suggest_options())
 def test_cli_suggest_options(town: dict[str, Path], capsys: Any, options: list[str]) -> None:
     with folder() as tmp:
@@ -622,7 +622,7 @@ def test_cli_suggest_options(town: dict[str, Path], capsys: Any, options: list[s
         run_cli([*argv, "--out", str(tmp / "out"), "--quiet", *options], capsys)
 
 
-@fuzz(15)
+@fuzz(20)
 @given(distance=numbers_text, data=csv_bytes())
 def test_cli_registry(town: dict[str, Path], capsys: Any, distance: str, data: bytes) -> None:
     with folder() as tmp:
@@ -674,7 +674,12 @@ def test_known_graphml_node_without_x(tmp_path: Path) -> None:
         fm.read_streets(_graphml(tmp_path, "epsg:4326", None))
 
 
-@pytest.mark.xfail(strict=True, reason="streets_from_graph: a node at y=nan makes a NaN network")
-def test_known_graphml_node_at_nan(tmp_path: Path) -> None:
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,  # DID NOT RAISE: the network is built with those nodes
+    reason="streets_from_graph: node lon/lat are not checked",
+)
+@pytest.mark.parametrize(("x", "y"), [("0.001", "nan"), ("181", "0.001"), ("0.001", "1e300")])
+def test_known_graphml_node_off_earth(tmp_path: Path, x: str, y: str) -> None:
     with pytest.raises(InputError):
-        fm.read_streets(_graphml(tmp_path, "epsg:4326", "0.001", y="nan"))
+        fm.read_streets(_graphml(tmp_path, "epsg:4326", x, y=y))

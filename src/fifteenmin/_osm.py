@@ -289,15 +289,21 @@ def _check_ids(path: Path, what: str, ids: np.ndarray) -> None:
 
 
 def _tracker(refs: np.ndarray, way_ids: Iterable[int] = ()) -> osmium.IdTracker:
-    """An id tracker holding the nodes ``refs`` and the ways ``way_ids``."""
+    """An id tracker holding the nodes ``refs`` and the ways ``way_ids``.
+
+    Ids an id set cannot hold (negative, beyond ``_MAX_ID``: see :func:`_check_ids`) are
+    left out, so such nodes stay unlocated.
+    """
     tracker = osmium.IdTracker()
     add_node, add_way = tracker.add_node, tracker.add_way
     unique = np.unique(refs)
+    unique = unique[(unique >= 0) & (unique <= _MAX_ID)]
     for chunk in range(0, len(unique), 1 << 16):  # no Python list of every id at once
         for ref in unique[chunk : chunk + (1 << 16)].tolist():
             add_node(ref)
     for way_id in way_ids:
-        add_way(way_id)
+        if 0 <= way_id <= _MAX_ID:
+            add_way(way_id)
     return tracker
 
 
