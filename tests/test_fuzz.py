@@ -28,7 +28,6 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import osmium
-import pyproj
 import pytest
 import shapely
 from _osmfixtures import STREET, lonlat, write_osm
@@ -70,14 +69,9 @@ def folder() -> Iterator[Path]:
         yield Path(tmp)
 
 
-# Crashes found by this suite in code outside the loaders it was written with, reported
-# to the lead (see the strict xfail tests at the end, which fail once one is fixed: then
-# delete its entry here). Keyed by exception type and the innermost fifteenmin function.
-KNOWN_CRASHES = {
-    ("GEOSException", "zones_from_frame"),  # make_valid on a zone with an infinite coordinate
-    ("CRSError", "streets_from_graph"),  # a GraphML graph whose crs is not a CRS
-    ("ValueError", "utm_crs"),  # a GraphML node without x or y (NaN)
-}
+# Crashes found by this suite and fixed, each kept as a test at the end; a new one found
+# while a fix is under way can be listed here (exception type, innermost fifteenmin function)
+KNOWN_CRASHES: set[tuple[str, str]] = set()
 
 
 def _known(exc: Exception) -> bool:
@@ -633,14 +627,9 @@ def test_cli_registry(town: dict[str, Path], capsys: Any, distance: str, data: b
         run_cli([*argv, "--out", str(tmp / "m.gpkg"), "--max-distance-m", distance], capsys)
 
 
-# ---------------------------------------------------------------- known crashes, reported
+# ---------------------------------------------------------------- crashes found, fixed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=shapely.errors.GEOSException,
-    reason="zones_from_frame: make_valid runs before the coordinate check",
-)
 def test_known_zone_with_infinite_coordinate(tmp_path: Path) -> None:
     frame = gpd.GeoDataFrame({"population": [1]}, geometry=[shapely.Point(0, np.inf)], crs=4326)
     frame.to_file(tmp_path / "z.gpkg", driver="GPKG")
@@ -658,27 +647,16 @@ def _graphml(tmp_path: Path, crs: str, x: str | None, y: str = "0.001") -> Path:
     return tmp_path / "g.graphml"
 
 
-@pytest.mark.xfail(
-    strict=True, raises=pyproj.exceptions.CRSError, reason="streets_from_graph: CRSError escapes"
-)
 def test_known_graphml_with_bad_crs(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         fm.read_streets(_graphml(tmp_path, "bad", "0.001"))
 
 
-@pytest.mark.xfail(
-    strict=True, raises=ValueError, reason="streets_from_graph: NaN node coordinates reach utm_crs"
-)
 def test_known_graphml_node_without_x(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         fm.read_streets(_graphml(tmp_path, "epsg:4326", None))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,  # DID NOT RAISE: the network is built with those nodes
-    reason="streets_from_graph: node lon/lat are not checked",
-)
 @pytest.mark.parametrize(("x", "y"), [("0.001", "nan"), ("181", "0.001"), ("0.001", "1e300")])
 def test_known_graphml_node_off_earth(tmp_path: Path, x: str, y: str) -> None:
     with pytest.raises(InputError):

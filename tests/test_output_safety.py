@@ -550,3 +550,52 @@ def test_rerun_is_byte_identical_and_sigterm_in_the_swap_completes_it(first_repo
     assert summary["generated"] == "2023-11-14T22:13:20+00:00"
     assert summary["inputs"]["spaces"]["path"] == "sample_data/spaces.csv"
     assert "Generated on 2023-11-14 22:13 UTC" in (out / "report.html").read_text()
+
+
+@linux_only
+def test_ctrl_c_during_the_isochrones_acts_within_a_second(sample_city, tmp_path):
+    """Many spaces keep the polygon threads busy; Ctrl-C must not wait for their queue."""
+    import numpy as np
+    import pandas as pd
+
+    base = pd.read_csv(sample_city.spaces)
+    rng = np.random.default_rng(0)
+    many = base.sample(2000, replace=True, random_state=0).reset_index(drop=True)
+    many["lat"] += rng.uniform(-0.001, 0.001, len(many))
+    many["lon"] += rng.uniform(-0.001, 0.001, len(many))
+    many["space_id"] = [f"m{i}" for i in range(len(many))]
+    spaces = tmp_path / "many.csv"
+    many.to_csv(spaces, index=False)
+    cwd = tmp_path / "run"
+    cwd.mkdir()
+    err_path = tmp_path / "run.err"
+    with open(err_path, "w") as err:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "fifteenmin.cli",
+                "analyze",
+                "--network",
+                str(sample_city.network),
+                "--spaces",
+                str(spaces),
+                "--zones",
+                str(sample_city.zones),
+                "--out",
+                "report",
+            ],
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        wait_for(proc, lambda: "isochrones for" in err_path.read_text(), timeout=120)
+        time.sleep(1.0)  # well inside the polygon work (2,000 spaces: about a minute)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+        waited = time.monotonic() - sent
+    assert waited < 1.5, f"Ctrl-C took {waited:.1f} s"
+    assert "Traceback" not in err_path.read_text()
+    assert list(cwd.iterdir()) == []

@@ -81,7 +81,7 @@ def read_vector(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFra
         else:
             gdf = gpd.read_file(path, layer=layer)
     except Exception as exc:  # noqa: BLE001 - any GDAL failure is a bad file
-        raise InputError(f"{path}: cannot be read as a vector layer ({exc})") from None
+        raise InputError(f"{path}: cannot be read as a vector layer ({str(exc).strip()})") from None
     if gdf.empty:
         raise InputError(f"{path}: the layer has no features")
     return gdf

@@ -205,7 +205,13 @@ def streets_from_graph(graph: nx.MultiDiGraph, *, source: str = "graph") -> Stre
     missing = {"x", "y"} - set(nodes.columns)
     if missing:
         raise InputError(f"{source}: graph nodes lack {sorted(missing)}; save it with OSMnx")
-    crs = pyproj.CRS.from_user_input(graph.graph.get("crs", "EPSG:4326"))
+    try:
+        crs = pyproj.CRS.from_user_input(graph.graph.get("crs", "EPSG:4326"))
+    except pyproj.exceptions.CRSError:
+        raise InputError(
+            f"{source}: the graph's crs {graph.graph.get('crs')!r} is not a coordinate "
+            "reference system; save the graph with OSMnx (e.g. crs 'epsg:4326')"
+        ) from None
     rows = []
     for u, v, data in graph.edges(data=True):
         if "highway" in data and not _osm.is_walkable(data):
@@ -225,7 +231,7 @@ def streets_from_graph(graph: nx.MultiDiGraph, *, source: str = "graph") -> Stre
         )
     node_ids = np.sort(nodes.index.to_numpy(dtype=np.int64))
     nodes = nodes.loc[node_ids]
-    xy = nodes[["x", "y"]].to_numpy(dtype=float)
+    xy = nodes[["x", "y"]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     if crs.is_geographic:
         lonlat = xy
     elif {"lon", "lat"} <= set(nodes.columns):
@@ -233,6 +239,15 @@ def streets_from_graph(graph: nx.MultiDiGraph, *, source: str = "graph") -> Stre
     else:
         lonlat = np.column_stack(
             pyproj.Transformer.from_crs(crs, 4326, always_xy=True).transform(xy[:, 0], xy[:, 1])
+        )
+    with np.errstate(invalid="ignore"):
+        off = ~np.isfinite(lonlat).all(axis=1) | (np.abs(lonlat) > [180, 90]).any(axis=1)
+    if off.any():
+        i = int(np.flatnonzero(off)[0])
+        raise InputError(
+            f"{source}: node {node_ids[i]} has no position on Earth (x {xy[i, 0]!r}, "
+            f"y {xy[i, 1]!r} in {crs.to_string()}; {int(off.sum())} such node(s)); fix or "
+            "remove them, or save the graph again with OSMnx"
         )
     target = utm_crs(float(lonlat[:, 0].mean()), float(lonlat[:, 1].mean()))
     to_target = pyproj.Transformer.from_crs(crs, target, always_xy=True)

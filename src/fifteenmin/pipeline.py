@@ -318,6 +318,8 @@ def analyze(
         check_underserved(minutes, underserved_minutes, _finite(underserved_share, "share"))
         if _finite(buffer_m, "buffer (m)") < 0:
             raise InputError(f"buffer {buffer_m} m is negative; use 0 or more")
+        if _finite(max_snap_m, "largest walk to a street (m)") <= 0:
+            raise InputError(f"largest walk to a street {max_snap_m} m must be > 0 (e.g. 500)")
         if not np.isfinite(sparse_share) or not 0 <= sparse_share < 1:
             raise InputError(f"sparse-streets share {sparse_share} is outside [0, 1); e.g. 0.1")
         # check the small inputs before the (possibly long) network read: fail fast

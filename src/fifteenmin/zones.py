@@ -121,6 +121,7 @@ def zones_from_frame(
         else:
             gdf = gdf.drop(columns=[N.POPULATION])
     geoms = gdf.geometry.to_numpy()
+    _check_coordinates(geoms, gdf.crs, where)
     bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
     if bad.any():
         logger.info("%s: repaired %d invalid polygon(s) with make_valid", where, int(bad.sum()))
@@ -133,7 +134,6 @@ def zones_from_frame(
             f"{', '.join(sorted(set(gdf.geom_type.dropna())))}); "
             "give a layer of zone polygons"
         )
-    _check_coordinates(geoms, gdf.crs, where)
     if empty.any():
         warnings.warn(
             f"{where}: {int(empty.sum())} feature(s) without polygon area dropped "
@@ -178,7 +178,8 @@ def zones_from_frame(
 
 def _check_coordinates(geoms: np.ndarray, crs: object, where: str) -> None:
     """Refuse coordinates that no CRS can hold (1e300, inf): one line, not a crash later."""
-    bounds = shapely.total_bounds(geoms)
+    with np.errstate(invalid="ignore"):
+        bounds = shapely.total_bounds(geoms)
     if not np.isfinite(bounds).all() or np.abs(bounds).max() > 1e8:
         raise InputError(
             f"{where}: zone coordinates reach {np.nanmax(np.abs(bounds)):.3g}, which no map "
