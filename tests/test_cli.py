@@ -9,8 +9,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 import pytest
+import shapely
 from _osmfixtures import STREET, lonlat, write_osm
 
 from fifteenmin.cli import main

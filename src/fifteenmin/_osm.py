@@ -746,8 +746,8 @@ def file_header(path: str | Path) -> FileHeader:
             bounds = (float(w), float(s), float(e), float(n))
     if not stamp and not path.name.lower().endswith(".pbf"):
         with contextlib.suppress(OSError):
-            opener = {".bz2": bz2.open, ".gz": gzip.open}.get(path.suffix.lower(), open)
-            with opener(path, "rb") as f:
+            openers: dict[str, Any] = {".bz2": bz2.open, ".gz": gzip.open}
+            with openers.get(path.suffix.lower(), open)(path, "rb") as f:
                 found = _XML_TIMESTAMP.search(f.read(4096))
             if found:
                 stamp = found.group(1).decode("ascii", "replace")

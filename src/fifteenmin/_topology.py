@@ -15,9 +15,8 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
 
-from ._geom import substrings
 from .errors import InputError
-from .network import StreetNetwork, great_circle_m
+from .network import StreetNetwork, great_circle_m, split_chains
 
 if TYPE_CHECKING:
     from .travel import SearchGraph
@@ -197,28 +196,10 @@ def join_gaps(
         [streets.node_osmid, np.asarray(low - 1 - np.arange(k), dtype=streets.node_osmid.dtype)]
     )
 
-    # each split street becomes a chain u - c1 - c2 ... - v through its cuts
-    first_cut = np.ones(k, dtype=bool)
-    first_cut[1:] = cut_edge[1:] != cut_edge[:-1]
-    last_cut = np.ones(k, dtype=bool)
-    last_cut[:-1] = first_cut[1:]
-    prev_node = np.where(first_cut, streets.edge_u[cut_edge], np.roll(new_node, 1))
-    prev_off = np.where(first_cut, 0.0, np.roll(cut_offset, 1))
-    ch_edge = np.concatenate([cut_edge, cut_edge[last_cut]])
-    ch_u = np.concatenate([prev_node, new_node[last_cut]])
-    ch_v = np.concatenate([new_node, streets.edge_v[cut_edge][last_cut]])
-    ch_start = np.concatenate([prev_off, cut_offset[last_cut]])
-    ch_end = np.concatenate([cut_offset, streets.edge_length_m[cut_edge][last_cut]])
-    ch_geom = streets.edge_geometry[ch_edge]
-    scale = np.divide(
-        shapely.length(ch_geom),
-        streets.edge_length_m[ch_edge],
-        out=np.zeros(len(ch_edge)),
-        where=streets.edge_length_m[ch_edge] > 0,
-    )
-    pieces = substrings(ch_geom, ch_start * scale, ch_end * scale)
-    # the first piece of each street takes its place; the others are appended
-    in_place = np.concatenate([first_cut, np.zeros(int(last_cut.sum()), dtype=bool)])
+    # each split street becomes a chain u - c1 - c2 ... - v through its cuts; the first
+    # piece of each street takes its place, the others are appended
+    chains = split_chains(streets, cut_edge, cut_offset, new_node)
+    in_place = chains.first
 
     conn_xy = np.stack([streets.node_xy[end], node_xy[target]], axis=1)
     connectors = np.asarray(shapely.linestrings(conn_xy), dtype=object)
@@ -229,12 +210,13 @@ def join_gaps(
     edge_u, edge_v = streets.edge_u.copy(), streets.edge_v.copy()
     edge_length_m = streets.edge_length_m.copy()
     edge_geometry = streets.edge_geometry.copy()
-    idx = ch_edge[in_place]
-    edge_u[idx], edge_v[idx] = ch_u[in_place], ch_v[in_place]
-    edge_length_m[idx] = (ch_end - ch_start)[in_place]
-    edge_geometry[idx] = pieces[in_place]
+    pieces_m = chains.end_m - chains.start_m
+    idx = chains.edge[in_place]
+    edge_u[idx], edge_v[idx] = chains.u[in_place], chains.v[in_place]
+    edge_length_m[idx] = pieces_m[in_place]
+    edge_geometry[idx] = chains.geometry[in_place]
     attrs = streets.edge_attrs.assign(**{JOIN_COLUMN: False})
-    extra = attrs.iloc[ch_edge[~in_place]]
+    extra = attrs.iloc[chains.edge[~in_place]]
     conn_attrs = pd.DataFrame(
         {"osmid": np.full(len(end), -1, dtype=np.int64), "highway": "footway", JOIN_COLUMN: True}
     )
@@ -245,10 +227,10 @@ def join_gaps(
         node_osmid=node_osmid,
         node_xy=node_xy,
         node_lonlat=node_lonlat,
-        edge_u=np.concatenate([edge_u, ch_u[~in_place], end]),
-        edge_v=np.concatenate([edge_v, ch_v[~in_place], target]),
-        edge_length_m=np.concatenate([edge_length_m, (ch_end - ch_start)[~in_place], gap_m]),
-        edge_geometry=np.concatenate([edge_geometry, pieces[~in_place], connectors]),
+        edge_u=np.concatenate([edge_u, chains.u[~in_place], end]),
+        edge_v=np.concatenate([edge_v, chains.v[~in_place], target]),
+        edge_length_m=np.concatenate([edge_length_m, pieces_m[~in_place], gap_m]),
+        edge_geometry=np.concatenate([edge_geometry, chains.geometry[~in_place], connectors]),
         edge_attrs=new_attrs,
     )
     street_osmid = streets.edge_attrs["osmid"].to_numpy()[e] if "osmid" in attrs else e

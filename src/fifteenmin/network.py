@@ -17,6 +17,7 @@ import scipy.sparse as sp
 import shapely
 
 from . import _osm
+from ._geom import substrings
 from ._io import check_file
 from .errors import InputError
 
@@ -130,6 +131,51 @@ def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
     a, b, w = _shortest_pairs(u, v, w)
     # explicit zero-length edges stay edges in scipy's sparse csgraph input
     return sp.csr_matrix((w, (a, b)), shape=(n, n))
+
+
+@dataclass(frozen=True)
+class Chains:
+    """Streets split at points along them: each becomes a chain ``u - c1 - c2 ... - v``.
+
+    One row per piece: its ends ``u``/``v``, its part ``[start_m, end_m]`` of street
+    ``edge`` and its line; ``first`` marks the first piece of each street (those come first,
+    one per cut, then the last piece of each street).
+    """
+
+    u: np.ndarray
+    v: np.ndarray
+    start_m: np.ndarray
+    end_m: np.ndarray
+    edge: np.ndarray
+    geometry: np.ndarray
+    first: np.ndarray
+
+
+def split_chains(
+    streets: StreetNetwork, edge: np.ndarray, offset_m: np.ndarray, new_node: np.ndarray
+) -> Chains:
+    """Split ``streets`` at the cuts ``(edge, offset_m)``, sorted by edge then offset, each
+    cut becoming node ``new_node``; pieces' lengths in proportion to their geometry."""
+    first = np.ones(len(edge), dtype=bool)
+    first[1:] = edge[1:] != edge[:-1]
+    last = np.append(first[1:], True)
+    prev_node = np.where(first, streets.edge_u[edge], np.roll(new_node, 1))
+    prev_off = np.where(first, 0.0, np.roll(offset_m, 1))
+    ch_edge = np.concatenate([edge, edge[last]])
+    start = np.concatenate([prev_off, offset_m[last]])
+    end = np.concatenate([offset_m, streets.edge_length_m[edge][last]])
+    geoms = streets.edge_geometry[ch_edge]
+    length = streets.edge_length_m[ch_edge]
+    scale = np.divide(shapely.length(geoms), length, out=np.zeros(len(ch_edge)), where=length > 0)
+    return Chains(
+        u=np.concatenate([prev_node, new_node[last]]),
+        v=np.concatenate([new_node, streets.edge_v[edge][last]]),
+        start_m=start,
+        end_m=end,
+        edge=ch_edge,
+        geometry=substrings(geoms, start * scale, end * scale),
+        first=np.concatenate([first, np.zeros(int(last.sum()), dtype=bool)]),
+    )
 
 
 def streets_from_ways(ways: _osm.WayArrays, *, source: str = "") -> StreetNetwork:

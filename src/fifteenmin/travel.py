@@ -17,7 +17,6 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from . import _topology
-from ._geom import substrings
 from ._topology import FRAGMENT_MAX_M
 from .errors import InputError
 from .network import (
@@ -26,6 +25,7 @@ from .network import (
     _check_speed,
     _shortest_pairs,
     great_circle_m,
+    split_chains,
     streets_from_graph,
 )
 
@@ -282,24 +282,7 @@ def build_search_graph(streets: StreetNetwork, snaps: pd.DataFrame) -> SearchGra
     e = edge[order]
     length = streets.edge_length_m[e]
     offset = np.clip(snaps["offset_m"].to_numpy()[order], 0, length)
-    new_group = np.ones(k, dtype=bool)
-    new_group[1:] = e[1:] != e[:-1]
-    last = np.append(new_group[1:], True)
-    prev_node = np.where(new_group, streets.edge_u[e], np.roll(access_node[order], 1))
-    prev_cut = np.where(new_group, 0.0, np.roll(offset, 1))
-    ch_u = np.concatenate([prev_node, access_node[order][last]])
-    ch_v = np.concatenate([access_node[order], streets.edge_v[e][last]])
-    ch_start = np.concatenate([prev_cut, offset[last]])
-    ch_end = np.concatenate([offset, length[last]])
-    ch_edge = np.concatenate([e, e[last]])
-    geoms = streets.edge_geometry[ch_edge]
-    scale = np.divide(
-        shapely.length(geoms),
-        streets.edge_length_m[ch_edge],
-        out=np.zeros(len(ch_edge)),
-        where=streets.edge_length_m[ch_edge] > 0,
-    )
-    pieces = substrings(geoms, ch_start * scale, ch_end * scale)
+    chains = split_chains(streets, e, offset, access_node[order])
     connectors = shapely.linestrings(
         np.stack([snaps[["x", "y"]].to_numpy(), snaps[["snap_x", "snap_y"]].to_numpy()], axis=1)
     )
@@ -307,9 +290,9 @@ def build_search_graph(streets: StreetNetwork, snaps: pd.DataFrame) -> SearchGra
         [streets.node_xy, snaps[["snap_x", "snap_y"]].to_numpy(), snaps[["x", "y"]].to_numpy()]
     )
     # split pieces, then connectors
-    new_u = np.concatenate([ch_u, space_node])
-    new_v = np.concatenate([ch_v, access_node])
-    new_length_m = np.concatenate([ch_end - ch_start, snaps["access_m"].to_numpy()])
+    new_u = np.concatenate([chains.u, space_node])
+    new_v = np.concatenate([chains.v, access_node])
+    new_length_m = np.concatenate([chains.end_m - chains.start_m, snaps["access_m"].to_numpy()])
     # the network's cached street matrix, with rows added for the new nodes: the split
     # streets stay in it, which changes no distance (u - p - v is as long as u - v), so
     # nothing is sorted per run; an undirected search reads each entry both ways
@@ -325,7 +308,7 @@ def build_search_graph(streets: StreetNetwork, snaps: pd.DataFrame) -> SearchGra
         ),
         shape=(n, n),
     )
-    logger.debug("search graph: %d nodes, %d pieces of split streets", n, len(ch_u))
+    logger.debug("search graph: %d nodes, %d pieces of split streets", n, len(chains.u))
     return SearchGraph(
         n_street_nodes=n0,
         node_xy=node_xy,
@@ -336,7 +319,7 @@ def build_search_graph(streets: StreetNetwork, snaps: pd.DataFrame) -> SearchGra
         new_u=new_u,
         new_v=new_v,
         new_length_m=new_length_m,
-        new_geometry=np.concatenate([pieces, connectors]),
+        new_geometry=np.concatenate([chains.geometry, connectors]),
     )
 
 
