@@ -17,7 +17,7 @@ from test_travel import spaces_at
 
 import fifteenmin as fm
 from fifteenmin import _topology
-from fifteenmin._topology import JOIN_COLUMN, fragment_table, join_gaps, keep_pieces
+from fifteenmin._topology import JOIN_COLUMN, fragment_table, join_gaps
 from fifteenmin.errors import InputError
 from fifteenmin.travel import build_search_graph, snap_spaces
 from fifteenmin.zones import street_pieces
@@ -194,17 +194,14 @@ def test_mask_on_another_search_graph_and_pieces(courtyard):
     assert (graph.is_street & in_court).sum() == 3
     np.testing.assert_array_equal(mask, graph.is_street & ~in_court)
     assert not np.isin(graph.u[mask], court).any()
-    # every piece (no fragment marked), then those off the fragments
+    # the zone figures' pieces: every piece with no fragment marked, else those off them
     walk = dataclasses.replace(
-        wt,
-        graph=graph,
-        dist_m=np.zeros(graph.n_nodes),
-        nearest=np.full(graph.n_nodes, -1),
-        fragment_nodes=np.zeros(courtyard.n_nodes, dtype=bool),
+        wt, graph=graph, dist_m=np.zeros(graph.n_nodes), nearest=np.full(graph.n_nodes, -1)
     )
-    zone = shapely.box(*xy(courtyard, -100, -100), *xy(courtyard, 300, 200))
-    pieces = street_pieces(walk, np.array([zone]))
-    kept = keep_pieces(pieces, mask)
+    unmarked = dataclasses.replace(walk, fragment_nodes=np.zeros(courtyard.n_nodes, dtype=bool))
+    zone = np.array([shapely.box(*xy(courtyard, -100, -100), *xy(courtyard, 300, 200))])
+    pieces = street_pieces(unmarked, zone)
+    kept = street_pieces(walk, zone)
     assert len(kept.edge) == len(pieces.edge) - 3 and mask[kept.edge].all()
     assert len(kept.d_u) == len(kept.zone) == len(kept.edge)
 

@@ -20,7 +20,6 @@ from .network import StreetNetwork, great_circle_m, split_chains
 
 if TYPE_CHECKING:
     from .travel import SearchGraph
-    from .zones import StreetPieces
 
 logger = logging.getLogger(__name__)
 
@@ -276,23 +275,6 @@ def edge_mask(graph: SearchGraph, fragment_nodes: np.ndarray) -> np.ndarray:
     fragment = np.zeros(n, dtype=bool)
     fragment[labels[: graph.n_street_nodes][fragment_nodes]] = True
     return np.asarray(graph.is_street & ~fragment[labels[graph.u]])
-
-
-def keep_pieces(pieces: StreetPieces, mask: np.ndarray) -> StreetPieces:
-    """The street pieces whose ``edge`` is True in ``mask`` (one bool per search-graph edge).
-
-    Examples
-    --------
-    >>> from fifteenmin.zones import StreetPieces
-    >>> a = np.arange(3)
-    >>> p = StreetPieces(*(a,) * 9)
-    >>> keep_pieces(p, np.array([True, False, True])).edge.tolist()
-    [0, 2]
-    """
-    keep = np.asarray(mask, dtype=bool)[pieces.edge]
-    return dataclasses.replace(
-        pieces, **{f.name: getattr(pieces, f.name)[keep] for f in dataclasses.fields(pieces)}
-    )
 
 
 def fragment_table(streets: StreetNetwork, fragment_nodes: np.ndarray) -> gpd.GeoDataFrame:

@@ -19,7 +19,6 @@ from scipy.sparse.csgraph import dijkstra
 from . import _names as N
 from ._io import ProgressBar, output_folder
 from ._tables import spreadsheet_safe
-from ._topology import keep_pieces
 from .errors import InputError
 from .network import _csr
 from .pipeline import Analysis
@@ -437,7 +436,7 @@ def suggest_sites(
         walk, graph=graph, dist_m=dist, nearest=np.full(graph.n_nodes, -1)
     )
     # residents as in the zone figures: on the streets off the fragments
-    pieces = keep_pieces(street_pieces(with_candidates, geoms), walk.street_edge_mask(graph))
+    pieces = street_pieces(with_candidates, geoms)
     total = np.bincount(pieces.zone, weights=pieces.end_m - pieces.start_m, minlength=nz)
     density = np.divide(pop, total, out=np.zeros(nz), where=total > 0)
     res = _Residents(graph, dist, pieces, density, limit_m)
