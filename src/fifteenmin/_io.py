@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import datetime as dt
 import errno
+import gc
 import json
 import multiprocessing
 import os
@@ -635,7 +636,15 @@ def alongside(task: Callable[[], None]) -> Iterator[None]:
         send.send(None)
 
     process = context.Process(target=child, daemon=True)
-    process.start()
+    # garbage left from before the fork is collected here, and what remains is frozen so
+    # that the child never collects it: destructors of native objects (an osmium reader
+    # whose condition variables belong to threads of this process) hang in the child
+    gc.collect()
+    gc.freeze()
+    try:
+        process.start()
+    finally:
+        gc.unfreeze()
     send.close()
     try:
         yield
