@@ -115,7 +115,7 @@ def test_roma_capitale_shapefile_keeps_its_columns(rome_file, esquilino, tmp_pat
     assert (zones["src_Name"] == zones[N.ZONE_NAME]).all()
     assert "AREA_ZU" in zones.columns  # kept as it was
     result.write(tmp_path / "out")  # GeoPackage field names are case-insensitive
-    written = gpd.read_file(tmp_path / "out" / "zones.gpkg")
+    written = gpd.read_file(tmp_path / "out" / "zones.gpkg", layer="zones")
     assert {"src_Name", N.ZONE_NAME, N.STATUS} <= set(written.columns)
     info = result.summary["inputs"]["zones"]
     assert len(info["sha256"]) == 64 and set(info["sidecars"]) >= {
