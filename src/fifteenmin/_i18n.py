@@ -249,8 +249,9 @@ MESSAGES: dict[str, dict[str, str]] = {
             "No walkable street inside the zone: no walking figures; never underserved."
         ),
         "status_sparse_streets_means": (
-            "Far less street length per km² than is typical in the study area: figures "
-            "shown but not counted in the headline; never underserved."
+            "Far less street length per resident (per km² without population) than is "
+            "typical in the study area: figures shown but not counted in the headline; "
+            "never underserved."
         ),
         "left_out_no_data": (
             "{n} of {total} zones have no street data and are not counted ({residents} residents)."
@@ -259,8 +260,8 @@ MESSAGES: dict[str, dict[str, str]] = {
             "{n} of {total} zones have no street data and are not counted ({area} km²)."
         ),
         "left_out_sparse": (
-            "{n} of {total} zones have sparse streets (far less street length per km² than is "
-            "typical here) and are not counted ({residents} residents)."
+            "{n} of {total} zones have sparse streets (far less street length per resident "
+            "than is typical here) and are not counted ({residents} residents)."
         ),
         "left_out_sparse_area": (
             "{n} of {total} zones have sparse streets (far less street length per km² than is "
@@ -277,8 +278,8 @@ MESSAGES: dict[str, dict[str, str]] = {
             "{n} of {total} zones has no street data and is not counted ({area} km²)."
         ),
         "left_out_sparse_one": (
-            "{n} of {total} zones has sparse streets (far less street length per km² than is "
-            "typical here) and is not counted ({residents} residents)."
+            "{n} of {total} zones has sparse streets (far less street length per resident "
+            "than is typical here) and is not counted ({residents} residents)."
         ),
         "left_out_sparse_area_one": (
             "{n} of {total} zones has sparse streets (far less street length per km² than is "
@@ -578,7 +579,8 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Nessuna strada percorribile a piedi nella zona: nessun valore di cammino; mai carente."
         ),
         "status_sparse_streets_means": (
-            "Molta meno lunghezza stradale per km² di quanto è tipico nell'area di studio: "
+            "Molta meno lunghezza stradale per residente (per km² senza popolazione) di "
+            "quanto è tipico nell'area di studio: "
             "valori mostrati ma non conteggiati nei dati principali; mai carente."
         ),
         "left_out_no_data": (
@@ -589,8 +591,8 @@ MESSAGES: dict[str, dict[str, str]] = {
             "{n} zone su {total} non hanno dati stradali e non sono conteggiate ({area} km²)."
         ),
         "left_out_sparse": (
-            "{n} zone su {total} hanno strade scarse (molta meno lunghezza stradale per km² di "
-            "quanto è tipico qui) e non sono conteggiate ({residents} residenti)."
+            "{n} zone su {total} hanno strade scarse (molta meno lunghezza stradale per "
+            "residente di quanto è tipico qui) e non sono conteggiate ({residents} residenti)."
         ),
         "left_out_sparse_area": (
             "{n} zone su {total} hanno strade scarse (molta meno lunghezza stradale per km² di "
@@ -607,7 +609,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "{n} zona su {total} non ha dati stradali e non è conteggiata ({area} km²)."
         ),
         "left_out_sparse_one": (
-            "{n} zona su {total} ha strade scarse (molta meno lunghezza stradale per km² di "
+            "{n} zona su {total} ha strade scarse (molta meno lunghezza stradale per residente di "
             "quanto è tipico qui) e non è conteggiata ({residents} residenti)."
         ),
         "left_out_sparse_area_one": (

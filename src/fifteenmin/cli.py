@@ -153,7 +153,8 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
         type=option_number(low=0, high=0.99),
         default=0.1,
         metavar="S",
-        help="zones with walkable street length per km² below S times the study area's "
+        help="zones with walkable street length per resident (per km² without population) "
+        "below S times the study area's "
         "median get the status sparse_streets and are left out of the headline "
         "(default 0.1; 0: off)",
     )

@@ -276,7 +276,8 @@ def analyze(
         A zone is underserved when less than this share of its residents (or area) is
         within this walk.
     sparse_share
-        Zones with walkable street length per km² below this share of the study area's
+        Zones with walkable street length per resident (per km² without population)
+        below this share of the study area's
         median get the status ``sparse_streets`` (figures shown, not counted in the
         headline, never underserved); 0 turns the rule off.
     extent_buffer_m
@@ -710,7 +711,7 @@ def _data_quality(analysis: Analysis) -> dict[str, Any]:
             "zones": int(left.sum()),
             "residents": float(zones.loc[left, N.POPULATION].sum()) if has_pop else None,
         },
-        "sparse_rule": sparse_rule(params.get("sparse_share", SPARSE_SHARE)),
+        "sparse_rule": sparse_rule(params["sparse_share"], per_resident=has_pop),
         "fragments": {
             "count": len(frag),
             "nodes": int(frag["n_nodes"].sum()),

@@ -381,20 +381,24 @@ def zone_status(
     zones: pd.DataFrame, street_length_m: np.ndarray, *, sparse_share: float = SPARSE_SHARE
 ) -> np.ndarray:
     """The status of each zone's figures (``ok``, ``partial_data``, ``no_data``,
-    ``sparse_streets``), from its share of area with data and its street length.
+    ``sparse_streets``), from its share of area with data, its street length and residents.
 
-    ``no_data``: no walkable street inside (or outside the data extent); ``sparse_streets``:
-    walkable street length per km² below ``sparse_share`` times the median of the zones
-    with streets (0 turns the rule off); ``partial_data``: less than 99 % of the zone's
-    area inside the study area (its figures are for the part inside); else ``ok``.
+    ``no_data``: no walkable street inside (or outside the data extent).
+    ``sparse_streets``: walkable street length per resident (per km² without population)
+    below ``sparse_share`` times the median of the zones with streets (0 turns the rule
+    off): residents piled on a few metres of street, as where an extract ends in a zone.
+    Per resident, not per km², so that a rural zone with few streets and few residents
+    is judged like any other. ``partial_data``: less than 99 % of the zone's area inside
+    the study area (its figures are for the part inside). Else ``ok``.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> z = pd.DataFrame({"area_in_study_km2": [1.0, 1.0, 1.0, 1.0],
-    ...                   "share_area_with_data": [1.0, 0.5, 1.0, 1.0]})
-    >>> list(zone_status(z, np.array([20e3, 20e3, 0.0, 500.0])))
-    ['ok', 'partial_data', 'no_data', 'sparse_streets']
+    >>> z = pd.DataFrame({"area_in_study_km2": [1.0, 1.0, 1.0, 1.0, 9.0],
+    ...                   "share_area_with_data": [1.0, 0.5, 1.0, 1.0, 1.0],
+    ...                   "residents": [10e3, 5e3, 10e3, 10e3, 500]})
+    >>> list(zone_status(z, np.array([20e3, 10e3, 0.0, 500.0, 2e3])))
+    ['ok', 'partial_data', 'no_data', 'sparse_streets', 'ok']
     """
     n = len(zones)
     share = (
@@ -402,24 +406,33 @@ def zone_status(
         if N.DATA_SHARE in zones.columns
         else np.ones(n)
     )
-    area = zones[N.AREA_KM2].to_numpy(dtype=float)
     status = np.full(n, N.OK, dtype=object)
     status[share < PARTIAL_SHARE] = N.PARTIAL_DATA
     no_data = (street_length_m <= 0) | (share <= 0)
-    density = np.divide(street_length_m, area, out=np.zeros(n), where=area > 0)
-    if sparse_share > 0 and (~no_data).sum() >= 3:
-        typical = float(np.median(density[~no_data]))
-        status[~no_data & (density < sparse_share * typical)] = N.SPARSE_STREETS
+    residents = (
+        zones[N.POPULATION].fillna(0).to_numpy(dtype=float)
+        if N.POPULATION in zones.columns and zones[N.POPULATION].notna().any()
+        else None
+    )
+    if residents is None:  # without population: street per km²
+        base, judged = zones[N.AREA_KM2].to_numpy(dtype=float), ~no_data
+    else:  # street per resident; a zone without residents has nobody to misjudge
+        base, judged = residents, ~no_data & (residents > 0)
+    per = np.divide(street_length_m, base, out=np.zeros(n), where=base > 0)
+    if sparse_share > 0 and judged.sum() >= 3:
+        typical = float(np.median(per[judged]))
+        status[judged & (per < sparse_share * typical)] = N.SPARSE_STREETS
     status[no_data] = N.NO_DATA
     return status
 
 
-def sparse_rule(sparse_share: float) -> str:
+def sparse_rule(sparse_share: float, *, per_resident: bool = True) -> str:
     """The ``sparse_streets`` rule in words (for reports and summary.json)."""
     if sparse_share <= 0:
         return "off"
+    per = "per resident" if per_resident else "per km²"
     return (
-        f"walkable street length per km² below {sparse_share:.0%} of the median of the "
+        f"walkable street length {per} below {sparse_share:.0%} of the median of the "
         "study area's zones with streets"
     )
 
