@@ -311,7 +311,13 @@ def test_cli_refuses_non_finite_numbers(sample_city, tmp_path, capsys, option):
 
 
 @pytest.mark.parametrize(
-    "option", [["--sites", "nan"], ["--sites", "0"], ["--min-separation-m", "inf"]]
+    "option",
+    [
+        ["--sites", "nan"],
+        ["--sites", "0"],
+        ["--sites", "9" * 400],  # too large for a float: one line, not an OverflowError
+        ["--min-separation-m", "inf"],
+    ],
 )
 def test_cli_suggest_refuses_bad_numbers(sample_city, tmp_path, capsys, option):
     args = ["suggest", "--network", str(sample_city.network), "--zones", str(sample_city.zones)]

@@ -484,7 +484,7 @@ def option_number(
     def convert(text: str) -> float:
         try:
             value = float(int(text)) if integer else float(text)
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: a whole number of 400 digits
             raise argparse.ArgumentTypeError(
                 f"{text!r} is not {kind}; give {kind} in {allowed}"
             ) from None
