@@ -293,3 +293,15 @@ def test_osm_tagged_space_far_from_the_streets_is_skipped_and_listed(tmp_path):
     skipped = result.summary["data_quality"]["skipped"]
     assert len(skipped) == 1 and skipped[0]["id"] == "n4" and skipped[0]["reason"]
     assert any("4" in w for w in result.summary["data_quality"]["warnings"])
+
+
+def test_kept_warnings_shows_a_repeated_warning_once():
+    from fifteenmin.pipeline import _kept_warnings
+
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("default")
+        with _kept_warnings() as said:
+            for _ in range(3):  # one place, as a warning inside a loop
+                warnings.warn("the same thing", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in shown] == ["the same thing"]
+    assert said == ["the same thing"]

@@ -497,8 +497,9 @@ def _kept_warnings() -> Iterator[list[str]]:
             yield said
         finally:
             kept = list(caught)
+    shown: dict[Any, Any] = {}  # one registry: a warning repeated at one place shows once
     for w in kept:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=shown)
         if issubclass(w.category, UserWarning) and str(w.message) not in said:
             said.append(str(w.message))
 
@@ -585,11 +586,6 @@ def _carry_population(
         source = zones_from_frame(population, population_column=column, where="population")
         column = N.POPULATION
     else:
-        if column is None:
-            raise InputError(
-                f"{population}: name the residents column of the population layer with "
-                "--population-column COL (e.g. pop2018)"
-            )
         source = zones_from_file(population, population_column=column)
         column = N.POPULATION
         inputs["population"] = _file_info(population)
