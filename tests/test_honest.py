@@ -241,6 +241,7 @@ def test_zone_half_outside_the_data_is_partial(tmp_path):
     summary = json.loads(json.dumps(result.summary, default=str))
     assert summary["residents_total"] == pytest.approx(5000, rel=1e-3)
     assert summary["data_quality"]["left_out"] == {"zones": 1, "residents": 3000.0}
+    assert summary["data_quality"]["largest_snaps"][0]["name"] is None  # no name, not "None"
 
 
 def test_study_area_that_misses_the_data_is_one_line(tmp_path):

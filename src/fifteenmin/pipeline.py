@@ -723,7 +723,7 @@ def _data_quality(analysis: Analysis) -> dict[str, Any]:
         if analysis.joins is not None
         else [],
         "largest_snaps": [
-            {"space_id": str(i), "name": str(n), "access_m": float(a)}
+            {"space_id": str(i), "name": None if pd.isna(n) else str(n), "access_m": float(a)}
             for i, n, a in zip(snaps["space_id"], names, snaps["access_m"], strict=True)
         ],
         "skipped": [
