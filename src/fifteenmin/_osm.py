@@ -226,14 +226,10 @@ def _unreadable_node(path: Path) -> tuple[str, str, str] | None:
 
     Only called once osmium has refused a coordinate, which it reports without the node.
     """
-    import bz2
-    import gzip
     import xml.etree.ElementTree as ET
 
-    name = path.name.lower()
-    opener: Any = bz2.open if name.endswith(".bz2") else gzip.open if name.endswith(".gz") else open
     try:
-        with opener(path, "rb") as f:
+        with _open_bytes(path) as f:
             for _, elem in ET.iterparse(f, events=("end",)):
                 if elem.tag == "node":
                     lat, lon = elem.get("lat"), elem.get("lon")
@@ -248,6 +244,12 @@ def _unreadable_node(path: Path) -> tuple[str, str, str] | None:
     except (ET.ParseError, OSError, EOFError, ValueError):
         return None
     return None
+
+
+def _open_bytes(path: Path) -> Any:
+    """``path`` opened for reading bytes, decompressed when it ends in ``.bz2`` or ``.gz``."""
+    openers: dict[str, Any] = {".bz2": bz2.open, ".gz": gzip.open}
+    return openers.get(path.suffix.lower(), open)(path, "rb")
 
 
 def _degrees(text: str | None, limit: float) -> bool:
@@ -746,8 +748,7 @@ def file_header(path: str | Path) -> FileHeader:
             bounds = (float(w), float(s), float(e), float(n))
     if not stamp and not path.name.lower().endswith(".pbf"):
         with contextlib.suppress(OSError):
-            openers: dict[str, Any] = {".bz2": bz2.open, ".gz": gzip.open}
-            with openers.get(path.suffix.lower(), open)(path, "rb") as f:
+            with _open_bytes(path) as f:
                 found = _XML_TIMESTAMP.search(f.read(4096))
             if found:
                 stamp = found.group(1).decode("ascii", "replace")
