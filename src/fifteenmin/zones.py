@@ -371,8 +371,9 @@ def counted_geometries(zones: gpd.GeoDataFrame) -> np.ndarray:
 
 
 SPARSE_SHARE = 0.1
-"""A zone whose walkable street length per km² is below this share of the median of the
-study area's zones has ``sparse_streets``: too little street data to judge it."""
+"""A zone whose walkable street length per resident (per km² without population) is below
+this share of the median of the study area's zones has ``sparse_streets``: too little
+street data to judge it (see :func:`zone_status`)."""
 PARTIAL_SHARE = 0.99
 """A zone with less than this share of its area inside the study area is ``partial_data``."""
 
