@@ -272,6 +272,12 @@ def test_zone_coordinates_out_of_any_range_are_refused(tmp_path):
         fm.zones.zones_from_frame(zones)
 
 
+def test_zones_without_any_geometry_are_said_to_have_no_polygons():
+    zones = gpd.GeoDataFrame({"zone_id": ["a", "b"]}, geometry=[None, shapely.Point()], crs=4326)
+    with pytest.raises(InputError, match="the layer has no polygons"):  # not "reach nan"
+        fm.zones.zones_from_frame(zones)
+
+
 def test_graph_that_was_not_walk_filtered_is_filtered():
     import networkx as nx
 

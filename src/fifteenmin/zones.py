@@ -178,6 +178,8 @@ def zones_from_frame(
 
 def _check_coordinates(geoms: np.ndarray, crs: object, where: str) -> None:
     """Refuse coordinates that no CRS can hold (1e300, inf): one line, not a crash later."""
+    if (shapely.is_missing(geoms) | shapely.is_empty(geoms)).all():
+        return  # no coordinates at all: "the layer has no polygons", said by the caller
     with np.errstate(invalid="ignore"):
         bounds = shapely.total_bounds(geoms)
     if not np.isfinite(bounds).all() or np.abs(bounds).max() > 1e8:
