@@ -599,3 +599,13 @@ def test_ctrl_c_during_the_isochrones_acts_within_a_second(sample_city, tmp_path
     assert waited < 1.5, f"Ctrl-C took {waited:.1f} s"
     assert "Traceback" not in err_path.read_text()
     assert list(cwd.iterdir()) == []
+
+
+def test_the_current_folder_is_never_replaced(tmp_path, monkeypatch):
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    for out in (".", str(here), str(tmp_path)):
+        with pytest.raises(InputError, match="is the current folder or holds it"):
+            _io.check_output_folder(out)
+    assert here.is_dir() and list(here.iterdir()) == []

@@ -295,6 +295,12 @@ def check_output_folder(
     where = _absolute(out)
     if where.is_symlink():
         raise InputError(f"{out}: is a symbolic link; choose another {what} (a real folder)")
+    cwd = Path.cwd().resolve()
+    if where.exists() and (where.resolve() == cwd or where.resolve() in cwd.parents):
+        raise InputError(
+            f"{out}: is the current folder or holds it; it would be replaced under your "
+            f"feet; choose a new {what}, e.g. {Path(out) / 'report'}"
+        )
     if not where.exists():
         return out
     if not where.is_dir():

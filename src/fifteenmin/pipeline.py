@@ -91,7 +91,10 @@ class Analysis:
 
     @property
     def counted(self) -> np.ndarray:
-        """Which zones count in the headline figures (status ``ok`` or ``partial_data``)."""
+        """Which zones count in the headline figures (status ``ok`` or ``partial_data``;
+        every zone of zones without a status)."""
+        if N.STATUS not in self.zones.columns:
+            return np.ones(len(self.zones), dtype=bool)
         return self.zones[N.STATUS].isin(N.COUNTED).to_numpy()
 
     @property
