@@ -14,6 +14,7 @@ from .errors import InputError as InputError
 # The public API, imported on first use (PEP 562): ``import fifteenmin`` stays light, so
 # the command starts at once and Ctrl-C during its start-up is caught like anywhere else.
 _MODULES = (
+    "capacity",
     "hexagons",
     "isochrones",
     "network",
@@ -70,6 +71,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and editors see
+    from . import capacity as capacity
     from . import hexagons as hexagons
     from . import isochrones as isochrones
     from . import network as network
