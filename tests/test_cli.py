@@ -224,3 +224,13 @@ def test_failure_keeps_no_partial_output(sample_city, tmp_path, capsys):
     rc = main([*analyze_args(sample_city, network=tmp_path / "missing.osm"), "--out", str(out)])
     assert rc == 2 and not out.exists()
     shutil.rmtree(tmp_path / "sample", ignore_errors=True)
+
+
+def test_main_leaves_no_log_handler_behind(tmp_path, capsys):
+    import logging
+
+    before = list(logging.getLogger("fifteenmin").handlers)
+    for _ in range(2):
+        assert main(["registry", "validate", str(tmp_path / "missing.csv")]) == 2
+    assert logging.getLogger("fifteenmin").handlers == before
+    assert len(capsys.readouterr().err.strip().splitlines()) == 2

@@ -590,6 +590,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     restore = _exit_on_sigterm()
     args: argparse.Namespace | None = None
     before: int | None = None
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
     try:
         from . import _io  # the start-up imports: interrupted here, nothing to say but that
 
@@ -597,8 +599,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         quiet = getattr(args, "quiet", False)
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.WARNING if quiet else logging.INFO)
         handlers = {
@@ -621,6 +621,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fifteenmin: {_interrupted(before)}", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
     finally:
+        logger.removeHandler(handler)  # a second call (tests, notebooks) logs each line once
         restore()
 
 

@@ -1159,27 +1159,3 @@ def save_figure(
     finally:
         fig.set_layout_engine(engine)
     return written
-
-
-def write_maps(
-    analysis: Analysis,
-    directory: str | Path,
-    *,
-    formats: Sequence[str] = FORMATS,
-    dpi: int = DPI,
-    coverage: Figure | None = None,
-    lang: str = "en",
-) -> list[Path]:
-    """Write ``coverage_map`` and ``walk_time_map`` in every format into ``directory``.
-
-    ``coverage`` is the coverage map if already drawn (e.g. to reuse it for the report);
-    ``lang`` the language of the texts (``"en"`` or ``"it"``).
-    """
-    directory = Path(directory)
-    if coverage is None:
-        coverage = coverage_map(analysis, lang=lang)
-    written = save_figure(coverage, directory / "coverage_map", formats=formats, dpi=dpi)
-    written += save_figure(
-        walk_time_map(analysis, lang=lang), directory / "walk_time_map", formats=formats, dpi=dpi
-    )
-    return written

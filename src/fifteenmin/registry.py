@@ -88,7 +88,6 @@ REGISTRY_SUFFIXES = (".csv", ".geojson", ".json", ".gpkg")
 DUPLICATE_DISTANCE_M = 100.0
 NAME_SIMILARITY = 0.85
 PROVENANCE_FIELDS = ("name", "address", "seats", "kind", "geometry")
-GEOCODE_QUALITIES = ("exact", "street_nearest_number", "none")
 MERGED_COLUMNS = [
     "space_id", "name", "address", "seats", "kind", "source", "geometry", "municipio",
     "network_member", "last_verified", "geocode_quality",
