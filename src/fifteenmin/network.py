@@ -83,13 +83,17 @@ class StreetNetwork:
         return len(self.edge_u)
 
     def bounds(self) -> tuple[float, float, float, float]:
-        """``(minx, miny, maxx, maxy)`` of the nodes in the projected CRS."""
+        """``(minx, miny, maxx, maxy)`` of the street geometry in the projected CRS.
+
+        The streets' shape points count, not only the nodes: a long curved street
+        reaches beyond its ends. Computed once and kept.
+        """
         return self._bounds
 
     @cached_property
     def _bounds(self) -> tuple[float, float, float, float]:
-        lo, hi = self.node_xy.min(axis=0), self.node_xy.max(axis=0)
-        return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+        w, s, e, n = shapely.total_bounds(self.edge_geometry)
+        return float(w), float(s), float(e), float(n)
 
     @cached_property
     def to_lonlat(self) -> pyproj.Transformer:

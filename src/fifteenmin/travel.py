@@ -109,19 +109,6 @@ SKIPPED_COLUMNS = ("space_id", "name", "source", "distance_m", "reason")
 """Columns of :attr:`WalkTimes.skipped`: the spaces left out for lying far from the streets."""
 
 
-def _street_bounds(streets: StreetNetwork) -> tuple[float, float, float, float]:
-    """``(minx, miny, maxx, maxy)`` of the street geometry (not only the nodes); kept.
-
-    Cached on the network as a ``cached_property`` would be (the network is immutable).
-    """
-    cache = streets.__dict__
-    if "_street_bounds" not in cache:
-        cache["_street_bounds"] = tuple(
-            float(b) for b in shapely.total_bounds(streets.edge_geometry)
-        )
-    return cache["_street_bounds"]  # type: ignore[no-any-return]
-
-
 def _no_skipped() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=float if c == "distance_m" else object)
                          for c in SKIPPED_COLUMNS})  # fmt: skip
@@ -193,7 +180,7 @@ def _snap(
         for src in spaces.get("source", [None] * len(ids))
     ]
     # the extent of the street geometry: a space beside a long curved street is inside
-    minx, miny, maxx, maxy = _street_bounds(streets)
+    minx, miny, maxx, maxy = streets.bounds()
     margin = max_distance_m
     xs, ys = shapely.get_x(points), shapely.get_y(points)
     outside = (
