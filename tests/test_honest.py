@@ -312,3 +312,27 @@ def test_kept_warnings_shows_a_repeated_warning_once():
                 warnings.warn("the same thing", UserWarning, stacklevel=1)
     assert [str(w.message) for w in shown] == ["the same thing"]
     assert said == ["the same thing"]
+
+
+def test_zones_without_data_keep_the_residents_of_a_population_layer(rome_file, esquilino):
+    """Municipi as zones, residents from the zone urbanistiche: a municipio outside the
+    extract is left out with the residents the layer places in it, not with none."""
+    streets, spaces = esquilino
+    municipi = gpd.read_file(rome_file("boundaries/roma_municipi_15.geojson"))
+    municipi = municipi[["NUMERO_ROM", "geometry"]].rename(columns={"NUMERO_ROM": "zone_id"})
+    result = _quiet_analyze(
+        streets,
+        spaces,
+        municipi,
+        population=rome_file(ZU_POP),
+        population_column="pop2018",
+    )
+    zones = result.zones.set_index(N.ZONE_ID)
+    zu = gpd.read_file(rome_file(ZU_POP))
+    # municipio XV (the north-west): no street data, and its zone urbanistiche's residents
+    assert zones.loc["XV", N.STATUS] == N.NO_DATA
+    assert zones.loc["XV", N.POPULATION] == pytest.approx(
+        zu.loc[zu["municipio"] == 15, "pop2018"].sum(), rel=0.05
+    )
+    left = result.summary["data_quality"]["left_out"]["residents"]
+    assert left > 2_000_000  # most of Rome's 2.83 million live outside the extract

@@ -578,7 +578,8 @@ def _carry_population(
     Each source zone brings only the residents of its part inside the study area (its
     residents scaled by the share of its area inside, the rule of the zones themselves),
     so a zone straddling the border of an extract does not pile all its residents onto
-    the few streets inside.
+    the few streets inside. Zones outside the street data (``share_area_with_data`` 0)
+    get the residents the layer places in them by area: those left out of the figures.
     """
     if column is None:
         raise InputError(
@@ -592,10 +593,25 @@ def _carry_population(
         source = zones_from_file(population, population_column=column)
         column = N.POPULATION
         inputs["population"] = _file_info(population)
-    source = study.cover_zones(source)
-    source = source.loc[source[N.DATA_SHARE].to_numpy() > 0]
-    residents = interpolate_population(source, zones, streets, column)
-    return zones.assign(**{N.POPULATION: residents.to_numpy()})
+    inside = study.cover_zones(source)
+    inside = inside.loc[inside[N.DATA_SHARE].to_numpy() > 0]
+    residents = interpolate_population(inside, zones, streets, column).to_numpy(copy=True)
+    outside = zones[N.DATA_SHARE].to_numpy() <= 0
+    if outside.any():
+        residents[outside] = _by_area(source, zones.loc[outside], streets.crs)
+    return zones.assign(**{N.POPULATION: residents})
+
+
+def _by_area(source: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, crs: Any) -> np.ndarray:
+    """Residents of ``source`` falling in each target, in proportion to area."""
+    src = source.to_crs(crs).geometry.to_numpy()
+    tgt = targets.to_crs(crs).geometry.to_numpy()
+    t_i, s_i = shapely.STRtree(src).query(tgt, predicate="intersects")
+    whole = shapely.area(src[s_i])
+    part = shapely.area(shapely.intersection(src[s_i], tgt[t_i]))
+    share = np.divide(part, whole, out=np.zeros(len(s_i)), where=whole > 0)
+    pop = source[N.POPULATION].to_numpy(dtype=float)[s_i]
+    return np.bincount(t_i, weights=pop * share, minlength=len(tgt))
 
 
 def summarize(analysis: Analysis) -> dict[str, Any]:
