@@ -420,6 +420,7 @@ def analyze(
             fragment_max_m=None if keep_fragments else fragment_max_m,
             skip_far=skip_far,
         )
+        _warn_spaces_outside(walk, extent)
         logger.info("isochrones for %d spaces x %d thresholds", len(space_gdf), len(minutes))
         iso = isochrones(walk, minutes=minutes, buffer_m=buffer_m, progress=progress)
         cov = coverage(walk, minutes=minutes, buffer_m=buffer_m, isochrones=iso)
@@ -505,6 +506,20 @@ def _kept_warnings() -> Iterator[list[str]]:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=shown)
         if issubclass(w.category, UserWarning) and str(w.message) not in said:
             said.append(str(w.message))
+
+
+def _warn_spaces_outside(walk: WalkTimes, extent: StudyArea) -> None:
+    """Warn of spaces outside the street data: they reach the streets in a straight line."""
+    outside = ~extent.contains(walk.spaces)
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        warnings.warn(
+            f"{int(outside.sum())} space(s) lie outside the network's street data (e.g. "
+            f"{walk.spaces['space_id'].iloc[i]!r}, {walk.snaps['access_m'].iloc[i]:.0f} m in a "
+            "straight line from the nearest street of the file): their walks are "
+            "approximate; use a network that covers every space",
+            stacklevel=2,
+        )
 
 
 def _whole_where_no_data(stats: gpd.GeoDataFrame, whole: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

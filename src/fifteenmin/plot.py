@@ -165,9 +165,17 @@ def _extent(ax: Axes, bounds: Sequence[float], pad: float = 0.03) -> None:
 
 
 def _map_bounds(analysis: Analysis, zones: gpd.GeoDataFrame) -> tuple[float, ...]:
-    """The zones' extent (the streets' where there are no zones)."""
-    bounds = zones.total_bounds if len(zones) else analysis.walk.streets.bounds()
-    return tuple(float(b) for b in bounds)
+    """The extent of the zones with street data and of the spaces (of every zone where
+    none has data; the streets' where there are no zones): zones without street data
+    around a small extract are context, and must not shrink it to a dot."""
+    if not len(zones):
+        return tuple(float(b) for b in analysis.walk.streets.bounds())
+    with_data = zones[zone_statuses(zones) != N.NO_DATA]
+    frame = with_data if len(with_data) else zones
+    spaces = analysis.walk.spaces.to_crs(zones.crs).total_bounds
+    lo = np.fmin(frame.total_bounds[:2], spaces[:2])
+    hi = np.fmax(frame.total_bounds[2:], spaces[2:])
+    return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
 
 
 def _titles(fig: Figure, ax: Axes, title: str, parts: Sequence[str]) -> None:
@@ -198,6 +206,11 @@ def _plot_spaces(ax: Axes, analysis: Analysis, crs: Any, t: Translator) -> Line2
         markersize=7,
         label=t("map_spaces", n=t.integer(len(spaces))),
     )
+
+
+def _with_data(zones: pd.DataFrame) -> int:
+    """How many zones have street data (the map frames those; others are context)."""
+    return int((zone_statuses(zones) != N.NO_DATA).sum())
 
 
 def zone_statuses(zones: pd.DataFrame) -> np.ndarray:
@@ -769,7 +782,7 @@ def _label_zones(
     first, those with most residents without access (most area, without population)
     first. Returns the number of underserved zones labelled.
     """
-    show_all = len(zones) <= MAX_LABELLED_ZONES
+    show_all = _with_data(zones) <= MAX_LABELLED_ZONES
     share = zones[N.share(kind, minutes)].to_numpy(dtype=float)
     under = underserved_mask(zones)
     if kind == "pop":
@@ -894,7 +907,7 @@ def _line_segments(geoms: np.ndarray) -> list[np.ndarray]:
 
 
 def _name_zones(ax: Axes, zones: gpd.GeoDataFrame) -> None:
-    if len(zones) > MAX_LABELLED_ZONES:
+    if _with_data(zones) > MAX_LABELLED_ZONES:
         return
     for name, point in zip(zones[N.ZONE_NAME], _zone_label_points(ax, zones), strict=True):
         if point is not None:
