@@ -42,6 +42,7 @@ from .travel import MAX_SNAP_M, WalkTimes, walk_times
 from .zones import (
     SPARSE_SHARE,
     StreetPieces,
+    check_sparse_share,
     check_underserved,
     counted_geometries,
     sparse_rule,
@@ -324,8 +325,7 @@ def analyze(
             raise InputError(f"buffer {buffer_m} m is negative; use 0 or more")
         if _finite(max_snap_m, "largest walk to a street (m)") <= 0:
             raise InputError(f"largest walk to a street {max_snap_m} m must be > 0 (e.g. 500)")
-        if not np.isfinite(sparse_share) or not 0 <= sparse_share < 1:
-            raise InputError(f"sparse-streets share {sparse_share} is outside [0, 1); e.g. 0.1")
+        check_sparse_share(sparse_share)
         # check the small inputs before the (possibly long) network read: fail fast
         if isinstance(spaces, str | Path) and str(spaces) != "osm":
             check_file(spaces, (".csv", ".txt", *VECTOR_SUFFIXES), "spaces")

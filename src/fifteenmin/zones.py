@@ -359,6 +359,12 @@ def check_underserved(
         raise InputError(f"underserved share {underserved_share} is outside (0, 1]")
 
 
+def check_sparse_share(sparse_share: float) -> None:
+    """Raise unless ``sparse_share`` is a share in ``[0, 1)`` (0: no sparse-streets rule)."""
+    if not np.isfinite(sparse_share) or not 0 <= sparse_share < 1:
+        raise InputError(f"sparse-streets share {sparse_share} is outside [0, 1); e.g. 0.1")
+
+
 def counted_geometries(zones: gpd.GeoDataFrame) -> np.ndarray:
     """The zones' geometries whose streets are counted: empty where there is no data.
 
@@ -489,8 +495,7 @@ def zone_coverage(
     """
     minutes = [float(m) for m in coverage["minutes"]]
     check_underserved(minutes, underserved_minutes, underserved_share)
-    if not np.isfinite(sparse_share) or not 0 <= sparse_share < 1:
-        raise InputError(f"sparse-streets share {sparse_share} is outside [0, 1); e.g. 0.1")
+    check_sparse_share(sparse_share)
     out = zones.to_crs(walk.streets.crs).reset_index(drop=True)
     geoms = out.geometry.to_numpy()
     nz = len(out)
