@@ -13,11 +13,10 @@ from shapely.ops import substring
 from test_travel import spaces_at
 
 import fifteenmin as fm
-from fifteenmin._geom import substrings
+from fifteenmin._geom import mask_boxes, substrings
 from fifteenmin.isochrones import (
     _footprint,
     _interior_boxes,
-    _mask_boxes,
     _reach,
     nested_polygons,
     reached_lines,
@@ -122,7 +121,7 @@ def test_mask_boxes_tile_the_mask_exactly():
     rng = np.random.default_rng(7)
     mask = rng.random((23, 31)) < 0.6
     mask[5:15, 3:20] = True  # a block, which runs stack into few boxes
-    boxes = _mask_boxes(mask, 100.0, -50.0, 2.0)
+    boxes = mask_boxes(mask, 100.0, -50.0, 2.0)
     union = shapely.union_all(boxes)
     assert np.isclose(sum(b.area for b in boxes), mask.sum() * 4.0)  # disjoint
     assert np.isclose(union.area, mask.sum() * 4.0)

@@ -68,3 +68,25 @@ def parts_inside(geoms: np.ndarray, polygon: shapely.Geometry) -> np.ndarray:
     if cut.any():
         out[cut] = shapely.intersection(geoms[cut], polygon)
     return out
+
+
+def mask_boxes(mask: np.ndarray, x0: float, y0: float, size: float) -> np.ndarray:
+    """Rectangles covering the true cells of ``mask`` (row ``i`` at ``y0 + i * size``):
+    runs along rows, stacked where consecutive rows have the same run."""
+    edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    row, start = np.nonzero(edges == 1)
+    _, stop = np.nonzero(edges == -1)
+    order = np.lexsort((row, stop, start))
+    row, start, stop = row[order], start[order], stop[order]
+    first = np.ones(len(row), dtype=bool)
+    first[1:] = (start[1:] != start[:-1]) | (stop[1:] != stop[:-1]) | (row[1:] != row[:-1] + 1)
+    top = np.maximum.reduceat(row, np.flatnonzero(first)) if len(row) else row
+    return np.asarray(
+        shapely.box(
+            x0 + start[first] * size,
+            y0 + row[first] * size,
+            x0 + stop[first] * size,
+            y0 + (top + 1) * size,
+        ),
+        dtype=object,
+    )

@@ -12,7 +12,7 @@ import numpy as np
 import shapely
 from scipy import ndimage
 
-from ._geom import substrings
+from ._geom import mask_boxes, substrings
 from ._io import ProgressBar
 from .errors import InputError
 from .travel import SearchGraph, WalkTimes, reachable_parts
@@ -150,7 +150,7 @@ def _interior_boxes(
     inside = within & (n_gaps == 0)
     if not inside.any():
         return lines, none
-    return lines[~inside], _mask_boxes(blocks, x0, y0, coarse)
+    return lines[~inside], mask_boxes(blocks, x0, y0, coarse)
 
 
 def _footprint(cells: int) -> np.ndarray:
@@ -158,28 +158,6 @@ def _footprint(cells: int) -> np.ndarray:
     of the centre cell."""
     d = np.abs(np.arange(-cells, cells + 1))
     return ((d[:, None] + 1) ** 2 + (d[None, :] + 1) ** 2) <= cells**2
-
-
-def _mask_boxes(mask: np.ndarray, x0: float, y0: float, size: float) -> np.ndarray:
-    """Rectangles covering the true cells of ``mask`` (row ``i`` at ``y0 + i * size``):
-    runs along rows, stacked where consecutive rows have the same run."""
-    edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
-    row, start = np.nonzero(edges == 1)
-    _, stop = np.nonzero(edges == -1)
-    order = np.lexsort((row, stop, start))
-    row, start, stop = row[order], start[order], stop[order]
-    first = np.ones(len(row), dtype=bool)
-    first[1:] = (start[1:] != start[:-1]) | (stop[1:] != stop[:-1]) | (row[1:] != row[:-1] + 1)
-    top = np.maximum.reduceat(row, np.flatnonzero(first)) if len(row) else row
-    return np.asarray(
-        shapely.box(
-            x0 + start[first] * size,
-            y0 + row[first] * size,
-            x0 + stop[first] * size,
-            y0 + (top + 1) * size,
-        ),
-        dtype=object,
-    )
 
 
 def _union(parts: np.ndarray) -> shapely.Geometry:

@@ -17,7 +17,7 @@ from scipy import ndimage
 
 from . import _names as N
 from . import _osm
-from ._geom import parts_inside, polygonal
+from ._geom import mask_boxes, parts_inside, polygonal
 from ._io import read_vector
 from .errors import InputError
 from .network import StreetNetwork, utm_crs
@@ -184,20 +184,8 @@ class StudyArea:
         yy, xx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
         disk = (xx**2 + yy**2) * cell**2 <= buffer_m**2
         grid = ndimage.binary_dilation(grid, structure=disk)
-        # one box per run of marked cells along each column, then their union
-        padded = np.pad(grid, ((1, 1), (0, 0))).astype(np.int8)
-        change = np.diff(padded, axis=0)
-        si, sj = np.nonzero(change == 1)
-        ei, ej = np.nonzero(change == -1)
-        order_s, order_e = np.lexsort((si, sj)), np.lexsort((ei, ej))
-        si, sj, ei = si[order_s], sj[order_s], ei[order_e]
-        boxes = shapely.box(
-            origin[0] + si * cell,
-            origin[1] + sj * cell,
-            origin[0] + ei * cell,
-            origin[1] + (sj + 1) * cell,
-        )
-        extent = shapely.coverage_union_all(boxes)
+        boxes = mask_boxes(grid.T, origin[0], origin[1], cell)  # rows: y, columns: x
+        extent = shapely.union_all(boxes)
         to_deg = pyproj.Transformer.from_crs(streets.crs, 4326, always_xy=True)
         polygon = shapely.transform(shapely.segmentize(extent, 1000.0), _apply(to_deg))
         source = f"walkable streets of {streets.source or 'the network'} buffered by {buffer_m:g} m"
