@@ -66,18 +66,38 @@ PANDANA_MAXDIST_S = 3600.0
 PANDANA_ATOL_S = 0.5
 EXACT_RTOL = 1e-6
 EXACT_ATOL_S = 1e-6
-SYSTEMS = ("fifteenmin", "fifteenmin_search", "osmnx_recipe", "pandana", "scipy_floor")
+SYSTEMS = (
+    "fifteenmin",
+    "fifteenmin_search",
+    "fifteenmin_scenario",
+    "osmnx_recipe",
+    "pandana",
+    "scipy_floor",
+)
 SCOPE = {
     "fifteenmin": "end to end",
     "fifteenmin_search": "search",
+    "fifteenmin_scenario": "scenario",
     "osmnx_recipe": "end to end",
     "pandana": "search",
     "scipy_floor": "search",
 }
-BASELINE = {"end to end": "fifteenmin", "search": "fifteenmin_search"}
+BASELINE = {
+    "end to end": "fifteenmin",
+    "search": "fifteenmin_search",
+    "scenario": "fifteenmin_scenario",
+}
 NEEDS_GRAPH = ("pandana", "scipy_floor")
 GRAPH_CACHE_VERSION = 2
-REFERENCE_ORDER = ("fifteenmin", "fifteenmin_search", "scipy_floor", "osmnx_recipe", "pandana")
+REFERENCE_ORDER = (
+    "fifteenmin",
+    "fifteenmin_search",
+    "fifteenmin_scenario",
+    "scipy_floor",
+    "osmnx_recipe",
+    "pandana",
+)
+SCENARIO_RUNS = 6
 
 
 class VerificationError(RuntimeError):
@@ -463,6 +483,56 @@ def worker_fifteenmin_search(city: City) -> WorkerResult:
     )
 
 
+def worker_fifteenmin_scenario(city: City) -> WorkerResult:
+    """Time one what-if scenario on a loaded analysis through the Python API.
+
+    HOOK(lead): ``fifteenmin.analyze`` (untimed), then ``Scenarios(analysis).figures``:
+    the first call (untimed) builds the street pieces; the timed calls alternate adding
+    one new space (at a street node's coordinates, moved 20 m) and removing one space,
+    and recompute every zone's residents within 5, 10 and 15 minutes. The time is the
+    median of :data:`SCENARIO_RUNS` scenarios.
+    """
+    import geopandas as gpd
+
+    import fifteenmin as fm
+    from fifteenmin.scenarios import Scenarios
+
+    t0 = time.perf_counter()
+    result = fm.analyze(
+        city.pbf, city.spaces, city.zones, population_column="population", progress=False
+    )
+    t_analyze = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    engine = Scenarios(result)
+    engine.figures()
+    t_first = time.perf_counter() - t0
+    ids = result.spaces["space_id"].astype(str).to_numpy()
+    xy = result.walk.streets.node_xy
+    rng = np.random.default_rng(0)
+    times = []
+    for i in range(SCENARIO_RUNS):
+        if i % 2 == 0:
+            x, y = xy[rng.integers(len(xy))] + 20.0
+            new = gpd.GeoDataFrame(
+                {"space_id": [f"new-{i}"]}, geometry=gpd.points_from_xy([x], [y]),
+                crs=result.walk.streets.crs,
+            )  # fmt: skip
+            t0 = time.perf_counter()
+            engine.figures(add=new)
+        else:
+            t0 = time.perf_counter()
+            engine.figures(remove=[ids[rng.integers(len(ids))]])
+        times.append(time.perf_counter() - t0)
+    nodes = result.walk.node_times()
+    return WorkerResult(
+        float(np.median(times)),
+        {"analyze (untimed)": t_analyze, "first figures (untimed)": t_first},
+        _peak_rss_mb(),
+        nodes["osmid"].to_numpy(dtype=np.int64),
+        nodes["walk_time_s"].to_numpy(dtype=float),
+    )
+
+
 def worker_osmnx_recipe(city: City) -> WorkerResult:
     """Time the OSMnx recipe end to end."""
     import geopandas as gpd
@@ -563,6 +633,7 @@ WORKERS: dict[str, Callable[[City], WorkerResult]] = {
     "prepare": worker_prepare,
     "fifteenmin": worker_fifteenmin,
     "fifteenmin_search": worker_fifteenmin_search,
+    "fifteenmin_scenario": worker_fifteenmin_scenario,
     "osmnx_recipe": worker_osmnx_recipe,
     "pandana": worker_pandana,
     "scipy_floor": worker_scipy_floor,
@@ -645,7 +716,11 @@ def available(system: str, env: dict[str, str]) -> bool:
     bool
         False when the fifteenmin module the system needs is not importable.
     """
-    module = {"fifteenmin": "fifteenmin.cli", "fifteenmin_search": "fifteenmin.travel"}.get(system)
+    module = {
+        "fifteenmin": "fifteenmin.cli",
+        "fifteenmin_search": "fifteenmin.travel",
+        "fifteenmin_scenario": "fifteenmin.scenarios",
+    }.get(system)
     if module is None:
         return True
     # Import in a subprocess: keeps this (forking) process lean, see _peak_rss_mb.

@@ -12,6 +12,55 @@ LANGUAGES = ("en", "it")
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
+        # compare (scenarios)
+        "cmp_title": "What changed: {label_before} → {label_after}",
+        "cmp_subtitle": "Residents within a walk of a space, zone by zone, before and after",
+        "cmp_map_title": "Change in residents within a {m}-min walk",
+        "cmp_map_cbar": "change in the share of residents within a {m}-min walk (points)",
+        "cmp_added": "space added ({n})",
+        "cmp_removed": "space removed ({n})",
+        "cmp_kept": "space kept ({n})",
+        "cmp_newly_served": "newly served ({n})",
+        "cmp_newly_underserved": "newly underserved ({n})",
+        "cmp_no_data": "no street data",
+        "cmp_sec_headline": "City-wide change",
+        "cmp_col_minutes": "Walk",
+        "cmp_col_before": "Residents within, before",
+        "cmp_col_after": "Residents within, after",
+        "cmp_col_change": "Change",
+        "cmp_col_share_before": "Share before",
+        "cmp_col_share_after": "Share after",
+        "cmp_sec_zones": "Zones that changed",
+        "cmp_zones_intro": (
+            "Zones whose residents within a {m}-minute walk changed, largest change first "
+            "(top {n}); zones newly served or newly underserved are marked."
+        ),
+        "cmp_no_change": "No zone's figures changed.",
+        "cmp_col_zone": "Zone",
+        "cmp_col_residents": "Residents",
+        "cmp_col_flag": "Status",
+        "cmp_flag_served": "newly served",
+        "cmp_flag_underserved": "newly underserved",
+        "cmp_sec_spaces": "Spaces added and removed",
+        "cmp_spaces_none": "No space was added or removed.",
+        "cmp_col_space": "Space",
+        "cmp_col_name": "Name",
+        "cmp_col_change_kind": "Change",
+        "cmp_change_added": "added",
+        "cmp_change_removed": "removed",
+        "cmp_sec_lineage": "Inputs of each side",
+        "cmp_side_before": "before",
+        "cmp_side_after": "after",
+        "cmp_col_side": "Side",
+        "cmp_col_input": "Input",
+        "cmp_col_file": "File",
+        "cmp_col_sha": "SHA-256",
+        "cmp_method": (
+            "Both sides use one network, one zone layer and one walking speed ({speed} km/h); "
+            "residents are spread evenly over the walkable streets of their zone, as in the "
+            "analysis report. A zone is underserved when less than {share} of its residents "
+            "live within a {m}-minute walk. Shares of area are not recomputed."
+        ),
         # report: header
         "report_title": "15-minute city: walking access to spaces",
         "report_subtitle": (
@@ -339,6 +388,56 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tip_status": "Data",
     },
     "it": {
+        # compare (scenari)
+        "cmp_title": "Cosa è cambiato: {label_before} → {label_after}",
+        "cmp_subtitle": "Residenti a piedi da uno spazio, zona per zona, prima e dopo",
+        "cmp_map_title": "Variazione dei residenti entro {m} min a piedi",
+        "cmp_map_cbar": "variazione della quota di residenti entro {m} min a piedi (punti)",
+        "cmp_added": "spazio aggiunto ({n})",
+        "cmp_removed": "spazio rimosso ({n})",
+        "cmp_kept": "spazio invariato ({n})",
+        "cmp_newly_served": "ora servita ({n})",
+        "cmp_newly_underserved": "ora carente ({n})",
+        "cmp_no_data": "nessun dato stradale",
+        "cmp_sec_headline": "Variazione in tutta la città",
+        "cmp_col_minutes": "Tempo a piedi",
+        "cmp_col_before": "Residenti entro, prima",
+        "cmp_col_after": "Residenti entro, dopo",
+        "cmp_col_change": "Variazione",
+        "cmp_col_share_before": "Quota prima",
+        "cmp_col_share_after": "Quota dopo",
+        "cmp_sec_zones": "Zone che cambiano",
+        "cmp_zones_intro": (
+            "Zone in cui cambiano i residenti entro {m} minuti a piedi, dalla variazione più "
+            "grande (prime {n}); sono segnate le zone ora servite o ora carenti."
+        ),
+        "cmp_no_change": "I dati di nessuna zona sono cambiati.",
+        "cmp_col_zone": "Zona",
+        "cmp_col_residents": "Residenti",
+        "cmp_col_flag": "Stato",
+        "cmp_flag_served": "ora servita",
+        "cmp_flag_underserved": "ora carente",
+        "cmp_sec_spaces": "Spazi aggiunti e rimossi",
+        "cmp_spaces_none": "Nessuno spazio aggiunto o rimosso.",
+        "cmp_col_space": "Spazio",
+        "cmp_col_name": "Nome",
+        "cmp_col_change_kind": "Variazione",
+        "cmp_change_added": "aggiunto",
+        "cmp_change_removed": "rimosso",
+        "cmp_sec_lineage": "Dati di ciascun lato",
+        "cmp_side_before": "prima",
+        "cmp_side_after": "dopo",
+        "cmp_col_side": "Lato",
+        "cmp_col_input": "Dato",
+        "cmp_col_file": "File",
+        "cmp_col_sha": "SHA-256",
+        "cmp_method": (
+            "I due lati usano la stessa rete, lo stesso strato di zone e la stessa velocità a "
+            "piedi ({speed} km/h); i residenti sono distribuiti in modo uniforme sulle strade "
+            "percorribili della loro zona, come nel rapporto dell'analisi. Una zona è carente "
+            "quando meno del {share} dei residenti vive entro {m} minuti a piedi. Le quote di "
+            "superficie non sono ricalcolate."
+        ),
         "report_title": "Città dei 15 minuti: accessibilità a piedi agli spazi",
         "report_subtitle": (
             "Quali zone non hanno uno spazio a meno di {m} minuti a piedi, e per quanti residenti"

@@ -34,6 +34,9 @@ P90_S = "walk_time_p90_s"
 NEAREST_SPACE = "nearest_space_id"
 NEAREST_S = "nearest_walk_time_s"
 UNDERSERVED = "underserved"
+NEWLY_SERVED = "newly_served"  # compare: underserved before, not after
+NEWLY_UNDERSERVED = "newly_underserved"  # compare: underserved after, not before
+BORDERLINE = "borderline"  # sensitivity: underserved at some speeds and not at others
 
 # what each zone's figures rest on (see docs/outputs.md)
 STATUS = "status"
@@ -47,6 +50,81 @@ DATA_SHARE = "share_area_with_data"  # share of the zone's area inside the study
 SOURCE_PREFIX = "src_"  # input columns clashing with an output column get this prefix
 
 
+# capacity (fifteenmin.capacity): seats within reach per zone, by 2SFCA and E2SFCA
+METHODS = ("2sfca", "e2sfca")
+DEMAND = "demand"  # residents (counted part) times the demand share
+TARGET_SEATS = "target_seats"
+SHORTFALL = "shortfall_seats"  # against the target, 2SFCA
+SHORTFALL_E2SFCA = "shortfall_seats_e2sfca"
+
+
+def seats_per_1000(method: str) -> str:
+    """Column of the seats within reach per 1,000 of demand by ``method`` (2sfca, e2sfca)."""
+    return f"seats_per_1000_{method}"
+
+
+def seats_reached(method: str) -> str:
+    """Column of the seats reached by a zone's demand by ``method`` (2sfca, e2sfca)."""
+    return f"seats_{method}"
+
+
+CAPACITY_COLUMNS = (
+    DEMAND,
+    *(seats_per_1000(m) for m in METHODS),
+    *(seats_reached(m) for m in METHODS),
+    TARGET_SEATS,
+    SHORTFALL,
+    SHORTFALL_E2SFCA,
+)
+"""The zone columns of :func:`~fifteenmin.capacity.capacity`, in their order."""
+
+
+def residents_2plus(minutes: float) -> str:
+    """Column of the residents within ``minutes`` of two spaces or more.
+
+    Examples
+    --------
+    >>> residents_2plus(15), share("pop_2plus", 15)
+    ('pop_2plus_15min', 'share_pop_2plus_15min')
+    """
+    return f"pop_2plus_{minutes_label(minutes)}"
+
+
+# what each space is worth (one row per space)
+SPACE_ID = "space_id"
+SPACE_NAME = "name"
+SEATS = "seats"
+
+
+def space_residents(minutes: float) -> str:
+    """Column of the residents within ``minutes`` of a space (others may reach them too)."""
+    return f"residents_{minutes_label(minutes)}"
+
+
+def sole_residents(minutes: float) -> str:
+    """Column of the residents for whom a space is the only one within ``minutes``."""
+    return f"sole_residents_{minutes_label(minutes)}"
+
+
+def space_seats_per_1000(minutes: float) -> str:
+    """Column of a space's seats per 1,000 residents within ``minutes`` of it."""
+    return f"seats_per_1000_residents_{minutes_label(minutes)}"
+
+
+def is_worth_column(name: str) -> bool:
+    """Whether an input column of the spaces named ``name`` would clash with a worth column.
+
+    Examples
+    --------
+    >>> is_worth_column("Residents_15min"), is_worth_column("residents")
+    (True, False)
+    """
+    low = name.lower()
+    return low.endswith("min") and low.startswith(
+        ("residents_", "sole_residents_", "seats_per_1000_residents_")
+    )
+
+
 def is_output_column(name: str) -> bool:
     """Whether an input column named ``name`` would clash with an output column.
 
@@ -56,6 +134,8 @@ def is_output_column(name: str) -> bool:
     --------
     >>> is_output_column("Name"), is_output_column("pop2018"), is_output_column("pop_15min")
     (True, False, True)
+    >>> is_output_column("Demand"), is_output_column("seats_2SFCA"), is_output_column("seats")
+    (True, True, False)
     """
     low = name.lower()
     fixed = {
@@ -67,6 +147,7 @@ def is_output_column(name: str) -> bool:
         UNDERSERVED,
         STATUS,
         DATA_SHARE,
+        *CAPACITY_COLUMNS,
     }
     if low in fixed or low.startswith(("share_", "walk_time_", "nearest_")):
         return True

@@ -1,4 +1,5 @@
-"""Command line: ``fifteenmin analyze``, ``suggest``, ``demo`` and ``registry``; wiring only."""
+"""Command line: ``fifteenmin analyze``, ``suggest``, ``compare``, ``demo`` and ``registry``;
+wiring only."""
 
 from __future__ import annotations
 
@@ -98,8 +99,9 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _input_options(parser: argparse.ArgumentParser) -> None:
-    """Network, study area, spaces and zones: the inputs of ``analyze`` and ``suggest``."""
+def _input_options(parser: argparse.ArgumentParser, *, spaces: bool = True) -> None:
+    """Network, study area, spaces and zones: the inputs of ``analyze``, ``suggest`` and
+    (without ``--spaces``) ``compare``."""
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--network",
@@ -129,9 +131,12 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
         help="network and spaces kept around the study area (default: the walk of the "
         "longest threshold, 1200 m for 15 min at 4.8 km/h)",
     )
-    parser.add_argument(
-        "--spaces", required=True, help="spaces file (.csv with lat/lon, .geojson, .gpkg) or 'osm'"
-    )
+    if spaces:
+        parser.add_argument(
+            "--spaces",
+            required=True,
+            help="spaces file (.csv with lat/lon, .geojson, .gpkg) or 'osm'",
+        )
     parser.add_argument("--lat-column", help="latitude column of a spaces CSV")
     parser.add_argument("--lon-column", help="longitude column of a spaces CSV")
     parser.add_argument(
@@ -236,6 +241,64 @@ def _suggest_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
+def _compare_options(parser: argparse.ArgumentParser) -> None:
+    sides = parser.add_argument_group("the two sides")
+    sides.add_argument(
+        "--before",
+        required=True,
+        metavar="FILE",
+        help="spaces before (.csv with lat/lon, .geojson, .gpkg), or 'osm' for those tagged "
+        "in the --network file",
+    )
+    sides.add_argument(
+        "--after",
+        type=Path,
+        metavar="FILE",
+        help="spaces after: a space with the same id and place (within 1 m) is kept, others "
+        "are added or removed",
+    )
+    sides.add_argument(
+        "--add", type=Path, metavar="FILE", help="spaces to add to the after side (new ids)"
+    )
+    sides.add_argument(
+        "--remove", nargs="+", metavar="ID", default=[], help="ids of spaces to remove"
+    )
+    parser.add_argument(
+        "--population-column",
+        metavar="COL",
+        required=True,
+        help="numeric column of residents, in the zones layer or in --population when given",
+    )
+    parser.add_argument(
+        "--minutes",
+        type=option_number(low=0, high=1440, low_open=True, unit="min"),
+        nargs="+",
+        default=[5, 10, 15],
+        metavar="MIN",
+        help="walking-time thresholds in minutes (default: 5 10 15)",
+    )
+    parser.add_argument(
+        "--speed-kmh", type=option_number(**_SPEED), default=4.8, help="walking speed (default 4.8)"
+    )
+    parser.add_argument(
+        "--underserved-share",
+        type=option_number(low=0, high=1, low_open=True),
+        default=0.5,
+        help="underserved below this share within 15 min (default 0.5)",
+    )
+    parser.add_argument(
+        "--out", required=True, type=Path, help="folder to write the comparison to (new or empty)"
+    )
+    parser.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument(
+        "--lang",
+        choices=["en", "it"],
+        default="en",
+        help="language of report.html and the map (default en; it: Italian)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``fifteenmin`` command."""
     from . import __version__
@@ -258,6 +321,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _input_options(suggest)
     _suggest_options(suggest)
+
+    compare = sub.add_parser(
+        "compare",
+        help="compare two versions of the spaces (e.g. the albo of two years) zone by zone",
+        description="Residents within each walk before and after, zone by zone: the spaces "
+        "of --before against those of --after, and/or --add and --remove applied to them. "
+        "Both sides use one network, one zone layer and one walking speed.",
+    )
+    _input_options(compare, spaces=False)
+    _compare_options(compare)
 
     demo = sub.add_parser("demo", help="run the analysis on the bundled synthetic sample city")
     demo.add_argument(
@@ -485,6 +558,66 @@ def _run_suggest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_compare(args: argparse.Namespace) -> int:
+    """``compare``: the analysis of --before, and its figures with the spaces of --after,
+    --add and --remove (one network, one search per side)."""
+    from .errors import InputError
+
+    if args.after is None and args.add is None and not args.remove:
+        raise InputError(
+            "compare: nothing to compare; give --after FILE (the other version of the "
+            "spaces), --add FILE and/or --remove ID ..."
+        )
+    args.spaces = args.before
+    inputs = _input_paths(args) + [p for p in (args.after, args.add) if p is not None]
+    _check_out(args, inputs)
+    from .pipeline import _file_info
+    from .scenarios import compare, scenario_from_files
+    from .spaces import spaces_from_file
+
+    # the spaces files first: a wrong file or id fails before the network is read
+    read = {"lat_column": args.lat_column, "lon_column": args.lon_column}
+    after = spaces_from_file(args.after, **read) if args.after is not None else None
+    add = spaces_from_file(args.add, **read) if args.add is not None else None
+    if args.remove and args.before != "osm":
+        known = set(spaces_from_file(args.before, **read)["space_id"].astype(str))
+        unknown = [i for i in args.remove if i not in known]
+        if unknown:
+            raise InputError(
+                f"--remove: {len(unknown)} id(s) match no space of --before "
+                f"({', '.join(repr(i) for i in unknown[:5])}); check the ids in {args.before}"
+            )
+    result = _analyze(args, args.minutes, underserved_share=args.underserved_share)
+    figures = scenario_from_files(result, after, add=add, remove=args.remove)
+    lineage_after = dict(result.inputs)
+    if args.after is not None:
+        lineage_after["spaces"] = _file_info(args.after)
+    if args.add is not None:
+        lineage_after["add"] = _file_info(args.add)
+    if args.remove:
+        lineage_after["remove"] = {"from": "--remove " + " ".join(args.remove)}
+    comparison = compare(
+        result, figures, lineage={"before": dict(result.inputs), "after": lineage_after}
+    )
+    comparison.write(args.out, overwrite=args.overwrite, lang=args.lang)
+    if not args.quiet:
+        for key, w in comparison.within.items():
+            print(
+                f"residents within {key} min: {w['residents_before']:,.0f} "
+                f"({w['share_before']:.1%}) -> {w['residents_after']:,.0f} "
+                f"({w['share_after']:.1%}), {w['change']:+,.0f}"
+            )
+        served, worse = comparison.newly_served, comparison.newly_underserved
+        print(
+            f"zones newly served: {len(served)}"
+            + (f" ({terminal_safe(', '.join(served[:10]))})" if served else "")
+            + f"; newly underserved: {len(worse)}"
+            + (f" ({terminal_safe(', '.join(worse[:10]))})" if worse else "")
+        )
+        print(f"comparison written to {args.out}")
+    return 0
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     """The sample city and its report, written inside --out (or the city in --data-dir)."""
     from ._io import output_folder
@@ -604,6 +737,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handlers = {
             "analyze": _run_analyze,
             "suggest": _run_suggest,
+            "compare": _run_compare,
             "demo": _run_demo,
             "registry": _run_registry,
         }

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import networkx as nx
@@ -52,6 +52,9 @@ from .zones import (
     zones_from_frame,
 )
 
+if TYPE_CHECKING:
+    from .scenarios import Scenarios
+
 logger = logging.getLogger(__name__)
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -84,6 +87,14 @@ class Analysis:
             return self._pieces
         zones = self.zones.to_crs(self.walk.streets.crs)
         return street_pieces(self.walk, counted_geometries(zones))
+
+    @cached_property
+    def scenarios(self) -> Scenarios:
+        """The zone figures again for other spaces, speeds or population columns, fast
+        (see :class:`~fifteenmin.scenarios.Scenarios`; built on first use)."""
+        from .scenarios import Scenarios
+
+        return Scenarios(self)
 
     @cached_property
     def fragments(self) -> gpd.GeoDataFrame:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from .pipeline import Analysis
+    from .scenarios import Comparison
 
 ATTRIBUTION = "© OpenStreetMap contributors"
 FORMATS = ("png", "svg", "pdf")
@@ -1172,3 +1173,108 @@ def save_figure(
     finally:
         fig.set_layout_engine(engine)
     return written
+
+
+GAIN_COLOR, LOSS_COLOR = "#1a9850", "#b2182b"  # spaces added / removed; zones served / not
+
+
+def change_map(comparison: Comparison, *, minutes: float | None = None, lang: str = "en") -> Figure:
+    """Gains and losses between two scenarios: zones classed by the change in the share of
+    their residents within ``minutes`` (default the underserved walk), zones newly served
+    and newly underserved outlined, spaces added and removed marked.
+
+    Examples
+    --------
+    >>> from fifteenmin.scenarios import compare
+    >>> a = _sample_analysis()
+    >>> fig = change_map(compare(a, a.scenarios.figures(remove=["S01"])))
+    >>> fig.get_suptitle()
+    'Change in residents within a 15-min walk'
+    """
+    from matplotlib.colors import TwoSlopeNorm
+
+    t = Translator(lang)
+    m = float(minutes if minutes is not None else comparison.parameters["underserved_minutes"])
+    mm = t.minutes(m)
+    zones = comparison.zones
+    crs = zones.crs
+    share = N.share("pop", m)
+    change = 100 * (zones[f"{share}_after"] - zones[f"{share}_before"])
+    status = zone_statuses(zones)
+    spaces = comparison.after.spaces.to_crs(crs)
+    changed = comparison.spaces.to_crs(crs)
+    frame = zones[status != N.NO_DATA] if (status != N.NO_DATA).any() else zones
+    lo = (
+        np.fmin(frame.total_bounds[:2], spaces.total_bounds[:2])
+        if len(spaces)
+        else frame.total_bounds[:2]
+    )
+    hi = (
+        np.fmax(frame.total_bounds[2:], spaces.total_bounds[2:])
+        if len(spaces)
+        else frame.total_bounds[2:]
+    )
+    if len(changed):
+        lo = np.fmin(lo, changed.total_bounds[:2])
+        hi = np.fmax(hi, changed.total_bounds[2:])
+    bounds = (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
+    fig, ax = _figure(bounds)
+    top = float(np.nanmax(np.abs(change.to_numpy()), initial=0.0))
+    top = max(top, 1.0)
+    norm = TwoSlopeNorm(vcenter=0.0, vmin=-top, vmax=top)
+    cmap = colormaps["RdBu"].with_extremes(bad=NO_DATA_COLOR)
+    zones.assign(_change=change).plot(
+        ax=ax,
+        column="_change",
+        cmap=cmap,
+        norm=norm,
+        edgecolor="white",
+        linewidth=0.8,
+        missing_kwds={"color": NO_DATA_COLOR, "edgecolor": "white", "linewidth": 0.8},
+        zorder=1,
+    )
+    served = zones[zones[N.NEWLY_SERVED].to_numpy(bool)]
+    worse = zones[zones[N.NEWLY_UNDERSERVED].to_numpy(bool)]
+    if len(served):
+        served.boundary.plot(ax=ax, color=GAIN_COLOR, linewidth=2.2, zorder=5)
+    if len(worse):
+        worse.boundary.plot(ax=ax, color=LOSS_COLOR, linewidth=2.2, linestyle="--", zorder=5)
+    added = changed[changed["change"] == "added"]
+    removed = changed[changed["change"] == "removed"]
+    kept_ids = set(spaces["space_id"].astype(str)) - set(added["space_id"].astype(str))
+    kept = spaces[spaces["space_id"].astype(str).isin(kept_ids)]
+    ax.scatter(kept.geometry.x, kept.geometry.y, s=30, facecolor=SPACE_FACE,
+               edgecolor=SPACE_EDGE, linewidth=1.0, zorder=10)  # fmt: skip
+    ax.scatter(added.geometry.x, added.geometry.y, s=90, marker="P", facecolor=GAIN_COLOR,
+               edgecolor="white", linewidth=0.8, zorder=11)  # fmt: skip
+    ax.scatter(removed.geometry.x, removed.geometry.y, s=80, marker="X", facecolor=LOSS_COLOR,
+               edgecolor="white", linewidth=0.8, zorder=11)  # fmt: skip
+    _extent(ax, bounds)
+    cbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.6, pad=0.01,
+                        aspect=25)  # fmt: skip
+    cbar.ax.tick_params(labelsize=8)
+    cbar.set_label(t("cmp_map_cbar", m=mm), fontsize=9)
+    marker = {"linestyle": "none", "markersize": 8, "markeredgecolor": "white"}
+    handles = [
+        Line2D([], [], marker="o", markerfacecolor=SPACE_FACE, markeredgecolor=SPACE_EDGE,
+               linestyle="none", markersize=6, label=t("cmp_kept", n=t.integer(len(kept)))),
+        Line2D([], [], marker="P", markerfacecolor=GAIN_COLOR,
+               label=t("cmp_added", n=t.integer(len(added))), **marker),
+        Line2D([], [], marker="X", markerfacecolor=LOSS_COLOR,
+               label=t("cmp_removed", n=t.integer(len(removed))), **marker),
+        Patch(facecolor="none", edgecolor=GAIN_COLOR, linewidth=2.2,
+              label=t("cmp_newly_served", n=len(served))),
+        Patch(facecolor="none", edgecolor=LOSS_COLOR, linewidth=2.2, linestyle="--",
+              label=t("cmp_newly_underserved", n=len(worse))),
+    ]  # fmt: skip
+    if (status == N.NO_DATA).any():
+        handles.append(Patch(facecolor=NO_DATA_COLOR, label=t("cmp_no_data")))
+    _legend(fig, handles)
+    w = comparison.within.get(f"{m:g}", {})
+    parts = [
+        f"{_pct(w.get('share_before', np.nan))} → {_pct(w.get('share_after', np.nan))}",
+        t("map_speed", speed=t.minutes(comparison.parameters["speed_kmh"])),
+    ]
+    _titles(fig, ax, t("cmp_map_title", m=mm), parts)
+    add_map_furniture(ax)
+    return fig

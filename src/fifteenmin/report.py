@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from .pipeline import Analysis
+    from .scenarios import Comparison
 
 logger = logging.getLogger(__name__)
 
@@ -1273,4 +1274,238 @@ def write_report_pdf(
     fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
     weasyprint.HTML(string=html_text, url_fetcher=fetcher).write_pdf(path)
     logger.debug("wrote %s", path)
+    return path
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def comparison_html(
+    comparison: Comparison,
+    *,
+    lang: str = "en",
+    map_png: bytes | None = None,
+    labels: tuple[str, str] | None = None,
+    max_zones: int = 30,
+) -> str:
+    """The comparison of two scenarios as one self-contained HTML document.
+
+    City-wide residents within each walk before and after, the zones that changed
+    (newly served and newly underserved marked), the spaces added and removed, the map of
+    gains and losses and the inputs of both sides (path and SHA-256).
+
+    Parameters
+    ----------
+    comparison
+        Result of :func:`~fifteenmin.scenarios.compare`.
+    lang
+        ``"en"`` (default) or ``"it"``.
+    map_png
+        :func:`~fifteenmin.plot.change_map` as PNG bytes (drawn when not given).
+    labels
+        Names of the two sides (default from the spaces files, else before/after).
+    max_zones
+        Most zones listed (largest change first).
+    """
+    from . import __version__
+
+    t = Translator(lang)
+    params = comparison.parameters
+    m = float(params["underserved_minutes"])
+    if map_png is None:
+        from .plot import change_map
+
+        buf = io.BytesIO()
+        change_map(comparison, lang=lang).savefig(buf, format="png", dpi=110, bbox_inches="tight")
+        map_png = buf.getvalue()
+    if labels is None:
+        labels = (_side_label(comparison, "before", t), _side_label(comparison, "after", t))
+    rows = []
+    for key, w in comparison.within.items():
+        rows.append(
+            [
+                _e(f"{t.minutes(float(key))} min"),
+                _e(t.integer(w["residents_before"])),
+                _e(t.integer(w["residents_after"])),
+                _span(f"cmp-change-{key}", w["change"], _signed(t, w["change"])),
+                _e(t.pct(w["share_before"])),
+                _e(t.pct(w["share_after"])),
+            ]
+        )
+    headline = (
+        f'<section id="cmp-headline"><h2>{_e(t("cmp_sec_headline"))}</h2>'
+        + _table(
+            [
+                t("cmp_col_minutes"),
+                t("cmp_col_before"),
+                t("cmp_col_after"),
+                t("cmp_col_change"),
+                t("cmp_col_share_before"),
+                t("cmp_col_share_after"),
+            ],
+            rows,
+            table_class="cmp-within",
+            numeric=[False, True, True, True, True, True],
+        )
+        + "</section>"
+    )
+    data = base64.b64encode(map_png).decode("ascii")
+    alt = _e(t("cmp_map_title", m=t.minutes(m)))
+    map_section = (
+        f'<section id="cmp-map"><figure><img class="map" alt="{alt}" '
+        f'src="data:image/png;base64,{data}"></figure></section>'
+    )
+    z = comparison.zones
+    col = f"change_{N.residents(m)}"
+    moved = z.loc[z[col].abs().fillna(0) > 0.5].sort_values(col, key=np.abs, ascending=False)
+    zone_rows, attrs = [], []
+    for _, r in moved.head(max_zones).iterrows():
+        flag = (
+            t("cmp_flag_served")
+            if r[N.NEWLY_SERVED]
+            else t("cmp_flag_underserved")
+            if r[N.NEWLY_UNDERSERVED]
+            else ""
+        )
+        attrs.append(f'data-zone="{_e(r[N.ZONE_ID])}"')
+        zone_rows.append(
+            [
+                _e(f"{r[N.ZONE_NAME]} ({r[N.ZONE_ID]})"),
+                _e(t.integer(r[N.POPULATION])),
+                _e(t.pct(r[f"{N.share('pop', m)}_before"])),
+                _e(t.pct(r[f"{N.share('pop', m)}_after"])),
+                _e(_signed(t, r[col])),
+                _e(flag),
+            ]
+        )
+    zones_html = (
+        f'<section id="cmp-zones"><h2>{_e(t("cmp_sec_zones"))}</h2>'
+        + (
+            f"<p>{_e(t('cmp_zones_intro', m=t.minutes(m), n=min(len(moved), max_zones)))}</p>"
+            + _table(
+                [
+                    t("cmp_col_zone"),
+                    t("cmp_col_residents"),
+                    t("cmp_col_share_before"),
+                    t("cmp_col_share_after"),
+                    t("cmp_col_change"),
+                    t("cmp_col_flag"),
+                ],
+                zone_rows,
+                table_class="cmp-zones",
+                row_attrs=attrs,
+                numeric=[False, True, True, True, True, False],
+            )
+            if len(moved)
+            else f"<p>{_e(t('cmp_no_change'))}</p>"
+        )
+        + "</section>"
+    )
+    sp = comparison.spaces
+    space_rows = [
+        [
+            f"<code>{_e(r['space_id'])}</code>",
+            _e(r["name"] if isinstance(r["name"], str) else "–"),
+            _e(t(f"cmp_change_{r['change']}")),
+        ]
+        for _, r in sp.iterrows()
+    ]
+    spaces_html = (
+        f'<section id="cmp-spaces"><h2>{_e(t("cmp_sec_spaces"))}</h2>'
+        + (
+            _table(
+                [t("cmp_col_space"), t("cmp_col_name"), t("cmp_col_change_kind")],
+                space_rows,
+                table_class="cmp-spaces",
+            )
+            if space_rows
+            else f"<p>{_e(t('cmp_spaces_none'))}</p>"
+        )
+        + "</section>"
+    )
+    lineage_rows = []
+    for side, inputs in comparison.lineage.items():
+        for role, info in (inputs or {}).items():
+            if not isinstance(info, dict):
+                continue
+            lineage_rows.append(
+                [
+                    _e(t(f"cmp_side_{side}") if side in ("before", "after") else side),
+                    _e(role),
+                    f"<code>{_e(info.get('path', info.get('from', '–')))}</code>",
+                    f'<code class="sha256">{_e(info.get("sha256", "–"))}</code>',
+                ]
+            )
+    method = t(
+        "cmp_method",
+        speed=t.minutes(params["speed_kmh"]),
+        share=t.pct(params["underserved_share"], 0),
+        m=t.minutes(m),
+    )
+    lineage_html = (
+        f'<section id="cmp-lineage"><h2>{_e(t("cmp_sec_lineage"))}</h2>'
+        + _table(
+            [t("cmp_col_side"), t("cmp_col_input"), t("cmp_col_file"), t("cmp_col_sha")],
+            lineage_rows,
+            table_class="inputs",
+        )
+        + f'<p>{_e(method)}</p><p class="attribution">© OpenStreetMap contributors</p>'
+        "</section>"
+    )
+    css = _CSS.replace("__FONTS__", FONT_STACK).replace("__BLUE__", _BLUE).replace("__RED__", _RED)
+    title = t("cmp_title", label_before=labels[0], label_after=labels[1])
+    return (
+        f'<!DOCTYPE html>\n<html lang="{t.lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="generator" content="fifteenmin {_e(__version__)}">'
+        f"<title>{_e(title)}</title><style>{css}</style></head><body><main>"
+        f"<header><h1>{_e(title)}</h1>"
+        f'<p class="subtitle">{_e(t("cmp_subtitle"))}</p>'
+        f'<p class="generated">'
+        f"{_e(t('generated', date=_when(comparison.summary().get('generated')) + ' UTC'))}</p>"
+        "</header>"
+        + headline
+        + map_section
+        + zones_html
+        + spaces_html
+        + lineage_html
+        + f"<footer><p>{_e(t('footer', version=__version__))}</p></footer>"
+        "</main></body></html>\n"
+    )
+
+
+def _signed(t: Translator, value: float) -> str:
+    if value is None or not np.isfinite(value):
+        return "–"
+    return ("+" if value > 0 else "") + t.integer(value)
+
+
+def _side_label(comparison: Comparison, side: str, t: Translator) -> str:
+    info = (comparison.lineage.get(side) or {}).get("spaces")
+    if isinstance(info, dict) and info.get("path"):
+        return Path(str(info["path"])).name
+    return t(f"cmp_side_{side}")
+
+
+def write_comparison_report(
+    comparison: Comparison,
+    path: str | Path,
+    *,
+    lang: str = "en",
+    map_png: str | Path | bytes | None = None,
+) -> Path:
+    """Write :func:`comparison_html` to ``path``; ``map_png`` may be the PNG file of the
+    change map already saved (resampled for the page)."""
+    png = map_png
+    if isinstance(map_png, str | Path):
+        from PIL import Image
+
+        buf = io.BytesIO()
+        with Image.open(map_png) as image:
+            scale = 110 / image.info.get("dpi", (200, 200))[0]
+            size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+            image.convert("RGB").resize(size, Image.Resampling.LANCZOS).save(buf, format="png")
+        png = buf.getvalue()
+    path = Path(path)
+    path.write_text(comparison_html(comparison, lang=lang, map_png=png), encoding="utf-8")
     return path

@@ -54,6 +54,8 @@ class SearchGraph:
     new_v: np.ndarray = field(repr=False)
     new_length_m: np.ndarray = field(repr=False)
     new_geometry: np.ndarray = field(repr=False)
+    new_street_edge: np.ndarray | None = field(default=None, repr=False)  # -1: connector
+    new_start_m: np.ndarray | None = field(default=None, repr=False)  # along that street
 
     @cached_property
     def u(self) -> np.ndarray:
@@ -81,6 +83,16 @@ class SearchGraph:
         is_street = np.ones(len(self.kept) + len(self.new_u), dtype=bool)
         is_street[len(is_street) - len(self.space_node) :] = False
         return is_street
+
+    def street_position(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per edge: the street segment of :attr:`streets` it is (part of), -1 for a
+        connector, and where along that segment it starts (metres)."""
+        if self.new_street_edge is None or self.new_start_m is None:
+            raise ValueError("this search graph does not record where its pieces lie")
+        return (
+            np.concatenate([self.kept, self.new_street_edge]),
+            np.concatenate([np.zeros(len(self.kept)), self.new_start_m]),
+        )
 
     @property
     def n_nodes(self) -> int:
@@ -307,6 +319,8 @@ def build_search_graph(streets: StreetNetwork, snaps: pd.DataFrame) -> SearchGra
         new_v=new_v,
         new_length_m=new_length_m,
         new_geometry=np.concatenate([chains.geometry, connectors]),
+        new_street_edge=np.concatenate([chains.edge, np.full(k, -1)]),
+        new_start_m=np.concatenate([chains.start_m, np.zeros(k)]),
     )
 
 
