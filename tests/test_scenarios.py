@@ -413,3 +413,83 @@ def test_esquilino_older_residents_at_their_speed(esquilino):
     counted = result.counted
     rows = sens.table.query("population_column == 'pop2018_65p' and minutes == 15")
     assert rows["residents"].to_numpy()[counted].sum() > 0
+
+
+# ------------------------------------------------------------- sensitivity in analyze
+
+
+def test_analyze_with_sensitivity_writes_it(city, tmp_path):
+    zones = gpd.read_file(city.zones)
+    zones["pop_65p"] = (zones["population"] * 0.22).round()
+    result = fm.analyze(
+        city.network, city.spaces, zones, population_column="population",
+        speeds=[3.6, 5.4], population_columns=["pop_65p"], speed_pairs={"pop_65p": 3.6},
+    )  # fmt: skip
+    z = result.zones
+    assert {"share_pop_15min_low", "share_pop_15min_high", N.BORDERLINE} <= set(z.columns)
+    counted = result.counted
+    assert (z.loc[counted, "share_pop_15min_low"] <= z.loc[counted, N.share("pop", 15)]).all()
+    sens = result.summary["sensitivity"]
+    assert sens["speeds_kmh"] == [3.6, 4.8, 5.4] and sens["pairs"] == {"pop_65p": 3.6}
+    assert len(sens["citywide"]) == (3 + 1) * 3  # (3 speeds + the pair) x 3 thresholds
+    borderline = sorted(r["zone_id"] for r in sens["borderline"])
+    assert borderline == sorted(z.loc[z[N.BORDERLINE], N.ZONE_ID])
+    out = result.write(tmp_path / "out", lang="it")
+    city_csv = pd.read_csv(out / "sensitivity.csv")
+    assert set(city_csv["population_column"]) == {"population", "pop_65p"}
+    per_zone = pd.read_csv(out / "sensitivity_zones.csv")
+    assert len(per_zone) == len(z) * 4 * 3
+    html = (out / "report.html").read_text("utf-8")
+    assert 'id="sensitivity"' in html and "Sensibilità" in html and 'class="curve band"' in html
+
+
+def test_analyze_without_sensitivity_has_no_section(base, tmp_path):
+    assert base.sensitivity is None and "sensitivity" not in base.summary
+    assert N.BORDERLINE not in base.zones.columns
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--speed-for", "x3.6"], "COL=KMH"),
+        (["--speed-for", "nope=3.6"], "not among the population columns"),
+        (["--speed-for", "population=0"], "outside"),
+        (["--population-column", "population", "nope"], "'nope' is not a column"),
+    ],
+)
+def test_cli_sensitivity_bad_input(city, tmp_path, capsys, extra, message):
+    out = tmp_path / "out"
+    args = ["analyze", "--network", str(city.network), "--spaces", str(city.spaces),
+            "--zones", str(city.zones), "--population-column", "population", *extra,
+            "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not out.exists()
+
+
+def test_cli_speeds_zero_is_refused(city, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["analyze", "--network", str(city.network), "--spaces", str(city.spaces),
+              "--zones", str(city.zones), "--population-column", "population",
+              "--speeds", "0", "--out", str(tmp_path / "o")])  # fmt: skip
+    assert exit_.value.code == 2 and "--speeds: 0 is outside" in capsys.readouterr().err
+
+
+def test_hexagons_carry_every_population_group(esquilino, rome_file):
+    streets, spaces, _ = esquilino
+    zu = rome_file("boundaries/roma_zone_urbanistiche_155_pop.geojson")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        hexes = fm.analyze(
+            streets, spaces, "hex:9", population=zu, population_column="pop2018",
+            population_columns=["pop2018_65p"], speeds=[3.6],
+        )  # fmt: skip
+    z = hexes.zones
+    share_old = z["pop2018_65p"].sum() / z[N.POPULATION].sum()
+    source = gpd.read_file(zu)
+    inside = source[source["zu_nome"].isin(["Esquilino", "Celio", "Zona Archeologica"])]
+    want = inside["pop2018_65p"].sum() / inside["pop2018"].sum()
+    assert share_old == pytest.approx(want, rel=0.15)  # 65+ follow their zones' mix
+    rows = pd.DataFrame(hexes.summary["sensitivity"]["citywide"])
+    assert set(rows["population_column"]) == {"pop2018", "pop2018_65p"}

@@ -12,6 +12,26 @@ LANGUAGES = ("en", "it")
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
+        # sensitivity
+        "sens_sec": "Sensitivity: walking speed and population groups",
+        "sens_intro": (
+            "The figures computed again at walking speeds of {speeds} km/h for the groups "
+            "{groups} (the same walking distances; only how far a walk of the same minutes "
+            "reaches changes)."
+        ),
+        "sens_pairs": "Groups at their own speed: {pairs}.",
+        "sens_chart_title": "Share within each walk by walking speed",
+        "sens_caption": (
+            "Per walk and group, the range of the city-wide share within the walk across the "
+            "walking speeds (a dot per speed)."
+        ),
+        "sens_borderline_intro": (
+            "Borderline zones: underserved at some of these speeds or groups and not at others "
+            "({m}-minute walk). Their status depends on an assumption, so read it with care."
+        ),
+        "sens_none_borderline": "No zone's underserved status changes within the band.",
+        "sens_col_share": "Share (analysis speed)",
+        "sens_col_band": "Share across speeds",
         # compare (scenarios)
         "cmp_title": "What changed: {label_before} → {label_after}",
         "cmp_subtitle": "Residents within a walk of a space, zone by zone, before and after",
@@ -388,6 +408,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tip_status": "Data",
     },
     "it": {
+        # sensibilità
+        "sens_sec": "Sensibilità: velocità a piedi e gruppi di popolazione",
+        "sens_intro": (
+            "I dati ricalcolati alle velocità a piedi di {speeds} km/h per i gruppi {groups} "
+            "(stesse distanze a piedi; cambia solo fin dove arriva una camminata degli stessi "
+            "minuti)."
+        ),
+        "sens_pairs": "Gruppi alla propria velocità: {pairs}.",
+        "sens_chart_title": "Quota entro ciascun tempo per velocità a piedi",
+        "sens_caption": (
+            "Per tempo e gruppo, l'intervallo della quota cittadina entro il tempo al variare "
+            "della velocità a piedi (un punto per velocità)."
+        ),
+        "sens_borderline_intro": (
+            "Zone al limite: carenti ad alcune di queste velocità o per alcuni gruppi e non per "
+            "altri ({m} minuti a piedi). Il loro stato dipende da un'ipotesi: leggerlo con cautela."
+        ),
+        "sens_none_borderline": "Per nessuna zona lo stato di carenza cambia nell'intervallo.",
+        "sens_col_share": "Quota (velocità dell'analisi)",
+        "sens_col_band": "Quota al variare della velocità",
         # compare (scenari)
         "cmp_title": "Cosa è cambiato: {label_before} → {label_after}",
         "cmp_subtitle": "Residenti a piedi da uno spazio, zona per zona, prima e dopo",

@@ -53,8 +53,26 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--population-column",
         metavar="COL",
+        nargs="+",
         help="numeric column weighting the zones (residents, or e.g. pop2018_65p), in the "
-        "zones layer or in --population when given",
+        "zones layer or in --population when given; more columns (e.g. pop2018 "
+        "pop2018_65p) are population groups whose figures are also computed (sensitivity)",
+    )
+    sens = parser.add_argument_group("sensitivity (see docs/outputs.md)")
+    sens.add_argument(
+        "--speeds",
+        type=option_number(**_SPEED),
+        nargs="+",
+        metavar="KMH",
+        help="also compute the figures at these walking speeds (e.g. 3.6 4.8 5.4): a band "
+        "per zone, zones whose underserved status flips flagged as borderline",
+    )
+    sens.add_argument(
+        "--speed-for",
+        nargs="+",
+        default=[],
+        metavar="COL=KMH",
+        help="a population group at its own speed, e.g. pop2018_65p=3.6 (older residents)",
     )
     parser.add_argument(
         "--minutes",
@@ -232,10 +250,54 @@ def _suggest_options(parser: argparse.ArgumentParser) -> None:
         help="street nodes searched in the first round, a spatial subsample (default 5000; 0: all)",
     )
     parser.add_argument(
+        "--candidates",
+        type=Path,
+        metavar="FILE",
+        help="where a space could open, e.g. vacant premises: .csv with lat/lon (or "
+        "latitudine/longitudine), .geojson or .gpkg points; ids and names are kept "
+        "(default: the street nodes near residents without a space)",
+    )
+    parser.add_argument(
+        "--new-seats",
+        type=option_number(low=0, high=100_000, integer=True),
+        metavar="N",
+        help="desks of each new site: the table gives its seats per 1,000 residents within "
+        "its walk",
+    )
+    parser.add_argument(
+        "--objective",
+        choices=("residents", "shortfall"),
+        default="residents",
+        help="what the sites maximise: residents newly within the walk (default), or "
+        "residents within the walk of a new site weighted by their zone's unmet share of "
+        "--seats-per-1000 (needs the spaces' seats)",
+    )
+    parser.add_argument(
+        "--seats-per-1000",
+        type=option_number(low=0, high=1000, low_open=True),
+        metavar="T",
+        help="target desks per 1,000 residents of --objective shortfall (e.g. 20)",
+    )
+    exact = parser.add_argument_group("exact check (pip install fifteenmin[exact])")
+    exact.add_argument(
+        "--no-exact",
+        action="store_true",
+        help="skip the comparison with the optimal set of sites (run by default when there "
+        "are at most --exact-max candidates)",
+    )
+    exact.add_argument(
+        "--exact-max",
+        type=option_number(low=0, high=100_000, integer=True),
+        default=300,
+        metavar="N",
+        help="the most candidate sites the exact check takes on (default 300)",
+    )
+    parser.add_argument(
         "--out",
         required=True,
         type=Path,
-        help="folder to write suggested_sites.gpkg and suggested_sites.csv to (new or empty)",
+        help="folder to write suggested_sites.gpkg, suggested_sites.csv and "
+        "suggest_summary.json to (new or empty)",
     )
     parser.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
     parser.add_argument("--quiet", action="store_true", help="no progress output")
@@ -466,15 +528,40 @@ def _network(args: argparse.Namespace, minutes: Sequence[float]) -> Any:
     return network
 
 
+def _speed_pairs(values: Sequence[str]) -> dict[str, float]:
+    """``--speed-for COL=KMH ...`` as ``{COL: KMH}``; one line for a malformed pair."""
+    from ._tables import option_number as number
+    from .errors import InputError
+
+    speed = number(**_SPEED)
+    pairs = {}
+    for item in values:
+        col, eq, kmh = str(item).partition("=")
+        if not eq or not col.strip():
+            raise InputError(
+                f"--speed-for {item!r}: write a population column and its walking speed as "
+                "COL=KMH, e.g. pop2018_65p=3.6"
+            )
+        try:
+            pairs[col.strip()] = speed(kmh.strip())
+        except argparse.ArgumentTypeError as exc:
+            raise InputError(f"--speed-for {item!r}: {exc}") from None
+    return pairs
+
+
 def _analyze(args: argparse.Namespace, minutes: list[float], **options: Any) -> Any:
     """Run ``analyze`` on the inputs given by :func:`_input_options`."""
     from .pipeline import analyze
 
+    columns = args.population_column
+    if isinstance(columns, list):  # analyze: the first column, then population groups
+        options.update(population_columns=columns[1:] or None)
+        columns = columns[0]
     return analyze(
         _network(args, minutes),
         args.spaces,
         args.zones,
-        population_column=args.population_column,
+        population_column=columns,
         population=args.population,
         boundary=args.boundary,
         bbox=tuple(args.bbox) if args.bbox is not None else None,
@@ -515,7 +602,12 @@ def _check_out(args: argparse.Namespace, inputs: Sequence[Path]) -> None:
 def _run_analyze(args: argparse.Namespace) -> int:
     _check_out(args, _input_paths(args))
     result = _analyze(
-        args, args.minutes, buffer_m=args.buffer_m, underserved_share=args.underserved_share
+        args,
+        args.minutes,
+        buffer_m=args.buffer_m,
+        underserved_share=args.underserved_share,
+        speeds=args.speeds,
+        speed_pairs=_speed_pairs(args.speed_for) or None,
     )
     result.write(args.out, overwrite=args.overwrite, lang=args.lang, pdf=args.pdf)
     _print_headline(result.summary, args.out, args.quiet)
@@ -523,39 +615,85 @@ def _run_analyze(args: argparse.Namespace) -> int:
 
 
 def _run_suggest(args: argparse.Namespace) -> int:
-    from .planning import cumulative_share_column, new_residents_column, suggest_sites, write_sites
+    from .errors import InputError
+    from .planning import candidates_from_file, suggest_sites, write_sites
 
-    _check_out(args, _input_paths(args))
+    if args.objective == "shortfall" and args.seats_per_1000 is None:
+        raise InputError(
+            "--objective shortfall needs --seats-per-1000 T, the target desks per 1,000 "
+            "residents (e.g. 20)"
+        )
+    if args.objective != "shortfall" and args.seats_per_1000 is not None:
+        raise InputError("--seats-per-1000 only counts with --objective shortfall; add it")
+    inputs = _input_paths(args) + ([args.candidates] if args.candidates is not None else [])
+    _check_out(args, inputs)
+    candidates = candidates_from_file(args.candidates) if args.candidates is not None else None
     result = _analyze(args, [args.minutes], underserved_minutes=args.minutes)
     sites = suggest_sites(
         result,
         n_sites=args.sites,
         minutes=args.minutes,
+        candidates=candidates,
         min_separation_m=args.min_separation_m,
         max_candidates=args.max_candidates or None,
+        seats=args.new_seats,
+        objective=args.objective,
+        seats_per_1000=args.seats_per_1000,
+        exact=not args.no_exact,
+        exact_max_candidates=args.exact_max,
         progress=not args.quiet,
     )
     write_sites(sites, args.out, overwrite=args.overwrite)
     if not args.quiet:
-        new, share = new_residents_column(args.minutes), cumulative_share_column(args.minutes)
-        print(
-            f"residents within {args.minutes:g} min of a space now: "
-            f"{sites.attrs['baseline_share']:.1%}"
-        )
-        for row in sites.itertuples(index=False):
-            where = (
-                terminal_safe(f"{row.zone_name} ({row.zone_id})")
-                if row.zone_id is not None
-                else "-"
-            )
-            print(
-                f"{row.rank}. {row.lat:.6f}, {row.lon:.6f}  {where}: "
-                f"+{getattr(row, new):,.0f} residents -> {getattr(row, share):.1%}"
-            )
-        if len(sites) < args.sites:
-            print(f"only {len(sites)} site(s) reach anybody new")
-        print(f"suggested sites written to {args.out}")
+        _print_sites(sites, args)
     return 0
+
+
+def _print_sites(sites: Any, args: argparse.Namespace) -> None:
+    """The ranked sites and the exact check, a line each."""
+    from .planning import (
+        cumulative_share_column,
+        new_residents_column,
+        seats_ratio_column,
+        shortfall_column,
+    )
+
+    new, share = new_residents_column(args.minutes), cumulative_share_column(args.minutes)
+    print(
+        f"residents within {args.minutes:g} min of a space now: "
+        f"{sites.attrs['baseline_share']:.1%}"
+    )
+    for row in sites.to_dict("records"):
+        where = (
+            terminal_safe(f"{row['zone_name']} ({row['zone_id']})")
+            if row["zone_id"] is not None
+            else "-"
+        )
+        label = f" {terminal_safe(row['candidate_id'])}" if row["candidate_id"] else ""
+        extra = ""
+        if args.objective == "shortfall":
+            extra += f", {row[shortfall_column(args.minutes)]:,.0f} weighted by unmet seats"
+        if args.new_seats is not None:
+            ratio = row[seats_ratio_column(args.minutes)]
+            extra += f", {args.new_seats} seats = {ratio:.1f} per 1,000 within reach"
+        print(
+            f"{row['rank']}.{label} {row['lat']:.6f}, {row['lon']:.6f}  {where}: "
+            f"+{row[new]:,.0f} residents -> {row[share]:.1%}{extra}"
+        )
+    if len(sites) < args.sites:
+        print(f"only {len(sites)} site(s) reach anybody new")
+    exact = sites.attrs.get("exact")
+    if exact and exact["run"]:
+        what = "residents within the walk" if args.objective == "residents" else "weighted"
+        proven = "" if exact["status"] == "optimal" else " (time limit: best found, not proven)"
+        print(
+            f"exact check{proven}: greedy {exact['greedy']:,.0f}, optimum "
+            f"{exact['optimum']:,.0f} {what}; gap {exact['gap']:,.0f} "
+            f"({exact['gap_pct']:.2f} %), solved in {exact['seconds_solve']:.1f} s"
+        )
+    elif exact:
+        print(f"exact check not run: {exact['reason']}")
+    print(f"suggested sites written to {args.out}")
 
 
 def _run_compare(args: argparse.Namespace) -> int:
@@ -678,6 +816,15 @@ def _print_headline(summary: dict, out: Path, quiet: bool) -> None:
         )
         residents = f" ({left['residents']:,.0f} residents)" if left.get("residents") else ""
         print(f"left out of the figures: {left['zones']} zone(s){residents}: {why}")
+    sens = summary.get("sensitivity")
+    if sens:
+        m = f"{sens['underserved_minutes']:g}"
+        rows = [r for r in sens["citywide"] if f"{r['minutes']:g}" == m]
+        cases = ", ".join(
+            f"{r['population_column']} at {r['speed_kmh']:g} km/h {r['share']:.0%}" for r in rows
+        )
+        print(f"within {m} min by walking speed and group: {terminal_safe(cases)}")
+        print(f"borderline zones (underserved at some speeds only): {len(sens['borderline'])}")
     if summary.get("note"):
         print(summary["note"])
     print(f"report written to {out}")

@@ -53,7 +53,7 @@ from .zones import (
 )
 
 if TYPE_CHECKING:
-    from .scenarios import Scenarios
+    from .scenarios import Scenarios, Sensitivity
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +77,9 @@ class Analysis:
     data_extent: StudyArea | None = None
     """Where the network has street data (see :meth:`StudyArea.from_streets`)."""
     joins: gpd.GeoDataFrame | None = None
+    sensitivity: Sensitivity | None = None
+    """The figures at other walking speeds and for other population columns, when asked
+    for (see :func:`~fifteenmin.scenarios.sensitivity`)."""
     """The dangling street ends joined to a nearby street (see :func:`join_gaps`)."""
     _pieces: StreetPieces | None = field(default=None, repr=False, compare=False)
 
@@ -187,6 +190,10 @@ class Analysis:
                 json.dumps(self.summary, indent=2, ensure_ascii=False, default=_json_default),
                 encoding="utf-8",
             )
+            if self.sensitivity is not None:  # city-wide, and one row per zone and case
+                sens = self.sensitivity
+                spreadsheet_safe(sens.citywide).to_csv(tmp / "sensitivity.csv", index=False)
+                spreadsheet_safe(sens.table).to_csv(tmp / "sensitivity_zones.csv", index=False)
             # the report's image: that PNG, cropped and resampled
             png = coverage_map_png(self, from_png=tmp / "coverage_map.png")
             report = write_report(self, tmp / "report.html", lang=lang, map_png=png)
@@ -249,6 +256,9 @@ def analyze(
     lat_column: str | None = None,
     lon_column: str | None = None,
     note: str = "",
+    speeds: Sequence[float] | None = None,
+    population_columns: Sequence[str] | None = None,
+    speed_pairs: dict[str, float] | None = None,
     progress: bool = False,
 ) -> Analysis:
     """Run the whole analysis.
@@ -315,6 +325,15 @@ def analyze(
         Coordinate columns of a CSV spaces file.
     note
         A line shown in every output (e.g. that the data are synthetic).
+    speeds, population_columns, speed_pairs
+        Sensitivity in the same run (:func:`~fifteenmin.scenarios.sensitivity`): the
+        zone figures also at these walking speeds (km/h; ``speed_kmh`` always included),
+        for these further population columns of the zones (or of ``population``, carried
+        like the residents), a column paired with one speed (``{"pop2018_65p": 3.6}``)
+        computed at that speed only. Adds per zone ``share_pop_<m>min_low``/``_high``
+        (the band of the residents over the speeds, at the underserved walk) and ``borderline``
+        (underserved in some combinations of a population column and not in others),
+        :attr:`Analysis.sensitivity` and ``summary["sensitivity"]``.
     progress
         Show progress bars.
 
@@ -337,6 +356,9 @@ def analyze(
         if _finite(max_snap_m, "largest walk to a street (m)") <= 0:
             raise InputError(f"largest walk to a street {max_snap_m} m must be > 0 (e.g. 500)")
         check_sparse_share(sparse_share)
+        extra_columns = _check_sensitivity(
+            speeds, population_columns, speed_pairs, population_column
+        )
         # check the small inputs before the (possibly long) network read: fail fast
         if isinstance(spaces, str | Path) and str(spaces) != "osm":
             check_file(spaces, (".csv", ".txt", *VECTOR_SUFFIXES), "spaces")
@@ -418,9 +440,15 @@ def analyze(
                 )
         if population is not None:
             zone_gdf = _carry_population(
-                zone_gdf, population, population_column, streets, inputs, study
+                zone_gdf, population, population_column, streets, inputs, study, extra_columns
             )
         logger.info("zones: %d", len(zone_gdf))
+        missing = [c for c in extra_columns if c not in zone_gdf.columns]
+        if missing:  # before the search: the further population groups must be there
+            raise InputError(
+                f"population column {missing[0]!r} is not a column of the zones; columns are "
+                f"{', '.join(map(str, zone_gdf.columns.drop(zone_gdf.geometry.name)))}"
+            )
 
         logger.info("walking times (one multi-source search)")
         walk = walk_times(
@@ -497,6 +525,8 @@ def analyze(
             _pieces=pieces,
         )
         analysis.summary.update(summarize(analysis))
+        if speeds is not None or extra_columns or speed_pairs:
+            analysis = _with_sensitivity(analysis, speeds, extra_columns, speed_pairs)
     analysis.summary["data_quality"]["warnings"] = said
     return analysis
 
@@ -591,6 +621,83 @@ def _spaces_within(spaces: gpd.GeoDataFrame, area: StudyArea, margin_m: float) -
     return spaces.loc[inside].reset_index(drop=True)
 
 
+def _check_sensitivity(
+    speeds: Sequence[float] | None,
+    columns: Sequence[str] | None,
+    pairs: dict[str, float] | None,
+    population_column: str | None,
+) -> list[str]:
+    """Check the sensitivity options before any work; the further population columns."""
+    for s in speeds or ():
+        _check_speed(_finite(s, "walking speed of --speeds (km/h)"))
+    if isinstance(columns, str):
+        columns = [columns]
+    extra = [str(c) for c in dict.fromkeys(columns or ()) if c != population_column]
+    if (speeds is not None or extra or pairs) and population_column is None:
+        raise InputError(
+            "sensitivity (--speeds, several population columns, --speed-for) counts residents; "
+            "name the residents column with --population-column COL"
+        )
+    for col, s in (pairs or {}).items():
+        if col != population_column and col not in extra:
+            raise InputError(
+                f"--speed-for {col}={s}: {col!r} is not among the population columns "
+                f"({', '.join([str(population_column), *extra])}); add it to "
+                "--population-column"
+            )
+        _check_speed(_finite(s, f"walking speed of {col} (km/h)"))
+    return extra
+
+
+def _with_sensitivity(
+    analysis: Analysis,
+    speeds: Sequence[float] | None,
+    extra: list[str],
+    pairs: dict[str, float] | None,
+) -> Analysis:
+    """The analysis with its sensitivity band and borderline flags (see analyze)."""
+    import dataclasses
+
+    from .scenarios import sensitivity
+
+    main = analysis.parameters["population_column"]
+    for col in extra:
+        if col not in analysis.zones.columns:
+            raise InputError(
+                f"population column {col!r} is not a column of the zones; give columns of "
+                "the zones layer (or of --population)"
+            )
+    sens = sensitivity(
+        analysis,
+        speeds=speeds,
+        population_columns=[main, *extra],
+        pairs=pairs,
+    )
+    band = sens.zones.drop(columns=[N.ZONE_ID, N.ZONE_NAME, N.STATUS])
+    zones = analysis.zones.drop(columns=band.columns, errors="ignore")
+    zones = pd.concat([zones, band.set_index(zones.index)], axis=1)
+    zones = gpd.GeoDataFrame(zones, geometry=analysis.zones.geometry.name, crs=analysis.zones.crs)
+    summary = analysis.summary
+    summary["sensitivity"] = {
+        **sens.parameters,
+        "citywide": sens.citywide.to_dict("records"),
+        "borderline": [
+            {"zone_id": str(z), "name": str(n)}
+            for z, n in zip(
+                sens.zones.loc[sens.zones[N.BORDERLINE], N.ZONE_ID],
+                sens.zones.loc[sens.zones[N.BORDERLINE], N.ZONE_NAME],
+                strict=True,
+            )
+        ],
+    }
+    analysis.parameters.update(
+        speeds_kmh=sens.parameters["speeds_kmh"],
+        population_columns=sens.parameters["population_columns"],
+        speed_pairs=sens.parameters["pairs"],
+    )
+    return dataclasses.replace(analysis, zones=zones, sensitivity=sens)
+
+
 def _carry_population(
     zones: gpd.GeoDataFrame,
     population: str | Path | gpd.GeoDataFrame,
@@ -598,6 +705,7 @@ def _carry_population(
     streets: StreetNetwork,
     inputs: dict[str, Any],
     study: StudyArea,
+    extra: Sequence[str] = (),
 ) -> gpd.GeoDataFrame:
     """Zones with residents carried from a separate population layer by street length.
 
@@ -625,7 +733,28 @@ def _carry_population(
     outside = zones[N.DATA_SHARE].to_numpy() <= 0
     if outside.any():
         residents[outside] = _by_area(source, zones.loc[outside], streets.crs)
-    return zones.assign(**{N.POPULATION: residents})
+    carried = {N.POPULATION: residents}
+    share = pd.to_numeric(zones[N.DATA_SHARE], errors="coerce").fillna(1.0).to_numpy()
+    for col in extra:  # further groups, e.g. residents 65+: for the whole zone, as a layer's
+        if col not in source.columns:
+            raise InputError(
+                f"population column {col!r} is not a column of the population layer; "
+                f"columns are {', '.join(map(str, source.columns.drop(source.geometry.name)))}"
+            )
+        values = pd.to_numeric(source[col], errors="coerce")
+        if values.isna().any() or (values < 0).any():
+            raise InputError(
+                f"population layer: column {col!r} holds values that are not numbers of "
+                "residents >= 0; fix them or name another column"
+            )
+        part = inside.assign(**{col: pd.to_numeric(inside[col]) * inside[N.DATA_SHARE]})
+        got = interpolate_population(part, zones, streets, col).to_numpy(copy=True)
+        got = np.divide(got, share, out=np.zeros_like(got), where=share > 0)
+        if outside.any():
+            got[outside] = _by_area(source.assign(**{N.POPULATION: values}), zones.loc[outside],
+                                    streets.crs)  # fmt: skip
+        carried[col] = got
+    return zones.assign(**carried)
 
 
 def _by_area(source: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, crs: Any) -> np.ndarray:

@@ -1182,6 +1182,7 @@ def report_html(
     ]
     if parent is not None:
         sections.append(_parent_section(analysis, t, parent))
+    sections.append(_sensitivity_section(analysis, t))
     sections.append(_data_quality_section(analysis, t))
     sections.append(_method_section(analysis, t))
     css = _CSS.replace("__FONTS__", FONT_STACK).replace("__BLUE__", _BLUE).replace("__RED__", _RED)
@@ -1509,3 +1510,125 @@ def write_comparison_report(
     path = Path(path)
     path.write_text(comparison_html(comparison, lang=lang, map_png=png), encoding="utf-8")
     return path
+
+
+# ----------------------------------------------------------------------- sensitivity
+
+
+def band_svg(citywide: pd.DataFrame, *, lang: str = "en", width: int = 680) -> str:
+    """An inline SVG band chart: per threshold and population group, the range of the
+    city-wide share within the walk across walking speeds, a dot per speed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"population_column": ["p", "p"], "speed_kmh": [3.6, 4.8],
+    ...                      "minutes": [15.0, 15.0], "share": [0.6, 0.7]})
+    >>> svg = band_svg(rows)
+    >>> svg.startswith("<svg") and "3.6 km/h" in svg and "70.0%" in svg
+    True
+    """
+    t = Translator(lang)
+    groups = list(dict.fromkeys(citywide["population_column"]))
+    minutes = sorted(set(citywide["minutes"]))
+    left, right, top, row_h = 170, 190, 26, 30
+    rows = [(m, g) for m in minutes for g in groups]
+    height = top + row_h * len(rows) + 34
+    pw = width - left - right
+
+    def x(s: float) -> float:
+        return left + pw * s
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="curve band" viewBox="0 0 {width} '
+        f'{height}" width="{width}" height="{height}" role="img" '
+        f"font-family='{_e(FONT_STACK)}' font-size=\"12\"><title>{_e(t('sens_chart_title'))}"
+        "</title>"
+    ]
+    for s in np.linspace(0, 1, 5):
+        out.append(
+            f'<line x1="{x(s):.1f}" y1="{top - 6}" x2="{x(s):.1f}" y2="{height - 30}" '
+            'stroke="#e3e6ea"/>'
+            f'<text x="{x(s):.1f}" y="{height - 14}" text-anchor="middle" fill="#333">'
+            f"{_e(t.pct(s, 0))}</text>"
+        )
+    for i, (m, g) in enumerate(rows):
+        yc = top + row_h * i + row_h / 2
+        part = citywide[(citywide["minutes"] == m) & (citywide["population_column"] == g)]
+        part = part.sort_values("speed_kmh")
+        shares = part["share"].to_numpy(dtype=float)
+        ok = np.isfinite(shares)
+        label = f"{t.minutes(m)} min · {g}"
+        out.append(
+            f'<text x="{left - 8}" y="{yc + 4:.1f}" text-anchor="end" fill="#333">'
+            f"{_e(label)}</text>"
+        )
+        if not ok.any():
+            continue
+        lo, hi = float(shares[ok].min()), float(shares[ok].max())
+        out.append(
+            f'<rect class="band-range" x="{x(lo):.1f}" y="{yc - 6:.1f}" '
+            f'width="{max(x(hi) - x(lo), 1.5):.1f}" height="12" rx="3" fill="{_BLUE}" '
+            'fill-opacity="0.25"/>'
+        )
+        for speed, share in zip(part["speed_kmh"], shares, strict=True):
+            if not np.isfinite(share):
+                continue
+            out.append(
+                f'<circle cx="{x(share):.1f}" cy="{yc:.1f}" r="4" fill="{_BLUE}" '
+                f'stroke="white"><title>{_e(t.minutes(speed))} km/h: {_e(t.pct(share))}'
+                "</title></circle>"
+            )
+        speeds = part["speed_kmh"].to_numpy(dtype=float)
+        note = f"{t.pct(hi)}" if lo == hi else f"{t.pct(lo)}–{t.pct(hi)}"
+        where = f"{t.minutes(speeds.min())}–{t.minutes(speeds.max())} km/h"
+        if speeds.min() == speeds.max():
+            where = f"{t.minutes(speeds.min())} km/h"
+        out.append(
+            f'<text x="{x(hi) + 8:.1f}" y="{yc + 4:.1f}" fill="#333" font-size="11">'
+            f"{_e(note)} ({_e(where)})</text>"
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _sensitivity_section(analysis: Analysis, t: Translator) -> str:
+    """City-wide shares by walking speed and population group (a band chart), and the
+    zones whose underserved status flips within the band."""
+    sens = analysis.sensitivity
+    if sens is None:
+        return ""
+    params = sens.parameters
+    m = float(params["underserved_minutes"])
+    svg = band_svg(sens.citywide, lang=t.lang)
+    speeds = ", ".join(t.minutes(s) for s in params["speeds_kmh"])
+    pairs = "; ".join(f"{c}: {t.minutes(s)} km/h" for c, s in params["pairs"].items())
+    intro = t("sens_intro", speeds=speeds, groups=", ".join(params["population_columns"]))
+    if pairs:
+        intro += " " + t("sens_pairs", pairs=pairs)
+    zones = analysis.zones
+    share = N.share("pop", m)
+    flagged = zones[zones[N.BORDERLINE].fillna(False).astype(bool)]
+    if len(flagged):
+        rows = [
+            [
+                _e(f"{r[N.ZONE_NAME]} ({r[N.ZONE_ID]})"),
+                _e(t.integer(r[N.POPULATION])),
+                _e(t.pct(r[share])),
+                _e(f"{t.pct(r[f'{share}_low'])} – {t.pct(r[f'{share}_high'])}"),
+            ]
+            for _, r in flagged.sort_values(N.POPULATION, ascending=False).iterrows()
+        ]
+        table = f"<p>{_e(t('sens_borderline_intro', m=t.minutes(m)))}</p>" + _table(
+            [t("col_zone"), t("col_residents"), t("sens_col_share"), t("sens_col_band")],
+            rows,
+            table_class="borderline",
+            numeric=[False, True, True, True],
+        )
+    else:
+        table = f"<p>{_e(t('sens_none_borderline'))}</p>"
+    return (
+        f'<section id="sensitivity"><h2>{_e(t("sens_sec"))}</h2><p>{_e(intro)}</p>'
+        f"<figure>{svg}<figcaption>{_e(t('sens_caption'))}</figcaption></figure>"
+        f"{table}</section>"
+    )

@@ -377,6 +377,7 @@ class Scenarios:
             within[f"{m:g}"] = {
                 "residents": got,
                 "share": got / pop_total if pop_total > 0 else float("nan"),
+                "residents_total": pop_total,
             }
         m_u = float(params["underserved_minutes"])
         if m_u in mins:
@@ -753,9 +754,10 @@ class Sensitivity:
     ``table``: one row per zone, population column, speed and threshold
     (``population_column``, ``speed_kmh``, ``minutes``, ``residents``,
     ``residents_within``, ``share``). ``citywide``: the same over the counted zones.
-    ``zones``: per zone, for the underserved walk, the lowest and highest share over every
-    combination (``share_pop_<m>min_low``/``_high``) and ``borderline``: the zone is
-    underserved in some combinations of a population column and not in others.
+    ``zones``: per zone, for the underserved walk, the lowest and highest share of the
+    first population column over its speeds (``share_pop_<m>min_low``/``_high``) and
+    ``borderline``: the zone is underserved in some combinations of a population column
+    and not in others (any column).
     ``combinations``: the (population column, speed) pairs computed.
     """
 
@@ -864,14 +866,15 @@ def sensitivity(
                     "population_column": col,
                     "speed_kmh": s,
                     "minutes": m,
-                    "residents": w["residents"] / w["share"] if w["share"] else np.nan,
+                    "residents": w["residents_total"],
                     "residents_within": w["residents"],
                     "share": w["share"],
                 }
             )
         under.setdefault(col, []).append(z[N.UNDERSERVED].to_numpy(bool))
     table = pd.concat(rows, ignore_index=True)
-    band = table[table["minutes"] == m_u].groupby(N.ZONE_ID, sort=False)["share"]
+    at_m = table[(table["minutes"] == m_u) & (table["population_column"] == columns[0])]
+    band = at_m.groupby(N.ZONE_ID, sort=False)["share"]
     low = band.min().reindex(zones[N.ZONE_ID]).to_numpy()
     high = band.max().reindex(zones[N.ZONE_ID]).to_numpy()
     flips = np.zeros(len(zones), dtype=bool)
