@@ -493,3 +493,40 @@ def test_hexagons_carry_every_population_group(esquilino, rome_file):
     assert share_old == pytest.approx(want, rel=0.15)  # 65+ follow their zones' mix
     rows = pd.DataFrame(hexes.summary["sensitivity"]["citywide"])
     assert set(rows["population_column"]) == {"pop2018", "pop2018_65p"}
+
+
+# ------------------------------------------------------------ compare of two reports
+
+
+def test_cli_compare_two_report_folders(city, tmp_path, capsys):
+    args, after = _cli_inputs(city, tmp_path)
+    common = ["--network", str(city.network), "--zones", str(city.zones),
+              "--population-column", "population", "--quiet"]  # fmt: skip
+    a, b = tmp_path / "r2025", tmp_path / "r2026"
+    assert main(["analyze", *common, "--spaces", str(city.spaces), "--out", str(a)]) == 0
+    assert main(["analyze", *common, "--spaces", str(after), "--out", str(b)]) == 0
+    out = tmp_path / "cmp"
+    assert main(["compare", "--before", str(a), "--after", str(b), "--out", str(out)]) == 0
+    from_reports = json.loads((out / "summary.json").read_text("utf-8"))
+    # the same comparison computed from the files
+    out2 = tmp_path / "cmp2"
+    assert main(["compare", *args, "--after", str(after), "--out", str(out2), "--quiet"]) == 0
+    from_files = json.loads((out2 / "summary.json").read_text("utf-8"))
+    assert from_reports["spaces_added"] == from_files["spaces_added"] == ["NEW1"]
+    assert from_reports["newly_served"] == from_files["newly_served"]
+    for key, w in from_files["within"].items():
+        assert from_reports["within"][key]["change"] == pytest.approx(w["change"], rel=1e-9)
+    # another study area (zones cut to a bbox): refused, saying what differs
+    c = tmp_path / "rsmall"
+    part = ["--network", str(city.network), "--bbox", "2.98", "0.48", "3.012", "0.52",
+            "--zones", str(city.zones), "--population-column", "population"]  # fmt: skip
+    assert main(["analyze", *part, "--spaces", str(city.spaces), "--out", str(c), "--quiet"]) == 0
+    capsys.readouterr()
+    bad = tmp_path / "bad"
+    assert main(["compare", "--before", str(a), "--after", str(c), "--out", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "zones have the same ids but other boundaries" in err[0]
+    assert not bad.exists()
+    # a folder that is not a report
+    assert main(["compare", "--before", str(a), "--after", str(tmp_path), "--out", str(bad)]) == 2
+    assert "not a report folder" in capsys.readouterr().err

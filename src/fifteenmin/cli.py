@@ -159,7 +159,7 @@ def _input_options(parser: argparse.ArgumentParser, *, spaces: bool = True) -> N
     parser.add_argument("--lon-column", help="longitude column of a spaces CSV")
     parser.add_argument(
         "--zones",
-        required=True,
+        required=spaces,
         help="zone polygons (.geojson, .gpkg, .shp), or hex:RES for an H3 hexagon grid over "
         "the study area (hex = hex:9, about 0.1 km² each)",
     )
@@ -310,7 +310,8 @@ def _compare_options(parser: argparse.ArgumentParser) -> None:
         required=True,
         metavar="FILE",
         help="spaces before (.csv with lat/lon, .geojson, .gpkg), or 'osm' for those tagged "
-        "in the --network file",
+        "in the --network file; or the --out folder of an earlier analyze run (then --after "
+        "is another such folder, and nothing else is needed)",
     )
     sides.add_argument(
         "--after",
@@ -328,8 +329,8 @@ def _compare_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--population-column",
         metavar="COL",
-        required=True,
-        help="numeric column of residents, in the zones layer or in --population when given",
+        help="numeric column of residents, in the zones layer or in --population when given "
+        "(required with spaces files)",
     )
     parser.add_argument(
         "--minutes",
@@ -706,6 +707,11 @@ def _run_compare(args: argparse.Namespace) -> int:
             "compare: nothing to compare; give --after FILE (the other version of the "
             "spaces), --add FILE and/or --remove ID ..."
         )
+    if Path(args.before).is_dir():
+        return _compare_reports(args)
+    for flag, value in (("--zones", args.zones), ("--population-column", args.population_column)):
+        if value is None:
+            raise InputError(f"compare: give {flag} (the zones and their residents column)")
     args.spaces = args.before
     inputs = _input_paths(args) + [p for p in (args.after, args.add) if p is not None]
     _check_out(args, inputs)
@@ -738,22 +744,44 @@ def _run_compare(args: argparse.Namespace) -> int:
         result, figures, lineage={"before": dict(result.inputs), "after": lineage_after}
     )
     comparison.write(args.out, overwrite=args.overwrite, lang=args.lang)
-    if not args.quiet:
-        for key, w in comparison.within.items():
-            print(
-                f"residents within {key} min: {w['residents_before']:,.0f} "
-                f"({w['share_before']:.1%}) -> {w['residents_after']:,.0f} "
-                f"({w['share_after']:.1%}), {w['change']:+,.0f}"
-            )
-        served, worse = comparison.newly_served, comparison.newly_underserved
-        print(
-            f"zones newly served: {len(served)}"
-            + (f" ({terminal_safe(', '.join(served[:10]))})" if served else "")
-            + f"; newly underserved: {len(worse)}"
-            + (f" ({terminal_safe(', '.join(worse[:10]))})" if worse else "")
-        )
-        print(f"comparison written to {args.out}")
+    _print_comparison(comparison, args)
     return 0
+
+
+def _compare_reports(args: argparse.Namespace) -> int:
+    """``compare --before DIR --after DIR``: two analyze report folders, nothing computed."""
+    from .errors import InputError
+    from .scenarios import compare, figures_from_report
+
+    if args.after is None or not args.after.is_dir() or args.add or args.remove:
+        raise InputError(
+            "compare: --before is a report folder, so --after must be another analyze report "
+            "folder (and --add/--remove do not apply); or give spaces files to both"
+        )
+    _check_out(args, [Path(args.before), args.after])
+    comparison = compare(figures_from_report(args.before), figures_from_report(args.after))
+    comparison.write(args.out, overwrite=args.overwrite, lang=args.lang)
+    _print_comparison(comparison, args)
+    return 0
+
+
+def _print_comparison(comparison: Any, args: argparse.Namespace) -> None:
+    if args.quiet:
+        return
+    for key, w in comparison.within.items():
+        print(
+            f"residents within {key} min: {w['residents_before']:,.0f} "
+            f"({w['share_before']:.1%}) -> {w['residents_after']:,.0f} "
+            f"({w['share_after']:.1%}), {w['change']:+,.0f}"
+        )
+    served, worse = comparison.newly_served, comparison.newly_underserved
+    print(
+        f"zones newly served: {len(served)}"
+        + (f" ({terminal_safe(', '.join(served[:10]))})" if served else "")
+        + f"; newly underserved: {len(worse)}"
+        + (f" ({terminal_safe(', '.join(worse[:10]))})" if worse else "")
+    )
+    print(f"comparison written to {args.out}")
 
 
 def _run_demo(args: argparse.Namespace) -> int:

@@ -73,6 +73,8 @@ class Figures:
     removed: tuple[str, ...] = ()
     parameters: dict[str, Any] = field(default_factory=dict)
     inputs: dict[str, Any] = field(default_factory=dict)
+    network: dict[str, Any] = field(default_factory=dict)
+    """What identifies the network: its file's SHA-256, its nodes and street segments."""
 
     @property
     def underserved(self) -> list[str]:
@@ -398,6 +400,7 @@ class Scenarios:
                 "underserved_minutes": m_u,
             },
             inputs=dict(self.analysis.inputs),
+            network=_network_key(self.analysis),
         )
 
     def _spaces(self, removed: np.ndarray, added: _Added | None) -> gpd.GeoDataFrame:
@@ -436,7 +439,6 @@ def _network_key(analysis: Analysis) -> dict[str, Any]:
         "sha256": info.get("sha256") if isinstance(info, dict) else None,
         "nodes": int(streets.n_nodes),
         "street_segments": int(streets.n_edges),
-        "street_length_km": round(float(streets.edge_length_m.sum()) / 1000.0, 3),
     }
 
 
@@ -579,10 +581,10 @@ def compare(
     >>> comp.within["15"]["change"] <= 0
     True
     """
-    fb, ab = _figures_of(before, "before")
-    fa, aa = _figures_of(after, "after")
-    if ab is not None and aa is not None and ab is not aa:
-        kb, ka = _network_key(ab), _network_key(aa)
+    fb, _ = _figures_of(before, "before")
+    fa, _ = _figures_of(after, "after")
+    kb, ka = fb.network, fa.network
+    if kb and ka:
         if kb != ka:
             diff = [k for k in kb if kb[k] != ka[k]]
             raise InputError(
@@ -896,5 +898,79 @@ def sensitivity(
             "pairs": {k: float(v) for k, v in pairs.items()},
             "underserved_minutes": m_u,
             "underserved_share": params["underserved_share"],
+        },
+    )
+
+
+def figures_from_report(folder: str | Path) -> Figures:
+    """The figures of an analysis written before (``fifteenmin analyze --out FOLDER``), to
+    compare two runs already made without computing them again.
+
+    Reads ``summary.json``, ``zones.gpkg`` and ``spaces.gpkg`` of the folder.
+
+    Raises
+    ------
+    InputError
+        If the folder is not a report of ``analyze`` or its analysis counted no residents.
+    """
+    import json
+
+    import pyogrio
+
+    folder = Path(folder)
+    files = [folder / n for n in ("summary.json", "zones.gpkg", "spaces.gpkg")]
+    missing = [p.name for p in files if not p.is_file()]
+    if missing:
+        raise InputError(
+            f"{folder}: not a report folder of fifteenmin analyze (no {', '.join(missing)}); "
+            "give the --out folder of an analyze run"
+        )
+    try:
+        summary = json.loads(files[0].read_text(encoding="utf-8"))
+        params, inputs = summary["parameters"], summary.get("inputs") or {}
+        counts = summary["counts"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{files[0]}: not a summary written by fifteenmin ({exc})") from None
+    if not summary.get("residents_total"):
+        raise InputError(
+            f"{folder}: that analysis counted no residents; compare needs runs made with "
+            "--population-column"
+        )
+    zones = pyogrio.read_dataframe(files[1], layer="zones")
+    spaces = pyogrio.read_dataframe(files[2], layer="spaces")
+    minutes = [float(m) for m in params["minutes"]]
+    wanted = [N.ZONE_ID, N.ZONE_NAME, N.STATUS, N.POPULATION, N.UNDERSERVED]
+    wanted += [c for m in minutes for c in (N.residents(m), N.share("pop", m))]
+    absent = [c for c in wanted if c not in zones.columns]
+    if absent:
+        raise InputError(f"{files[1]}: no column {absent[0]!r}; was it written by analyze?")
+    total = float(summary["residents_total"])
+    within = {
+        f"{m:g}": {
+            "residents": float(summary["within"][f"{m:g}"]["residents"]),
+            "share": float(summary["within"][f"{m:g}"]["share"]),
+            "residents_total": total,
+        }
+        for m in minutes
+    }
+    network = inputs.get("network") if isinstance(inputs.get("network"), dict) else {}
+    zones[N.ZONE_ID] = zones[N.ZONE_ID].astype(str)
+    zones[N.UNDERSERVED] = zones[N.UNDERSERVED].astype(bool)
+    return Figures(
+        zones=zones[[*wanted, zones.geometry.name]],
+        within=within,
+        spaces=spaces.to_crs(4326),
+        parameters={
+            "minutes": minutes,
+            "speed_kmh": float(params["speed_kmh"]),
+            "population_column": params.get("population_column"),
+            "underserved_share": params["underserved_share"],
+            "underserved_minutes": float(params["underserved_minutes"]),
+        },
+        inputs={**inputs, "report": {"path": str(folder)}},
+        network={
+            "sha256": network.get("sha256"),
+            "nodes": int(counts["network_nodes"]),
+            "street_segments": int(counts["street_segments"]),
         },
     )
