@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import geopandas as gpd
 import numpy as np
@@ -23,6 +24,8 @@ COLUMNS = [
     "space_id",
     "osmid",
     "candidate",
+    "candidate_id",
+    "candidate_name",
     "lon",
     "lat",
     "zone_id",
@@ -30,6 +33,8 @@ COLUMNS = [
     "new_residents_15min",
     "residents_15min",
     "cumulative_share_15min",
+    "seats",
+    "seats_per_1000_residents_15min",
     "geometry",
 ]
 
@@ -298,6 +303,10 @@ def test_cli_suggest_writes_files(sample_city, tmp_path, capsys):
     layer = gpd.read_file(out / "suggested_sites.gpkg", layer="suggested_sites")
     assert list(table["rank"]) == [1, 2] and len(layer) == 2
     assert table["cumulative_share_15min"].is_monotonic_increasing
+    summary = json.loads((out / "suggest_summary.json").read_text())
+    assert summary["baseline_share"] < table["cumulative_share_15min"].iloc[0]
+    assert summary["exact"]["candidates"] > 300 and not summary["exact"]["run"]
+    assert "exact check not run" in printed
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
 
 

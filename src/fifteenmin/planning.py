@@ -3,25 +3,41 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import heapq
+import json
 import logging
 import math
 import numbers
+import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 
+from . import _mclp
 from . import _names as N
-from ._io import ProgressBar, output_folder
+from ._io import ProgressBar, output_folder, read_table, read_vector
 from ._tables import spreadsheet_safe
+from .capacity import capacity
 from .errors import InputError
 from .network import _csr
 from .pipeline import Analysis
+from .spaces import (
+    _LAT_NAMES,
+    _LON_NAMES,
+    MAX_SEATS,
+    _find_column,
+    spaces_from_file,
+    spaces_from_frame,
+)
 from .travel import (
     MAX_SNAP_M,
     SearchGraph,
@@ -42,6 +58,13 @@ _CHUNK_CELLS = 8_000_000  # distance-matrix cells per Dijkstra batch: 64 MB of f
 _FULL_TOL_M = 1e-9  # a piece is fully covered when less than this is left uncovered
 _REFINE_CELLS = 2.5  # a subsample's pick is refined among all candidates this many cells away
 _MIN_GAIN_M = 0.01  # gains below the residents of 1 cm of the densest street are rounding
+OBJECTIVES = ("residents", "shortfall")
+"""What greedy maximises (see :func:`suggest_sites`)."""
+DEFAULT_EXACT_MAX_CANDIDATES = 300
+"""The exact check runs only with at most this many candidate sites."""
+DEFAULT_EXACT_TIME_LIMIT_S = 120.0
+"""The solver's time limit for the exact check; then the best set found is reported."""
+SUMMARY_FILE = "suggest_summary.json"
 
 
 def new_residents_column(minutes: float) -> str:
@@ -57,6 +80,16 @@ def cumulative_share_column(minutes: float) -> str:
 def reach_column(minutes: float) -> str:
     """Column of all residents within ``minutes`` of a site, served already or not."""
     return f"residents_{N.minutes_label(minutes)}"
+
+
+def seats_ratio_column(minutes: float) -> str:
+    """Column of a site's seats per 1,000 residents within ``minutes`` of it."""
+    return f"seats_per_1000_residents_{N.minutes_label(minutes)}"
+
+
+def shortfall_column(minutes: float) -> str:
+    """Column of what a site adds to the ``shortfall`` objective (weighted residents)."""
+    return f"shortfall_residents_{N.minutes_label(minutes)}"
 
 
 def _groups(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -229,6 +262,64 @@ def _check_options(
         )
 
 
+def _check_siting(
+    seats: int | None,
+    objective: str,
+    seats_per_1000: float | None,
+    exact_max_candidates: int,
+    exact_time_limit_s: float | None,
+) -> None:
+    """The options on seats, the objective and the exact check."""
+    if seats is not None and not (
+        isinstance(seats, numbers.Integral)
+        and not isinstance(seats, bool)
+        and 0 <= int(seats) <= MAX_SEATS
+    ):
+        raise InputError(
+            f"seats of a new site {seats!r} is not a whole number of desks from 0 to "
+            f"{MAX_SEATS:,}; give e.g. 40, or None"
+        )
+    if objective not in OBJECTIVES:
+        raise InputError(
+            f"objective {objective!r} is not one of {', '.join(OBJECTIVES)}: 'residents' "
+            "(residents newly within the walk) or 'shortfall' (weighted by the zone's unmet "
+            "share of a seats target)"
+        )
+    if seats_per_1000 is not None and not (
+        _is_number(seats_per_1000, 0.0) and 0 < seats_per_1000 <= 1000
+    ):
+        raise InputError(
+            f"target of {seats_per_1000!r} seats per 1,000 residents is not a number in "
+            "(0, 1000]; give e.g. 20"
+        )
+    if objective == "shortfall" and seats_per_1000 is None:
+        raise InputError(
+            "the shortfall objective needs a target of seats per 1,000 residents: give "
+            "seats_per_1000= (--seats-per-1000 T), e.g. 20"
+        )
+    if objective == "residents" and seats_per_1000 is not None:
+        raise InputError(
+            "a target of seats per 1,000 residents only counts with the shortfall objective; "
+            "add objective='shortfall' (--objective shortfall) or leave the target out"
+        )
+    if not (
+        isinstance(exact_max_candidates, numbers.Integral)
+        and not isinstance(exact_max_candidates, bool)
+        and exact_max_candidates >= 0
+    ):
+        raise InputError(
+            f"exact_max_candidates {exact_max_candidates!r} is not a whole number >= 0; "
+            f"use e.g. {DEFAULT_EXACT_MAX_CANDIDATES}"
+        )
+    if exact_time_limit_s is not None and not (
+        _is_number(exact_time_limit_s, 0.0) and exact_time_limit_s > 0
+    ):
+        raise InputError(
+            f"time limit {exact_time_limit_s!r} s of the exact check is not a positive "
+            "number; use e.g. 60, or None for none"
+        )
+
+
 def _inputs(
     source: Analysis | WalkTimes, zones: gpd.GeoDataFrame | None
 ) -> tuple[WalkTimes, gpd.GeoDataFrame]:
@@ -279,6 +370,87 @@ def _candidate_points(candidates: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoSe
             f" geometry; candidates must be points ({int((kinds != 0).sum())} not points)"
         )
     return geoms.reset_index(drop=True)
+
+
+_CANDIDATE_ID_NAMES = ("candidate_id", "space_id", "id")
+_CANDIDATE_NAME_NAMES = ("candidate_name", "name", "nome")
+
+
+def _candidate_labels(
+    candidates: gpd.GeoDataFrame | gpd.GeoSeries, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate's id and name, from the first matching column (None where absent)."""
+    out = []
+    for names in (_CANDIDATE_ID_NAMES, _CANDIDATE_NAME_NAMES):
+        col = (
+            _find_column(map(str, candidates.columns), names)
+            if isinstance(candidates, gpd.GeoDataFrame)
+            else None
+        )
+        values = np.full(n, None, dtype=object)
+        if col is not None:
+            raw = candidates[col].to_numpy()
+            values = np.array([None if pd.isna(v) else str(v) for v in raw], dtype=object)
+        out.append(values)
+    return out[0], out[1]
+
+
+def candidates_from_file(path: str | Path) -> gpd.GeoDataFrame:
+    """Read candidate sites (e.g. vacant premises): a CSV with lat/lon, or a point layer.
+
+    Read as a spaces file is (:func:`~fifteenmin.spaces.spaces_from_file`): Italian
+    exports with ``;``, decimal commas and ``latitudine``/``longitudine`` are fine;
+    polygons (premises drawn as outlines) stand at a point inside them.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``candidate_id`` (the file's ``candidate_id``/``space_id``/``id`` column, else
+        None), ``name`` (``name``/``nome``, else None), points in EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read, has no coordinate columns or no located feature, or a
+        coordinate is out of range.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> cands = candidates_from_file(city.spaces)
+    >>> list(cands.columns), len(cands) > 0
+    (['candidate_id', 'name', 'geometry'], True)
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() in (".csv", ".txt"):
+            columns = [str(c) for c in read_table(path).columns]
+            for what, names in (("latitude", _LAT_NAMES), ("longitude", _LON_NAMES)):
+                if _find_column(columns, names) is None:
+                    raise InputError(
+                        f"{path}: no {what} column (found {', '.join(columns)}); name the "
+                        "columns lat and lon (or latitudine and longitudine)"
+                    )
+            sites = spaces_from_file(path)
+        else:
+            frame = read_vector(path)
+            columns = [str(c) for c in frame.columns]
+            sites = spaces_from_frame(frame, source=path.name, where=str(path))
+    except InputError as exc:
+        raise InputError(f"candidate sites: {exc}") from None
+    own = _find_column(columns, ("candidate_id",))
+    if own is not None:
+        ids = np.array([None if pd.isna(v) else str(v) for v in sites[own]], dtype=object)
+    elif _find_column(columns, ("space_id", "id", "osmid")) is not None:
+        ids = sites["space_id"].to_numpy(dtype=object)  # the reader's id column
+    else:  # not the reader's running numbers: they would name nothing in the file
+        ids = np.full(len(sites), None, dtype=object)
+    return gpd.GeoDataFrame(
+        {"candidate_id": ids, "name": sites["name"].to_numpy(dtype=object)},
+        geometry=sites.geometry.to_numpy(),
+        crs=sites.crs,
+    )
 
 
 def _with_candidates(
@@ -337,6 +509,12 @@ def suggest_sites(
     candidates: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     min_separation_m: float = DEFAULT_MIN_SEPARATION_M,
     max_candidates: int | None = DEFAULT_MAX_CANDIDATES,
+    seats: int | None = None,
+    objective: str = "residents",
+    seats_per_1000: float | None = None,
+    exact: bool = False,
+    exact_max_candidates: int = DEFAULT_EXACT_MAX_CANDIDATES,
+    exact_time_limit_s: float | None = DEFAULT_EXACT_TIME_LIMIT_S,
     progress: bool = False,
 ) -> gpd.GeoDataFrame:
     """Where new spaces would bring the most residents within a walk (greedy coverage).
@@ -376,6 +554,31 @@ def suggest_sites(
         node per cell of a regular grid (the one nearest the cell centre). Each pick is
         then refined by climbing to the best of all candidates within 2.5 cells, as long
         as that improves it. ``None``: search all.
+    seats
+        Desks of each new site: reported per site with its seats per 1,000 residents
+        within its walk. They do not change the picks.
+    objective
+        What each round maximises. ``"residents"``: residents newly within ``minutes`` of
+        a space (existing or suggested). ``"shortfall"``: residents within ``minutes`` of
+        a suggested site, each weighted by the unmet share of their zone,
+        ``max(0, 1 - seats_per_1000_2sfca / seats_per_1000)`` from
+        :func:`~fifteenmin.capacity.capacity` with the existing spaces (their ``seats``),
+        counted once however many suggested sites reach them; residents near an existing
+        space count too (their zone may still lack seats), residents of zones that meet the
+        target do not. The shares are computed once, before the first pick. Needs the
+        result of :func:`~fifteenmin.pipeline.analyze` (without ``zones``).
+    seats_per_1000
+        The target of the ``"shortfall"`` objective: seats per 1,000 residents.
+    exact
+        Also solve the same problem exactly (maximal covering, spopt's MCLP with CBC; the
+        extra ``fifteenmin[exact]``) and compare with greedy in ``attrs["exact"]``. Runs
+        only with at most ``exact_max_candidates`` candidate sites, and says why not
+        otherwise, or when spopt is not installed.
+    exact_max_candidates
+        The most candidate sites the exact check takes on.
+    exact_time_limit_s
+        The solver's time limit; when reached, the best set found is reported, with the
+        status ``time_limit`` (not proven optimal). ``None``: no limit.
     progress
         Show a progress bar for the first round.
 
@@ -388,16 +591,22 @@ def suggest_sites(
         ``zone_id`` and ``zone_name`` of the zone it lies in, ``new_residents_<m>min``
         (residents it adds), ``residents_<m>min`` (all residents within its walk),
         ``cumulative_share_<m>min`` (city-wide share of residents within the walk after
-        sites 1..k). ``attrs`` holds ``baseline_share`` (before), ``residents_total``,
-        ``minutes`` and ``candidates_searched``. Concatenated with the spaces, the sites
-        can be passed to :func:`~fifteenmin.pipeline.analyze`, which then finds the same
-        shares.
+        sites 1..k), ``seats`` and ``seats_per_1000_residents_<m>min`` (missing without
+        ``seats``), ``candidate_id`` and ``candidate_name`` (of given candidates, from
+        their ``candidate_id``/``space_id``/``id`` and ``name`` columns); with the
+        ``shortfall`` objective also ``shortfall_residents_<m>min`` (what the site adds to
+        it). ``attrs`` holds ``baseline_share`` (before), ``residents_total``, ``minutes``,
+        ``candidates`` (how many), ``candidates_searched``, ``objective``,
+        ``objective_value`` (greedy's total), ``seats_per_1000``, ``seats``,
+        ``min_separation_m``, ``n_sites`` (asked) and ``exact`` (None without ``exact``;
+        see docs/outputs.md). Concatenated with the spaces, the sites can be passed to
+        :func:`~fifteenmin.pipeline.analyze`, which then finds the same shares.
 
     Raises
     ------
     InputError
-        If an option is out of range, the zones carry no residents, or a given candidate
-        is not a point.
+        If an option is out of range, the zones carry no residents, a given candidate is
+        not a point, or (``shortfall``) no space has seats.
 
     Notes
     -----
@@ -418,7 +627,13 @@ def suggest_sites(
     True
     """
     _check_options(n_sites, minutes, min_separation_m, max_candidates)
+    _check_siting(seats, objective, seats_per_1000, exact_max_candidates, exact_time_limit_s)
     minutes = float(minutes)
+    if objective == "shortfall" and not (isinstance(source, Analysis) and zones is None):
+        raise InputError(
+            "the shortfall objective needs the result of analyze() (its spaces' seats and its "
+            "zones), without zones="
+        )
     walk, zone_gdf = _inputs(source, zones)
     limit_m = walk.minutes_to_m(minutes)
     geoms = zone_gdf.geometry.to_numpy()
@@ -439,7 +654,15 @@ def suggest_sites(
     pieces = street_pieces(with_candidates, geoms)
     total = np.bincount(pieces.zone, weights=pieces.end_m - pieces.start_m, minlength=nz)
     density = np.divide(pop, total, out=np.zeros(nz), where=total > 0)
-    res = _Residents(graph, dist, pieces, density, limit_m)
+    real = _Residents(graph, dist, pieces, density, limit_m)  # who is within the walk
+    if objective == "shortfall":  # what greedy maximises: weighted, existing spaces ignored
+        assert isinstance(source, Analysis) and seats_per_1000 is not None  # checked above
+        weight = density * _unmet_share(source, minutes, float(seats_per_1000))
+        res = _Residents(graph, np.full(graph.n_nodes, np.inf), pieces, weight, limit_m)
+        if not weight.any():
+            logger.info("every zone meets %g seats per 1,000 residents", seats_per_1000)
+    else:
+        weight, res = density, real
 
     no_street = (total <= 0) & (pop > 0)
     fixed = 0.0
@@ -458,9 +681,12 @@ def suggest_sites(
 
     def within() -> float:
         covered = np.clip(
-            np.divide(res.covered_by_zone(nz), total, out=np.zeros(nz), where=total > 0), 0, 1
+            np.divide(real.covered_by_zone(nz), total, out=np.zeros(nz), where=total > 0), 0, 1
         )
         return float(pop[total > 0] @ covered[total > 0]) + fixed
+
+    def value() -> float:  # greedy's objective so far
+        return within() if res is real else float(res.density @ res.cov)
 
     if points is None:
         n_street = graph.n_street_nodes
@@ -479,7 +705,7 @@ def suggest_sites(
     bar = ProgressBar(total=len(pool), desc="candidate sites", unit="site", disable=not progress)
     first = res.gains(cand_node[pool], bar=bar)
     bar.close()
-    min_gain = _MIN_GAIN_M * float(density.max())
+    min_gain = _MIN_GAIN_M * float(weight.max(initial=0.0))
     heap = [(-g, int(i)) for g, i in zip(first, pool, strict=True) if g > min_gain]
     heapq.heapify(heap)
     fresh_in = np.full(n_cand, -1)
@@ -488,7 +714,8 @@ def suggest_sites(
 
     baseline = within()
     rows: list[dict[str, float]] = []
-    before = baseline
+    before, start = baseline, value()
+    gained = start
     for k in range(n_sites):
         pick = _lazy_pick(heap, fresh_in, open_, k, res, cand_node, min_gain)
         if pick is None:
@@ -496,23 +723,214 @@ def suggest_sites(
             break
         if cell_m > 0:
             pick = _refine(pick, heap, open_, res, cand_node, cand_xy, _REFINE_CELLS * cell_m)
-        reach = res.add(int(cand_node[pick]))
-        after = within()
+        reach = real.add(int(cand_node[pick]))
+        if res is not real:
+            res.add(int(cand_node[pick]))
+        after, now = within(), value()
         gone = ((cand_xy - cand_xy[pick]) ** 2).sum(axis=1) < min_separation_m**2
         open_ &= ~gone
         open_[pick] = False
         rows.append(
-            {"pick": pick, "new": after - before, "reach": reach, "share": after / pop_total}
+            {
+                "pick": pick,
+                "new": after - before,
+                "reach": reach,
+                "share": after / pop_total,
+                "gain": now - gained,
+            }
         )
-        before = after
+        before, gained = after, now
     sites = _table(rows, walk, zone_gdf, cand_node, cand_xy, points, minutes)
+    ids, names = (
+        _candidate_labels(candidates, n_cand)
+        if candidates is not None
+        else (np.full(n_cand, None, dtype=object),) * 2
+    )
+    picks = np.array([int(r["pick"]) for r in rows], dtype=np.int64)
+    _add_columns(sites, rows, ids[picks], names[picks], seats, objective, minutes)
     sites.attrs.update(
         baseline_share=baseline / pop_total,
         residents_total=pop_total,
         minutes=minutes,
+        candidates=n_cand,
         candidates_searched=len(pool),
+        objective=objective,
+        objective_value=value(),
+        seats_per_1000=None if seats_per_1000 is None else float(seats_per_1000),
+        seats=None if seats is None else int(seats),
+        min_separation_m=float(min_separation_m),
+        n_sites=int(n_sites),
+        exact=None,
     )
+    if exact:
+        sites.attrs["exact"] = _exact_check(
+            with_candidates,
+            pieces,
+            weight,
+            limit_m,
+            existing=graph.space_node[: len(walk.snaps)] if res is real else None,
+            cand_node=cand_node,
+            cand_xy=cand_xy,
+            picks=picks,
+            n_sites=int(n_sites),
+            min_separation_m=float(min_separation_m),
+            greedy_value=value(),
+            offset=fixed if res is real else 0.0,
+            start=start,
+            label=functools.partial(_site_label, walk, cand_node, points, ids, names),
+            max_candidates=exact_max_candidates,
+            time_limit_s=exact_time_limit_s,
+        )
     return sites
+
+
+def _unmet_share(analysis: Analysis, minutes: float, target: float) -> np.ndarray:
+    """Per counted zone: ``max(0, 1 - seats_per_1000_2sfca / target)`` (1 without seats)."""
+    cap = capacity(analysis, minutes=minutes, seats_per_1000=target)
+    ratio = cap["seats_per_1000_2sfca"].to_numpy(dtype=float)[analysis.counted]
+    return np.clip(1.0 - np.nan_to_num(ratio, nan=0.0) / target, 0.0, 1.0)
+
+
+def _add_columns(
+    sites: gpd.GeoDataFrame,
+    rows: list[dict[str, float]],
+    ids: np.ndarray,
+    names: np.ndarray,
+    seats: int | None,
+    objective: str,
+    minutes: float,
+) -> None:
+    """The candidates' ids and names, the seats, and the objective's gains (in place)."""
+    n = len(sites)
+    at = sites.columns.get_loc("candidate") + 1
+    sites.insert(at, "candidate_id", pd.Series(list(ids), index=sites.index, dtype=object))
+    sites.insert(at + 1, "candidate_name", pd.Series(list(names), index=sites.index, dtype=object))
+    reach = sites[reach_column(minutes)].to_numpy(dtype=float)
+    at = sites.columns.get_loc(sites.geometry.name)
+    per_site = np.full(n, np.nan if seats is None else float(seats))
+    sites.insert(at, "seats", pd.array([pd.NA if seats is None else int(seats)] * n, dtype="Int64"))
+    sites.insert(
+        at + 1,
+        seats_ratio_column(minutes),
+        np.divide(1000.0 * per_site, reach, out=np.full(n, np.nan), where=reach > 0),
+    )
+    if objective == "shortfall":
+        sites.insert(at + 2, shortfall_column(minutes), [float(r["gain"]) for r in rows])
+
+
+def _site_label(
+    walk: WalkTimes,
+    cand_node: np.ndarray,
+    points: gpd.GeoSeries | None,
+    ids: np.ndarray,
+    names: np.ndarray,
+    i: int,
+) -> dict[str, Any]:
+    """What names candidate ``i`` in a summary: node or position, id, name, lon/lat."""
+    if points is None:
+        osmid: int | None = int(walk.streets.node_osmid[cand_node[i]])
+        lon, lat = walk.streets.node_lonlat[cand_node[i]]
+    else:
+        osmid = None
+        lon, lat = shapely.get_coordinates(points.iloc[[i]].to_crs(4326).to_numpy())[0]
+    return {
+        "candidate": None if points is None else int(i),
+        "osmid": osmid,
+        "candidate_id": ids[i],
+        "candidate_name": names[i],
+        "lon": float(lon),
+        "lat": float(lat),
+    }
+
+
+def _close_pairs(xy: np.ndarray, min_separation_m: float) -> np.ndarray:
+    """Pairs ``(i, j)``, ``i < j``, of points closer than ``min_separation_m`` (straight)."""
+    if min_separation_m <= 0 or len(xy) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = cKDTree(xy).query_pairs(min_separation_m, output_type="ndarray")
+    d2 = ((xy[pairs[:, 0]] - xy[pairs[:, 1]]) ** 2).sum(axis=1)
+    return pairs[d2 < min_separation_m**2].astype(np.int64)  # greedy's rule: strictly closer
+
+
+def _exact_check(
+    walk: WalkTimes,
+    pieces: StreetPieces,
+    weight: np.ndarray,
+    limit_m: float,
+    *,
+    existing: np.ndarray | None,
+    cand_node: np.ndarray,
+    cand_xy: np.ndarray,
+    picks: np.ndarray,
+    n_sites: int,
+    min_separation_m: float,
+    greedy_value: float,
+    offset: float,
+    start: float,
+    label: Callable[[int], dict[str, Any]],
+    max_candidates: int,
+    time_limit_s: float | None,
+) -> dict[str, Any]:
+    """Greedy's picks against the optimum of the same problem (see docs/outputs.md)."""
+    n_cand = len(cand_node)
+    head: dict[str, Any] = {"run": False, "candidates": n_cand, "max_candidates": max_candidates}
+    if n_cand > max_candidates:
+        return head | {
+            "reason": f"{n_cand:,} candidate sites, more than the {max_candidates:,} the exact "
+            "check takes on; give fewer candidates or raise exact_max_candidates (--exact-max)"
+        }
+    if not _mclp.available():
+        return head | {"reason": f"spopt is not installed; {_mclp.INSTALL_HINT}"}
+    t0 = time.perf_counter()
+    k = 0 if existing is None else len(existing)
+    sources = np.concatenate([[] if existing is None else existing, cand_node]).astype(np.int64)
+    atoms = _mclp.street_atoms(walk, walk.graph, pieces, weight, limit_m, sources)
+    atoms_s = time.perf_counter() - t0
+    fixed = np.zeros(len(sources), dtype=bool)
+    fixed[:k] = True
+    mine = fixed.copy()
+    mine[k + picks] = True
+    greedy_on_atoms = atoms.value(mine) + offset
+    sol = _mclp.solve(
+        atoms,
+        n_new=n_sites,
+        fixed=fixed,
+        exclusive=_close_pairs(cand_xy, min_separation_m) + k,
+        time_limit_s=time_limit_s,
+    )
+    chosen = np.flatnonzero(sol.open_[k:])
+    optimum = sol.value + offset
+    if optimum <= greedy_on_atoms:  # greedy's set is optimal (the solver's tolerance aside)
+        optimum, chosen = greedy_on_atoms, np.sort(picks)
+    gap = optimum - greedy_on_atoms
+    gain = optimum - start
+    picked = set(picks.tolist())
+    return {
+        "run": True,
+        "candidates": n_cand,
+        "max_candidates": max_candidates,
+        "n_sites": n_sites,
+        "min_separation_m": min_separation_m,
+        "greedy": greedy_value,
+        "greedy_on_atoms": greedy_on_atoms,
+        "optimum": optimum,
+        "gap": gap,
+        "gap_pct": 100.0 * gap / optimum if optimum > 0 else 0.0,
+        "gap_pct_of_gain": 100.0 * gap / gain if gain > 0 else 0.0,
+        "greedy_sites": [label(int(i)) for i in picks],
+        "optimum_sites": [
+            label(int(i)) | {"greedy_pick": int(i) in picked} for i in chosen.tolist()
+        ],
+        "status": sol.status,
+        "solver_status": sol.solver_status,
+        "solver": "spopt MCLP, CBC via PuLP",
+        "time_limit_s": time_limit_s,
+        "atoms": len(atoms),
+        "rows": sol.n_rows,
+        "columns": sol.n_columns,
+        "seconds_atoms": atoms_s,
+        "seconds_solve": sol.seconds,
+    }
 
 
 def _table(
@@ -558,8 +976,38 @@ def _table(
     return gpd.GeoDataFrame(table, geometry=shapely.points(xy), crs=walk.streets.crs)
 
 
+def summary(sites: gpd.GeoDataFrame) -> dict[str, Any]:
+    """What ``suggest_summary.json`` holds: the run's ``attrs``, as plain JSON values.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> result = fm.analyze(city.network, city.spaces, city.zones, population_column="population")
+    >>> sorted(summary(fm.suggest_sites(result, n_sites=1)))[:4]
+    ['baseline_share', 'candidates', 'candidates_searched', 'exact']
+    """
+    return _plain(dict(sites.attrs))
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with NumPy scalars as Python numbers and NaN as None (strict JSON)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def write_sites(sites: gpd.GeoDataFrame, out: str | Path, *, overwrite: bool = False) -> Path:
-    """Write ``suggested_sites.gpkg`` and ``suggested_sites.csv`` as the folder ``out``.
+    """Write ``suggested_sites.gpkg``, ``suggested_sites.csv`` and ``suggest_summary.json``.
+
+    The summary holds the run's ``attrs`` (see :func:`summary` and docs/outputs.md): the
+    baseline, the objective, and the exact check when it was asked for.
 
     ``out`` must be new or an empty folder, or (with ``overwrite=True``) a folder fifteenmin
     wrote before, which is replaced as a whole; it appears complete or not at all (see
@@ -573,13 +1021,15 @@ def write_sites(sites: gpd.GeoDataFrame, out: str | Path, *, overwrite: bool = F
     >>> sites = fm.suggest_sites(result, n_sites=2)
     >>> out = fm.planning.write_sites(sites, getfixture("tmp_path") / "out")
     >>> sorted(p.name for p in out.iterdir())
-    ['.fifteenmin', 'suggested_sites.csv', 'suggested_sites.gpkg']
+    ['.fifteenmin', 'suggest_summary.json', 'suggested_sites.csv', 'suggested_sites.gpkg']
     """
+    text = json.dumps(summary(sites), indent=2, ensure_ascii=False, allow_nan=False)
     with output_folder(out, overwrite=overwrite, command="suggest") as tmp:
         sites.to_file(tmp / "suggested_sites.gpkg", layer="suggested_sites", driver="GPKG")
         spreadsheet_safe(pd.DataFrame(sites.drop(columns=sites.geometry.name))).to_csv(
             tmp / "suggested_sites.csv", index=False
         )
+        (tmp / SUMMARY_FILE).write_text(text + "\n", encoding="utf-8")
     logger.info("wrote %s", out)
     return Path(out)
 
