@@ -58,6 +58,8 @@ KERNELS = ("gaussian", "linear", "step")
 
 _GL = 0.5 / math.sqrt(3.0)  # two-point Gauss-Legendre nodes: mid -/+ h / (2 sqrt 3)
 _CUT_TOL_M = 1e-9  # cuts closer than this to a piece's end or to each other are merged
+_PAIR_BLOCK = 1 << 18  # (piece, space) pairs expanded to their points at a time
+_SEARCH_BLOCK = 8  # per-space searches at a time: 8 x nodes distances in memory
 
 
 def _gaussian(minutes: float) -> Kernel:
@@ -237,7 +239,8 @@ def _reach(
     of_node = np.concatenate([np.arange(n), np.arange(n)])[by_node]
     ptr = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=g.n_nodes))])
     out: list[tuple[np.ndarray, ...]] = []
-    for block, dist in walk.per_space_m(limit_m, spaces=spaces) if n else ():
+    searches = walk.per_space_m(limit_m, spaces=spaces, chunk=_SEARCH_BLOCK) if n else ()
+    for block, dist in searches:
         rows, nodes = np.nonzero(np.isfinite(dist))
         counts = ptr[nodes + 1] - ptr[nodes]
         at = np.repeat(ptr[nodes], counts) + np.arange(counts.sum()) - _ragged(counts)
@@ -314,24 +317,35 @@ def _points(p: StreetPieces, r: _Reach, density: np.ndarray, limit_m: float) -> 
     x = np.column_stack([mid - 2 * _GL * half, mid + 2 * _GL * half]).ravel()
     zone = p.zone[piece]
     demand = density[zone] * np.repeat(half, 2)
-    # pairs: every point of a piece with every space reaching the piece
+    # pairs: every point of a piece with every space reaching the piece, a block of
+    # (piece, space) pairs at a time, so that those beyond the catchment never fill memory
     pt_order = np.argsort(piece, kind="stable")  # already sorted by piece
     n_pieces = len(p.zone)
     pt_ptr = np.concatenate([[0], np.cumsum(np.bincount(piece, minlength=n_pieces))])
-    counts = pt_ptr[r.piece + 1] - pt_ptr[r.piece]
-    pair = np.repeat(np.arange(len(r.piece)), counts)
-    point = pt_order[pt_ptr[r.piece[pair]] + np.arange(counts.sum()) - _ragged(counts)]
-    xp, lp = x[point], p.length_m[piece[point]]
-    t = np.minimum(r.d_u[pair] + xp, r.d_v[pair] + lp - xp)
-    within = t <= limit_m
+    all_counts = pt_ptr[r.piece + 1] - pt_ptr[r.piece]
+    kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for start in range(0, len(r.piece), _PAIR_BLOCK):
+        counts = all_counts[start : start + _PAIR_BLOCK]
+        pair = start + np.repeat(np.arange(len(counts)), counts)
+        first_point = np.repeat(pt_ptr[r.piece[start : start + _PAIR_BLOCK]], counts)
+        point = pt_order[first_point + np.arange(counts.sum()) - _ragged(counts)]
+        xp = x[point]
+        t = np.minimum(r.d_u[pair] + xp, r.d_v[pair] + p.length_m[piece[point]] - xp)
+        within = t <= limit_m
+        kept.append((point[within], r.space[pair[within]], t[within]))
+    pair_point, pair_space, pair_m = (
+        (np.concatenate(a) for a in zip(*kept, strict=True))
+        if kept
+        else (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    )
     return _Points(
         piece=piece,
         x_m=x,
         demand=demand,
         zone=zone,
-        pair_point=point[within],
-        pair_space=r.space[pair[within]],
-        pair_m=t[within],
+        pair_point=pair_point,
+        pair_space=pair_space,
+        pair_m=pair_m,
     )
 
 
