@@ -661,8 +661,7 @@ def _print_sites(sites: Any, args: argparse.Namespace) -> None:
 
     new, share = new_residents_column(args.minutes), cumulative_share_column(args.minutes)
     print(
-        f"residents within {args.minutes:g} min of a space now: "
-        f"{sites.attrs['baseline_share']:.1%}"
+        f"residents within {args.minutes:g} min of a space now: {sites.attrs['baseline_share']:.1%}"
     )
     for row in sites.to_dict("records"):
         where = (
