@@ -1,0 +1,142 @@
+"""Many categories on one network: by hand on a line, against brute-force sampling along
+the streets, and against separate single-category runs."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from _osmfixtures import STREET, lonlat, write_osm
+from test_travel import spaces_at
+
+import fifteenmin as fm
+from fifteenmin import _names as N
+from fifteenmin.errors import InputError
+from fifteenmin.services import brute_force_shares, category_coverage, category_times
+from fifteenmin.zones import counted_geometries, street_pieces
+
+
+@pytest.fixture(scope="module")
+def line(tmp_path_factory):
+    """A 2,000 m street in one zone of 2,000 residents."""
+    xs = [0, 500, 1000, 1500, 2000]
+    nodes = {i + 1: (x, 0) for i, x in enumerate(xs)}
+    path = write_osm(
+        tmp_path_factory.mktemp("line") / "line.osm",
+        nodes,
+        [(i, [i, i + 1], STREET) for i in range(1, len(xs))],
+    )
+    zone = gpd.GeoDataFrame(
+        {"zone_id": ["z"], "residents": [2000.0]},
+        geometry=[shapely.box(*lonlat(-50, -50), *lonlat(2050, 50))],
+        crs=4326,
+    )
+    return fm.read_streets(path), zone
+
+
+def test_all_categories_by_hand(line):
+    """A at x=0 reaches [0, 1,200], B at x=2,000 reaches [800, 2,000], work at x=0 too
+    within 5 min: each single share is 0.6, their average 0.6, but only [800, 1,200] has
+    both: 0.2; with B as the missing piece, [0, 800) has A and not B: 0.4."""
+    streets, zone = line
+    a, b = spaces_at((0, 0)), spaces_at((2000, 0))
+    ct = category_times(streets, {"a": a, "b": b})
+    cov = category_coverage(ct, zone, missing="b").iloc[0]
+    assert cov["share_pop_15min_a"] == pytest.approx(0.6, abs=1e-6)
+    assert cov["share_pop_15min_b"] == pytest.approx(0.6, abs=1e-6)
+    assert cov["share_pop_15min_all"] == pytest.approx(0.2, abs=1e-6)
+    assert cov["pop_15min_all"] == pytest.approx(400, abs=1e-3)
+    assert cov["share_missing_b_15min"] == pytest.approx(0.4, abs=1e-6)
+    assert cov["missing_b_15min"] == pytest.approx(800, abs=1e-3)
+    assert cov["categories_15min"] == pytest.approx(1.2, abs=1e-6)
+    # mean walk to A along the street: x / 1.333 m/s averaged over 0-2,000 m
+    assert cov["mean_walk_time_s_a"] == pytest.approx(1000 / (4.8 / 3.6), rel=1e-4)
+    assert cov["worst_category"] in ("a", "b")
+
+
+def test_a_category_without_service(line):
+    streets, zone = line
+    empty = spaces_at((0, 0)).iloc[:0]
+    with pytest.warns(UserWarning, match="'none' has no service"):
+        ct = category_times(streets, {"a": spaces_at((0, 0)), "none": empty})
+    cov = category_coverage(ct, zone, missing="none").iloc[0]
+    assert cov["share_pop_15min_none"] == 0 and cov["share_pop_15min_all"] == 0
+    assert cov["share_missing_none_15min"] == pytest.approx(0.6, abs=1e-6)
+    assert np.isnan(cov["mean_walk_time_s_none"]) and cov["worst_category"] == "none"
+
+
+def test_bad_categories(line):
+    streets, _ = line
+    with pytest.raises(InputError, match="no service category"):
+        category_times(streets, {})
+    empty = spaces_at((0, 0)).iloc[:0]
+    with pytest.raises(InputError, match="none of the 1 categories"):
+        category_times(streets, {"x": empty})
+
+
+@pytest.fixture(scope="module")
+def city_categories(sample_analysis):
+    spaces = sample_analysis.walk.spaces
+    rng = np.random.default_rng(0)
+    cats = {
+        name: spaces.iloc[rng.choice(len(spaces), k, replace=False)]
+        for name, k in (("supplies", 4), ("health", 3), ("learning", 5), ("work", 2))
+    }
+    return cats, category_times(sample_analysis.walk.streets, cats)
+
+
+def test_against_brute_force_sampling(sample_analysis, city_categories):
+    _, ct = city_categories
+    zones = sample_analysis.zones.to_crs(ct.streets.crs)
+    pieces = street_pieces(ct.walk, counted_geometries(zones))
+    cov = category_coverage(ct, zones, pieces=pieces)
+    samples = 4000
+    all_bf, miss_bf = brute_force_shares(ct, pieces, 15.0, len(zones), samples=samples)
+    # sampling misplaces each interval end by at most one step: 1 / samples of the piece
+    np.testing.assert_allclose(cov["share_pop_15min_all"], all_bf, atol=1 / samples)
+    np.testing.assert_allclose(cov["share_missing_work_15min"], miss_bf, atol=1 / samples)
+    singles = cov[[f"share_pop_15min_{n}" for n in ct.names]].to_numpy()
+    assert (cov["share_pop_15min_all"].to_numpy() <= singles.min(axis=1) + 1e-12).all()
+    # the mean walk, sampled
+    g = ct.graph
+    u, v = g.u[pieces.edge], g.v[pieces.edge]
+    frac = (np.arange(samples) + 0.5) / samples
+    x = pieces.start_m[:, None] + frac[None, :] * (pieces.end_m - pieces.start_m)[:, None]
+    d = ct.dist_m[0]
+    t = np.minimum(d[u][:, None] + x, d[v][:, None] + pieces.length_m[:, None] - x).mean(axis=1)
+    length = pieces.end_m - pieces.start_m
+    want = np.bincount(pieces.zone, weights=t * length) / np.bincount(pieces.zone, weights=length)
+    np.testing.assert_allclose(
+        cov[f"mean_walk_time_s_{ct.names[0]}"], want / (4.8 / 3.6), rtol=1e-6
+    )
+
+
+def test_each_category_equals_its_own_run(sample_city, sample_analysis, city_categories):
+    cats, ct = city_categories
+    cov = category_coverage(ct, sample_analysis.zones)
+    for name, frame in cats.items():
+        single = fm.analyze(
+            sample_analysis.walk.streets, frame.to_crs(4326), sample_city.zones,
+            population_column="population",
+        )  # fmt: skip
+        np.testing.assert_allclose(
+            cov[f"share_pop_15min_{name}"], single.zones[N.share("pop", 15)], rtol=0, atol=1e-12,
+            err_msg=name,
+        )  # fmt: skip
+
+
+def test_one_search_per_category_is_fast(sample_analysis, city_categories):
+    """The network is indexed once: ten categories cost ten searches, not ten runs."""
+    import time
+
+    cats, _ = city_categories
+    streets = sample_analysis.walk.streets
+    ten = {f"c{i}": cats["learning"] for i in range(10)}
+    t0 = time.perf_counter()
+    category_times(streets, {"one": cats["learning"]})
+    one = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    category_times(streets, ten)
+    many = time.perf_counter() - t0
+    assert many < 10 * one + 0.5
