@@ -500,9 +500,14 @@ def option_number(
     return convert
 
 
-def _cell_place(table: pd.DataFrame, column: str, where: str) -> Callable[[int], str]:
-    """``i -> "albo.csv row 7, column lat"`` for the ``i``-th cell of a column."""
-    return lambda i: f"{where} row {table.index[i]}, column {column}"
+def _cell_place(
+    table: pd.DataFrame, column: str, where: str, labels: Sequence[str] | None = None
+) -> Callable[[int], str]:
+    """``i -> "albo.csv row 7, column lat"`` for the ``i``-th cell of a column
+    (``"albo.csv row 7 (space 'S07'), column lat"`` with ``labels``)."""
+    if labels is None:
+        return lambda i: f"{where} row {table.index[i]}, column {column}"
+    return lambda i: f"{where} row {table.index[i]} ({labels[i]}), column {column}"
 
 
 def table_numbers(
@@ -511,12 +516,14 @@ def table_numbers(
     decimal: Sequence[str] = (),
     counts: Sequence[str] = (),
     where: str,
+    labels: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """The numbers of some columns of a :func:`~fifteenmin._io.read_table` table.
 
     ``decimal`` columns (coordinates) and ``counts`` (seats, residents) are read by
     :func:`parse_number`; whether the file writes decimals with a comma is decided once,
     from the cells of all these columns (:func:`number_style`). Empty cells are NaN.
+    ``labels``: what each row is (``"space 'S07'"``), named in messages after the row.
 
     Raises
     ------
@@ -539,7 +546,7 @@ def table_numbers(
             table[column].tolist(),
             count=count,
             decimal_comma=style,
-            locate=_cell_place(table, column, where),
+            locate=_cell_place(table, column, where, labels),
             hint=hint,
         )
     return out

@@ -38,6 +38,7 @@ COWORKING_TAGS: dict[str, str | list[str] | bool] = {
 
 _LAT_NAMES = ("lat", "latitude", "y", "lat_wgs84", "latitudine")
 _LON_NAMES = ("lon", "lng", "long", "longitude", "x", "lon_wgs84", "longitudine")
+_ID_NAMES = ("space_id", "id", "osmid")
 _SEATS_NAMES = ("seats", "postazioni", "desks", "capacity")
 MAX_SEATS = 100_000
 """The most seats a space may have; more is a mistake in the data (e.g. 1e300)."""
@@ -51,7 +52,7 @@ def _find_column(columns: Iterable[str], names: Iterable[str]) -> str | None:
 def _finish(df: pd.DataFrame, geometry: gpd.GeoSeries, source: str) -> gpd.GeoDataFrame:
     """Give a spaces table the documented schema (other columns are kept after it)."""
     out = pd.DataFrame(index=range(len(df)))
-    id_col = _find_column(df.columns, ("space_id", "id", "osmid"))
+    id_col = _find_column(df.columns, _ID_NAMES)
     out["space_id"] = (
         df[id_col].astype(str).to_numpy() if id_col else [f"S{i + 1:03d}" for i in range(len(df))]
     )
@@ -77,17 +78,35 @@ def _finish(df: pd.DataFrame, geometry: gpd.GeoSeries, source: str) -> gpd.GeoDa
 
 
 def _seats(values: pd.Series, ids: pd.Series, source: str) -> pd.api.extensions.ExtensionArray:
-    """Seats as whole numbers; an InputError for counts no space can have (1.5, -3, 1e300)."""
-    seats = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    """Seats as whole numbers, empty cells unknown.
+
+    In a spaces file, a count no space can have (1.5, -3, 1e300, "abc") is an InputError
+    naming the space. OSM ``capacity`` tags are other people's data: one that is not such a
+    count ("20-30", "ca. 50") leaves the space's seats unknown, with a warning naming it.
+    """
+    raw = values.to_numpy(dtype=object)
+    blank = pd.isna(values).to_numpy() | np.array(
+        [isinstance(v, str) and not v.strip() for v in raw], dtype=bool
+    )
+    seats = np.array(pd.to_numeric(values.where(~blank), errors="coerce"), dtype=float)
     with np.errstate(invalid="ignore"):
         whole = (seats >= 0) & (seats <= MAX_SEATS) & (seats == np.round(seats))
-    bad = ~np.isnan(seats) & ~whole
+    bad = ~blank & ~whole
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            f"{source}: space {ids.iloc[i]!r} has {seats[i]:g} seats; write a whole "
-            f"number of desks from 0 to {MAX_SEATS:,}, or leave it empty"
+        shown = f"{seats[i]:g}" if np.isfinite(seats[i]) else repr(raw[i])
+        if source != "osm":
+            raise InputError(
+                f"{source}: space {ids.iloc[i]!r} has {shown} seats; write a whole "
+                f"number of desks from 0 to {MAX_SEATS:,}, or leave it empty"
+            )
+        warnings.warn(
+            f"{source}: {int(bad.sum())} space(s) with a capacity tag that is not a number of "
+            f"desks (e.g. {ids.iloc[i]!r}: {raw[i]!r}) have no seats; write capacity=N in OSM "
+            "or give the seats in a spaces file",
+            stacklevel=3,
         )
+        seats[bad] = np.nan
     return pd.array(seats, dtype="Int64")
 
 
@@ -147,8 +166,13 @@ def spaces_from_file(
                 )
         assert lat is not None and lon is not None  # checked just above
         seats = _find_column(df.columns, _SEATS_NAMES)
+        id_col = _find_column(df.columns, _ID_NAMES)  # named in messages when given
         numbers = table_numbers(
-            df, decimal=[lat, lon], counts=[seats] if seats else [], where=str(path)
+            df,
+            decimal=[lat, lon],
+            counts=[seats] if seats else [],
+            where=str(path),
+            labels=[f"space {str(v)!r}" for v in df[id_col]] if id_col else None,
         )
         lat_v, lon_v = pd.Series(numbers[lat]), pd.Series(numbers[lon])
         _check_lonlat(lon_v, lat_v, str(path), df.index)
