@@ -247,6 +247,25 @@ def test_atoms_merge_by_covering_set():
     assert atoms.value(np.array([True, False, False, True])) == 8.0
 
 
+@needs_spopt
+@pytest.mark.parametrize("start", [None, [False, True, False, False], [True, False, False, False]])
+def test_solve_small_programme(start):
+    # sets {1, 2}: 7, {0}: 3, {3}: 5; facility 0 always open; 1 and 2 may not both open
+    atoms = _mclp._merge(
+        np.array([1.0, 2, 3, 4, 5]),
+        np.array([0, 0, 1, 1, 2, 3, 3, 4]),
+        np.array([2, 1, 1, 2, 0, 2, 1, 3]),
+        4,
+    )
+    fixed = np.array([True, False, False, False])
+    one = _mclp.solve(atoms, n_new=1, fixed=fixed, exclusive=np.array([[1, 2]]), start=start)
+    assert one.status == "optimal" and one.value == 10.0 and one.open_[0]
+    assert one.open_[1:3].sum() == 1 and not one.open_[3]
+    # three new sites asked, two may open (1 and 2 exclude each other): empty columns fill up
+    two = _mclp.solve(atoms, n_new=3, fixed=fixed, exclusive=np.array([[1, 2]]), start=start)
+    assert two.value == 15.0 and two.open_[3] and two.open_.sum() == 3
+
+
 # ------------------------------------------------------------------ shortfall and seats
 
 

@@ -22,6 +22,7 @@ import logging
 import time
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -148,6 +149,7 @@ def solve(
     fixed: np.ndarray,
     exclusive: np.ndarray | None = None,
     time_limit_s: float | None = None,
+    start: np.ndarray | None = None,
 ) -> Solution:
     """Open the ``fixed`` facilities and at most ``n_new`` more, covering the most weight.
 
@@ -162,7 +164,9 @@ def solve(
     or be held back by ``exclusive``: pairs ``(i, j)`` of facilities that may not both open
     (closer than the minimum separation). Exact reductions keep the programme small: the
     atoms within reach of a fixed facility are covered whatever opens, so they form one
-    row, covered by the fixed facilities only.
+    row, covered by the fixed facilities only. ``start`` (a boolean per facility, e.g.
+    greedy's set with the fixed ones) is given to CBC as a first solution, so that a run
+    stopped by ``time_limit_s`` still has one at least as good.
 
     Raises
     ------
@@ -217,8 +221,10 @@ def solve(
         FacilityModelBuilder.add_facility_constraint(model, int(fixed.sum()) + int(n_new))
         for i, j in np.asarray(exclusive if exclusive is not None else np.empty((0, 2)), dtype=int):
             model.problem += x[i] + x[j] <= 1
+        if start is not None:
+            _warm_start(model, atoms, free, np.asarray(start, dtype=bool) | fixed, fixed, n_new)
         cbc = getattr(pulp, "PULP_CBC_CMD", None) or pulp.COIN_CMD  # bundled CBC, else CBC
-        solver = cbc(msg=False, timeLimit=time_limit_s)
+        solver = cbc(msg=False, timeLimit=time_limit_s, warmStart=start is not None)
         try:
             model.solve(solver, results=False)
         except RuntimeError:  # spopt: not solved (no feasible set found in the time)
@@ -244,3 +250,26 @@ def solve(
         n_rows=rows,
         n_columns=n_cols,
     )
+
+
+def _warm_start(
+    model: Any,
+    atoms: Atoms,
+    free: np.ndarray,
+    start: np.ndarray,
+    fixed: np.ndarray,
+    n_new: int,
+) -> None:
+    """Set the programme's variables to the solution ``start``, empty columns filling up."""
+    x, y = model.fac_vars, model.cli_vars
+    n_fac = len(start)
+    for j in range(n_fac):
+        x[j].setInitialValue(int(start[j]))
+    spare = n_new - int((start & ~fixed).sum())  # greedy may have stopped early
+    for j in range(n_new):
+        x[n_fac + j].setInitialValue(int(j < spare))
+    covered = atoms.covered(start)
+    for i, a in enumerate(free):
+        y[i].setInitialValue(int(covered[a]))
+    if len(y) > len(free):  # the row of the atoms covered by the fixed facilities
+        y[len(free)].setInitialValue(1)

@@ -897,14 +897,28 @@ def _exact_check(
         fixed=fixed,
         exclusive=_close_pairs(cand_xy, min_separation_m) + k,
         time_limit_s=time_limit_s,
+        start=mine,  # greedy's set: a time limit still leaves a solution as good
     )
-    chosen = np.flatnonzero(sol.open_[k:])
-    optimum = sol.value + offset
-    if optimum <= greedy_on_atoms:  # greedy's set is optimal (the solver's tolerance aside)
-        optimum, chosen = greedy_on_atoms, np.sort(picks)
-    gap = optimum - greedy_on_atoms
-    gain = optimum - start
     picked = set(picks.tolist())
+    figures: dict[str, Any] = dict.fromkeys(
+        ("optimum", "gap", "gap_pct", "gap_pct_of_gain", "optimum_sites")
+    )
+    if sol.status != "not_solved":
+        chosen = np.flatnonzero(sol.open_[k:])
+        optimum = sol.value + offset
+        if optimum <= greedy_on_atoms:  # greedy's set is optimal (the solver's tolerance aside)
+            optimum, chosen = greedy_on_atoms, np.sort(picks)
+        gap = optimum - greedy_on_atoms
+        gain = optimum - start
+        figures = {
+            "optimum": optimum,
+            "gap": gap,
+            "gap_pct": 100.0 * gap / optimum if optimum > 0 else 0.0,
+            "gap_pct_of_gain": 100.0 * gap / gain if gain > 0 else 0.0,
+            "optimum_sites": [
+                label(int(i)) | {"greedy_pick": int(i) in picked} for i in chosen.tolist()
+            ],
+        }
     return {
         "run": True,
         "candidates": n_cand,
@@ -913,14 +927,8 @@ def _exact_check(
         "min_separation_m": min_separation_m,
         "greedy": greedy_value,
         "greedy_on_atoms": greedy_on_atoms,
-        "optimum": optimum,
-        "gap": gap,
-        "gap_pct": 100.0 * gap / optimum if optimum > 0 else 0.0,
-        "gap_pct_of_gain": 100.0 * gap / gain if gain > 0 else 0.0,
+        **figures,
         "greedy_sites": [label(int(i)) for i in picks],
-        "optimum_sites": [
-            label(int(i)) | {"greedy_pick": int(i) in picked} for i in chosen.tolist()
-        ],
         "status": sol.status,
         "solver_status": sol.solver_status,
         "solver": "spopt MCLP, CBC via PuLP",
