@@ -582,3 +582,38 @@ def test_cli_candidates_must_not_be_in_out(sample_city, premises, tmp_path, caps
     rc = main([*_suggest_args(sample_city, "--candidates", str(premises)), "--out", str(out)])
     assert rc == 2
     assert "fifteenmin: error:" in capsys.readouterr().err
+
+
+def _not_solved(atoms, *, n_new, fixed, **_):
+    return _mclp.Solution(
+        open_=np.asarray(fixed, dtype=bool),
+        value=0.0,
+        status="not_solved",
+        solver_status="No Solution Found",
+        seconds=120.0,
+        n_rows=len(atoms),
+        n_columns=atoms.n_facilities + n_new,
+    )
+
+
+@pytest.mark.parametrize("case", ["missing", "not_solved"])
+def test_cli_exact_cannot_answer(sample_city, premises, tmp_path, capsys, monkeypatch, case):
+    if case == "missing":
+        monkeypatch.setattr(_mclp, "available", lambda: False)
+    else:
+        monkeypatch.setattr(_mclp, "available", lambda: True)
+        monkeypatch.setattr(_mclp, "solve", _not_solved)
+    out = tmp_path / "sites"
+    args = ["--sites", "2", "--candidates", str(premises)]
+    assert main([*_suggest_args(sample_city, *args), "--out", str(out)]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "exact check" in line]
+    exact = json.loads((out / "suggest_summary.json").read_text())["exact"]
+    if case == "missing":
+        assert lines == [
+            "exact check not run: spopt is not installed; pip install fifteenmin[exact]"
+        ]
+        assert not exact["run"]
+    else:
+        assert len(lines) == 1 and "no solution within the time limit" in lines[0]
+        assert exact["status"] == "not_solved" and exact["optimum"] is None
+        assert exact["gap"] is None and exact["optimum_sites"] is None

@@ -683,7 +683,12 @@ def _print_sites(sites: Any, args: argparse.Namespace) -> None:
     if len(sites) < args.sites:
         print(f"only {len(sites)} site(s) reach anybody new")
     exact = sites.attrs.get("exact")
-    if exact and exact["run"]:
+    if exact and exact["run"] and exact["status"] == "not_solved":
+        print(
+            f"exact check: no solution within the time limit ({exact['solver_status']}, "
+            f"{exact['seconds_solve']:.0f} s); give fewer candidates"
+        )
+    elif exact and exact["run"]:
         what = "residents within the walk" if args.objective == "residents" else "weighted"
         proven = "" if exact["status"] == "optimal" else " (time limit: best found, not proven)"
         print(
