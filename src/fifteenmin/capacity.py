@@ -892,7 +892,7 @@ def _worth_table(
 
 
 @dataclass(frozen=True)
-class Figures:
+class CapacityFigures:
     """What :func:`capacity_figures` computes: one row per space and two tables per zone."""
 
     worth: gpd.GeoDataFrame
@@ -910,7 +910,7 @@ def capacity_figures(
     kernel: str | Kernel = "gaussian",
     seats_per_1000: float | None = None,
     demand_share: float = 1.0,
-) -> Figures:
+) -> CapacityFigures:
     """:func:`space_worth`, :func:`zone_robustness` and :func:`capacity` together.
 
     The same figures as those three functions, from one set of per-space searches and one
@@ -939,7 +939,7 @@ def capacity_figures(
     worth = _worth_table(analysis, dem, reach, cover, minutes)
     robustness = _robustness_table(analysis, dem, cover, minutes)
     if N.SEATS not in walk.spaces.columns or not walk.spaces[N.SEATS].notna().any():
-        return Figures(worth, robustness, None)
+        return CapacityFigures(worth, robustness, None)
     seats, supply = _with_seats(walk)
     mine = np.isin(reach.space, supply)  # the searches from the spaces with seats
     sub = _Reach(*(getattr(reach, f.name)[mine] for f in dataclasses.fields(_Reach)))
@@ -957,4 +957,4 @@ def capacity_figures(
         seats_per_1000=seats_per_1000,
         demand_share=demand_share,
     )
-    return Figures(worth, robustness, table)
+    return CapacityFigures(worth, robustness, table)

@@ -81,6 +81,12 @@ class Analysis:
     """The figures at other walking speeds and for other population columns, when asked
     for (see :func:`~fifteenmin.scenarios.sensitivity`)."""
     """The dangling street ends joined to a nearby street (see :func:`join_gaps`)."""
+    capacity: gpd.GeoDataFrame | None = None
+    """Seats within reach per zone by 2SFCA and E2SFCA, when the zones have residents and
+    some space has seats (see :func:`~fifteenmin.capacity.capacity`)."""
+    space_worth: gpd.GeoDataFrame | None = None
+    """What each space is worth, when the zones have residents (see
+    :func:`~fifteenmin.capacity.space_worth`)."""
     _pieces: StreetPieces | None = field(default=None, repr=False, compare=False)
 
     @cached_property
@@ -114,9 +120,20 @@ class Analysis:
 
     @property
     def spaces(self) -> gpd.GeoDataFrame:
-        """The spaces with where they join the network (``access_m``)."""
+        """The spaces with where they join the network (``access_m``) and, with residents,
+        what each is worth (``residents_<m>min``, ``sole_residents_<m>min``,
+        ``seats_per_1000_residents_<m>min``; see :func:`~fifteenmin.capacity.space_worth`).
+        Input columns named like those get the prefix ``src_``."""
         spaces = self.walk.spaces.copy()
         spaces["access_m"] = self.walk.snaps["access_m"].to_numpy()
+        if self.space_worth is not None:
+            worth = self.space_worth.drop(
+                columns=[N.SPACE_ID, N.SPACE_NAME, N.SEATS, self.space_worth.geometry.name]
+            )
+            clash = {c: N.SOURCE_PREFIX + str(c) for c in spaces if N.is_worth_column(str(c))}
+            spaces = spaces.rename(columns=clash)
+            for column in worth.columns:
+                spaces[column] = worth[column].to_numpy()
         return spaces
 
     @property
@@ -146,7 +163,8 @@ class Analysis:
 
         Files: ``zones.gpkg``, ``zones.csv``, ``walk_times.gpkg``, ``isochrones.gpkg``
         (layers ``isochrones`` and ``coverage``), ``spaces.gpkg`` (each GeoPackage with its
-        default QGIS style in ``layer_styles``), ``coverage_map`` and ``walk_time_map``
+        default QGIS style in ``layer_styles``), ``spaces.csv``, ``coverage_map`` and
+        ``walk_time_map``
         (``.png`` at 200 dpi, ``.svg``, ``.pdf``), ``summary.json``, ``report.html`` and
         ``map.html`` (self-contained); texts in ``lang``: ``"en"`` or ``"it"``; ``report.pdf``
         with ``pdf=True`` (needs WeasyPrint). With ``SOURCE_DATE_EPOCH`` set, every date
@@ -184,7 +202,9 @@ class Analysis:
             )
             self.isochrones.to_file(tmp / "isochrones.gpkg", layer="isochrones", driver="GPKG")
             self.coverage.to_file(tmp / "isochrones.gpkg", layer="coverage", driver="GPKG")
-            self.spaces.to_file(tmp / "spaces.gpkg", layer="spaces", driver="GPKG")
+            spaces = self.spaces
+            spaces.to_file(tmp / "spaces.gpkg", layer="spaces", driver="GPKG")
+            spreadsheet_safe(_space_table(spaces)).to_csv(tmp / "spaces.csv", index=False)
             write_styles(self, tmp)  # QGIS default styles inside the GeoPackages
             (tmp / "summary.json").write_text(
                 json.dumps(self.summary, indent=2, ensure_ascii=False, default=_json_default),
@@ -200,6 +220,18 @@ class Analysis:
             write_map(self, tmp / "map.html", lang=lang)
             if pdf:
                 write_report_pdf(self, tmp / "report.pdf", html_text=report.read_text("utf-8"))
+
+
+def _space_table(spaces: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The spaces without geometry, with ``lat``/``lon`` (WGS84) after the id and name."""
+    points = spaces.geometry.to_crs(4326)
+    table = pd.DataFrame(spaces.drop(columns=spaces.geometry.name))
+    clash = {c: N.SOURCE_PREFIX + str(c) for c in table if str(c).lower() in ("lat", "lon")}
+    table = table.rename(columns=clash)
+    at = min(2, len(table.columns))
+    table.insert(at, "lat", points.y.to_numpy())
+    table.insert(at + 1, "lon", points.x.to_numpy())
+    return table
 
 
 def _json_default(value: Any) -> Any:
@@ -256,6 +288,9 @@ def analyze(
     lat_column: str | None = None,
     lon_column: str | None = None,
     note: str = "",
+    seats_per_1000: float | None = None,
+    demand_share: float = 1.0,
+    decay: str = "gaussian",
     speeds: Sequence[float] | None = None,
     population_columns: Sequence[str] | None = None,
     speed_pairs: dict[str, float] | None = None,
@@ -325,6 +360,17 @@ def analyze(
         Coordinate columns of a CSV spaces file.
     note
         A line shown in every output (e.g. that the data are synthetic).
+    seats_per_1000, demand_share, decay
+        Capacity (:func:`~fifteenmin.capacity.capacity_figures`), at the underserved walk:
+        with residents, what each space is worth (:attr:`Analysis.space_worth`, columns of
+        :attr:`Analysis.spaces`) and the residents within the walk of two spaces or more
+        (``pop_2plus_<m>min``); when some space has seats, also the seats within reach per
+        1,000 residents by 2SFCA and E2SFCA (:attr:`Analysis.capacity`, zone columns
+        ``seats_per_1000_2sfca``...; spaces without seats left out with a warning), against
+        a target of ``seats_per_1000`` (adds ``shortfall_seats``), for the share
+        ``demand_share`` of residents who would use a space (0 < share <= 1), with the decay
+        ``decay`` for E2SFCA (``"gaussian"``, ``"linear"`` or ``"step"``).
+        ``summary["capacity"]`` and ``summary["spaces"]`` hold the city-wide figures.
     speeds, population_columns, speed_pairs
         Sensitivity in the same run (:func:`~fifteenmin.scenarios.sensitivity`): the
         zone figures also at these walking speeds (km/h; ``speed_kmh`` always included),
@@ -356,6 +402,7 @@ def analyze(
         if _finite(max_snap_m, "largest walk to a street (m)") <= 0:
             raise InputError(f"largest walk to a street {max_snap_m} m must be > 0 (e.g. 500)")
         check_sparse_share(sparse_share)
+        _check_capacity(seats_per_1000, demand_share, decay, underserved_minutes)
         extra_columns = _check_sensitivity(
             speeds, population_columns, speed_pairs, population_column
         )
@@ -505,6 +552,9 @@ def analyze(
                 f"{fragment_max_m:g} m of street are left out of the zone figures and of suggest"
             ),
             "max_snap_m": max_snap_m,
+            "seats_per_1000": seats_per_1000,
+            "demand_share": demand_share,
+            "decay": decay,
             "population_column": population_column,
             "study_area": study.source,
             "margin_m": margin if area is not None else None,
@@ -525,6 +575,7 @@ def analyze(
             _pieces=pieces,
         )
         analysis.summary.update(summarize(analysis))
+        analysis = _with_capacity(analysis)
         if speeds is not None or extra_columns or speed_pairs:
             analysis = _with_sensitivity(analysis, speeds, extra_columns, speed_pairs)
     analysis.summary["data_quality"]["warnings"] = said
@@ -619,6 +670,132 @@ def _spaces_within(spaces: gpd.GeoDataFrame, area: StudyArea, margin_m: float) -
             margin_m,
         )
     return spaces.loc[inside].reset_index(drop=True)
+
+
+def _check_capacity(
+    seats_per_1000: float | None, demand_share: float, decay: str, minutes: float
+) -> None:
+    """Check the capacity options before any work (one line each, as capacity says)."""
+    from .capacity import _check_options, kernel_function
+
+    _check_options(seats_per_1000, demand_share)
+    if not isinstance(decay, str):
+        raise InputError(f"decay {decay!r}: give a name, one of gaussian, linear, step")
+    kernel_function(decay, minutes)
+
+
+def _with_capacity(analysis: Analysis) -> Analysis:
+    """The analysis with what each space is worth and, with seats, the capacity (see
+    analyze); as it was without residents in the counted zones."""
+    import dataclasses
+
+    from .capacity import capacity_figures
+
+    zones, params = analysis.zones, analysis.parameters
+    if not analysis.has_population or not zones.loc[analysis.counted, N.POPULATION].sum() > 0:
+        return analysis
+    m = float(params["underserved_minutes"])
+    logger.info("capacity and what each space is worth (%g min)", m)
+    figures = capacity_figures(
+        analysis,
+        minutes=m,
+        kernel=params["decay"],
+        seats_per_1000=params["seats_per_1000"],
+        demand_share=params["demand_share"],
+    )
+    zones = zones.copy()
+    for column in (N.residents_2plus(m), N.share("pop_2plus", m)):
+        zones[column] = figures.robustness[column].to_numpy()
+    cap = figures.capacity
+    if cap is not None:
+        for column in N.CAPACITY_COLUMNS:
+            if column in cap.columns:
+                zones[column] = cap[column].to_numpy()
+    analysis = dataclasses.replace(analysis, zones=zones, capacity=cap, space_worth=figures.worth)
+    analysis.summary["spaces"] = _spaces_summary(analysis)
+    if cap is not None:
+        analysis.summary["capacity"] = _capacity_summary(analysis)
+    return analysis
+
+
+def _spaces_summary(analysis: Analysis, top: int = 15) -> dict[str, Any]:
+    """``summary["spaces"]``: what the spaces are worth, the most precious first."""
+    worth = analysis.space_worth
+    assert worth is not None  # called with it
+    m = float(worth.attrs["minutes"])
+    counted = analysis.zones.loc[analysis.counted]
+    residents = float(counted[N.POPULATION].sum())
+    two = float(counted[N.residents_2plus(m)].sum())
+    sole, within = N.sole_residents(m), N.space_residents(m)
+    order = worth.sort_values([sole, within], ascending=False, kind="stable").head(top)
+    return {
+        "minutes": m,
+        "residents_covered": float(worth.attrs["residents_covered"]),
+        "residents_sole": float(worth[sole].sum()),
+        "residents_2plus": two,
+        "share_2plus": two / residents if residents > 0 else None,
+        "top_sole": [
+            {
+                "space_id": str(r[N.SPACE_ID]),
+                "name": None if pd.isna(r[N.SPACE_NAME]) else str(r[N.SPACE_NAME]),
+                "seats": None if pd.isna(r[N.SEATS]) else int(r[N.SEATS]),
+                "residents": float(r[within]),
+                "sole_residents": float(r[sole]),
+                "seats_per_1000_residents": _or_none(r[N.space_seats_per_1000(m)]),
+            }
+            for r in order.to_dict("records")
+        ],
+    }
+
+
+def _capacity_summary(analysis: Analysis, top: int = 10) -> dict[str, Any]:
+    """``summary["capacity"]``: the city-wide seats within reach and the largest shortfalls."""
+    cap = analysis.capacity
+    assert cap is not None  # called with it
+    a = cap.attrs
+    counted = cap.loc[analysis.counted]
+    demand = float(counted[N.DEMAND].sum())
+    out: dict[str, Any] = {
+        "minutes": a["minutes"],
+        "kernel": a["kernel"],
+        "demand_share": a["demand_share"],
+        "seats_per_1000": a["seats_per_1000"],
+        "seats_total": a["seats_total"],
+        "seats_reached": a["seats_reached"],
+        "spaces_with_seats": a["spaces_with_seats"],
+        "spaces_without_seats": {
+            "count": len(a["spaces_without_seats"]),
+            "ids": a["spaces_without_seats"],
+            "rule": "left out of the capacity figures: neither supply nor competition",
+        },
+        "demand": demand,
+    }
+    for method in N.METHODS:
+        seats = float(counted[N.seats_reached(method)].sum())
+        out[N.seats_per_1000(method)] = 1000.0 * seats / demand if demand > 0 else None
+    if a["seats_per_1000"] is not None:
+        out["target_seats"] = float(counted[N.TARGET_SEATS].sum())
+        out[N.SHORTFALL] = float(counted[N.SHORTFALL].sum())
+        out[N.SHORTFALL_E2SFCA] = float(counted[N.SHORTFALL_E2SFCA].sum())
+        short = counted.loc[counted[N.SHORTFALL] > 0]
+        out["zones_short"] = len(short)
+        worst = short.sort_values(N.SHORTFALL, ascending=False, kind="stable").head(top)
+        out["largest_shortfall"] = [
+            {
+                "zone_id": str(r[N.ZONE_ID]),
+                "name": str(r[N.ZONE_NAME]),
+                N.DEMAND: float(r[N.DEMAND]),
+                N.seats_per_1000("2sfca"): _or_none(r[N.seats_per_1000("2sfca")]),
+                N.SHORTFALL: float(r[N.SHORTFALL]),
+            }
+            for r in worst.to_dict("records")
+        ]
+    return out
+
+
+def _or_none(value: Any) -> float | None:
+    """A float for JSON, None where missing."""
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def _check_sensitivity(
