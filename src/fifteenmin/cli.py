@@ -97,6 +97,28 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
         default=0.5,
         help="underserved below this share within 15 min (default 0.5)",
     )
+    cap = parser.add_argument_group("capacity: desks per resident (see docs/outputs.md)")
+    cap.add_argument(
+        "--seats-per-1000",
+        type=option_number(low=0, high=1000, low_open=True),
+        metavar="N",
+        help="target desks per 1,000 residents (e.g. 20): adds each zone's shortfall of seats "
+        "within the walk (needs the spaces' seats)",
+    )
+    cap.add_argument(
+        "--demand-share",
+        type=option_number(low=0, high=1, low_open=True),
+        default=1.0,
+        metavar="S",
+        help="share of residents who would use a space, e.g. 0.3 for those working remotely "
+        "(default 1: all)",
+    )
+    cap.add_argument(
+        "--decay",
+        choices=["gaussian", "linear", "step"],
+        default="gaussian",
+        help="how a desk's pull falls with the walk for E2SFCA (default gaussian; step: as 2SFCA)",
+    )
     parser.add_argument(
         "--out", required=True, type=Path, help="report folder to write (new or empty)"
     )
@@ -609,6 +631,9 @@ def _run_analyze(args: argparse.Namespace) -> int:
         underserved_share=args.underserved_share,
         speeds=args.speeds,
         speed_pairs=_speed_pairs(args.speed_for) or None,
+        seats_per_1000=args.seats_per_1000,
+        demand_share=args.demand_share,
+        decay=args.decay,
     )
     result.write(args.out, overwrite=args.overwrite, lang=args.lang, pdf=args.pdf)
     _print_headline(result.summary, args.out, args.quiet)
@@ -857,6 +882,24 @@ def _print_headline(summary: dict, out: Path, quiet: bool) -> None:
         )
         print(f"within {m} min by walking speed and group: {terminal_safe(cases)}")
         print(f"borderline zones (underserved at some speeds only): {len(sens['borderline'])}")
+    cap = summary.get("capacity")
+    if cap and cap.get("seats_per_1000_2sfca") is not None:
+        per = (
+            "residents"
+            if cap["demand_share"] == 1
+            else f"users ({cap['demand_share']:.0%} of residents)"
+        )
+        target = (
+            f"; target {cap['seats_per_1000']:g}: {cap['shortfall_seats']:,.0f} desks short "
+            f"in {cap['zones_short']} zone(s)"
+            if cap.get("seats_per_1000") is not None
+            else ""
+        )
+        print(
+            f"desks within {cap['minutes']:g} min per 1,000 {per}: "
+            f"{cap['seats_per_1000_2sfca']:.1f} (2SFCA), {cap['seats_per_1000_e2sfca']:.1f} "
+            f"(E2SFCA){target}"
+        )
     if summary.get("note"):
         print(summary["note"])
     print(f"report written to {out}")
