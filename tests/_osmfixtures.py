@@ -25,8 +25,12 @@ def write_osm(
     ways: Sequence[tuple[int, Sequence[int], Mapping[str, str]]],
     *,
     tagged_nodes: Mapping[int, Mapping[str, str]] | None = None,
+    relations: Sequence[tuple[int, Sequence[tuple[int, str]], Mapping[str, str]]] = (),
 ) -> Path:
-    """Write an OSM XML file; ``nodes`` maps id -> local (x, y) metres."""
+    """Write an OSM XML file; ``nodes`` maps id -> local (x, y) metres.
+
+    ``relations``: ``(id, [(way id, role), ...], tags)``, way members only.
+    """
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
     for nid, (x, y) in nodes.items():
         lon, lat = lonlat(x, y)
@@ -43,6 +47,11 @@ def write_osm(
         lines += [f'    <nd ref="{r}"/>' for r in refs]
         lines += [f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items()]
         lines.append("  </way>")
+    for rid, members, tags in relations:
+        lines.append(f'  <relation id="{rid}" version="1">')
+        lines += [f'    <member type="way" ref="{m}" role="{role}"/>' for m, role in members]
+        lines += [f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items()]
+        lines.append("  </relation>")
     lines.append("</osm>")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

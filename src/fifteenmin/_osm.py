@@ -117,6 +117,12 @@ class _Area:
             return False
         return self.polygon is None or bool(shapely.intersects_xy(self.polygon, lon, lat))
 
+    def shape(self, geometry: shapely.Geometry) -> bool:
+        """Whether a geometry (lon, lat) meets the area (border included)."""
+        if not shapely.intersects(shapely.box(*self.box), geometry):
+            return False
+        return self.polygon is None or bool(shapely.intersects(self.polygon, geometry))
+
 
 def area_filter(
     *, bbox: BBox | None = None, polygon: shapely.Geometry | None = None
@@ -586,28 +592,103 @@ class _WayCollector:
 
 @dataclass(frozen=True)
 class TaggedFeature:
-    """One OSM node or way matching a tag query, located at its point or way centroid."""
+    """One OSM node, way or multipolygon relation matching a tag query, located at a point.
+
+    Nodes at their location, ways at the mean of their vertices (a closing vertex counted
+    once), multipolygon relations at the centroid of their area. Read with ``areas=True``,
+    ``shape`` is the area of a closed way (unless ``area=no``) or of a multipolygon
+    relation, in lon/lat, and ``entrances`` the lon/lat of the entrance nodes
+    (:data:`ENTRANCE_BARRIERS`, ``entrance=*``) on its outline.
+    """
 
     osm_type: str
     osm_id: int
     lon: float
     lat: float
     tags: dict[str, str]
+    shape: shapely.Geometry | None = None
+    entrances: tuple[tuple[float, float], ...] = ()
+
+
+TagQuery = dict[str, frozenset[str] | None]
+"""Key -> accepted values, or None for any value."""
+
+ENTRANCE_BARRIERS = frozenset(
+    {"entrance", "gate", "kissing_gate", "lift_gate", "swing_gate", "turnstile"}
+)
+"""``barrier=*`` values of a node that is a way in for people on foot."""
+_NOT_ENTRANCES = frozenset({"no", "emergency", "exit", "service"})  # entrance=* values
+_CLOSED = frozenset({"no", "private"})  # access=* / foot=* values that keep walkers out
+
+
+def tag_query(tags: Mapping[str, str | Iterable[str] | bool | None]) -> TagQuery:
+    """``tags`` (key -> value, values, or True or None for any) as a :data:`TagQuery`."""
+    return {
+        k: (
+            None
+            if v is True or v is None
+            else frozenset({v} if isinstance(v, str) else cast(Iterable[str], v))
+        )
+        for k, v in tags.items()
+    }
+
+
+def matches(tags: Mapping[str, str] | osmium.osm.TagList, query: TagQuery) -> bool:
+    """Whether ``tags`` carry any of ``query``; ``a;b`` values match ``a`` and ``b``.
+
+    Examples
+    --------
+    >>> q = tag_query({"amenity": ["cafe", "bar"], "shop": True})
+    >>> matches({"amenity": "bar"}, q), matches({"amenity": "school;cafe"}, q)
+    (True, True)
+    >>> matches({"shop": "bakery"}, q), matches({"amenity": "school"}, q)
+    (True, False)
+    """
+    for key, values in query.items():
+        value = tags.get(key)
+        if value is None:
+            continue
+        if values is None or value in values:
+            return True
+        if ";" in value and any(part.strip() in values for part in value.split(";")):
+            return True
+    return False
+
+
+def _is_entrance(tags: osmium.osm.TagList) -> bool:
+    """Whether a node's tags make it a way in on foot (an entrance or a gate)."""
+    entrance = tags.get("entrance")
+    door = (entrance is not None and entrance not in _NOT_ENTRANCES) or tags.get(
+        "barrier"
+    ) in ENTRANCE_BARRIERS
+    return door and tags.get("access") not in _CLOSED and tags.get("foot") not in _CLOSED
 
 
 def read_tagged_features(
     path: str | Path,
-    tags: Mapping[str, str | Iterable[str] | bool],
+    tags: Mapping[str, str | Iterable[str] | bool | None],
     *,
     bbox: BBox | None = None,
     polygon: shapely.Geometry | None = None,
+    areas: bool = False,
+    progress: bool = False,
 ) -> list[TaggedFeature]:
-    """Read nodes and ways whose tags match any of ``tags``, in two streaming passes.
+    """Read nodes and ways (and multipolygons) whose tags match any of ``tags``.
 
     ``tags`` maps a key to a value, a list of values, or ``True`` for any value
-    (as OSMnx's ``features_from_*``). Ways are located at the mean of their vertices
-    (read in a second pass over the nodes they use). With ``bbox`` and/or ``polygon``
-    (EPSG:4326) only features located inside are returned.
+    (as OSMnx's ``features_from_*``); a value ``a;b`` matches ``a`` and ``b``. Ways are
+    located at the mean of their vertices (read in a second pass over the nodes they
+    use). With ``bbox`` and/or ``polygon`` (EPSG:4326) only features located inside are
+    returned.
+
+    With ``areas=True`` the multipolygon relations (``type=multipolygon``) matching
+    ``tags`` are read too, their member ways' nodes found by one more pass
+    (:meth:`osmium.IdTracker.complete_backward_references`); closed ways (unless
+    ``area=no``) and multipolygons carry their ``shape`` and ``entrances``
+    (:class:`TaggedFeature`), and such an area is kept when its shape meets the
+    ``bbox``/``polygon``, wherever its point lies. Multipolygons are assembled from
+    their member ways by :func:`shapely.build_area` (inner and outer rings told apart
+    by nesting, not by role; member relations are not followed).
 
     Examples
     --------
@@ -616,96 +697,198 @@ def read_tagged_features(
     >>> found = read_tagged_features(city.network, {"amenity": "coworking_space"})
     >>> sorted({f.osm_type for f in found}), all(f.tags["amenity"] for f in found)
     (['node'], True)
+    >>> park = read_tagged_features(city.network, {"leisure": "park"}, areas=True)[0]
+    >>> park.shape.geom_type
+    'Polygon'
     """
     path = check_osm_path(path)
     inside = area_filter(bbox=bbox, polygon=polygon)
-    wanted: dict[str, set[str] | None] = {
-        k: (None if v is True else {v} if isinstance(v, str) else set(cast(Iterable[str], v)))
-        for k, v in tags.items()
-    }
-    found: list[TaggedFeature | int] = []  # an int: id of a way located in pass two
+    wanted = tag_query(tags)
+    keys = [*wanted, *(("entrance", "barrier") if areas else ())]
+    kinds = osmium.osm.NODE | osmium.osm.WAY
+    if areas:
+        kinds |= osmium.osm.RELATION
+    found: list[TaggedFeature | tuple[str, int]] = []  # a tuple: located in pass two
     way_refs = array("q")
-    processor: Iterable[Any] = osmium.FileProcessor(
-        str(path), osmium.osm.NODE | osmium.osm.WAY
-    ).with_filter(osmium.filter.KeyFilter(*wanted))
+    relations: dict[int, tuple[dict[str, str], list[int]]] = {}
+    doors: dict[int, tuple[float, float]] = {}  # entrance node id -> lon, lat
+    processor: Iterable[Any] = osmium.FileProcessor(str(path), kinds).with_filter(
+        osmium.filter.KeyFilter(*dict.fromkeys(keys))
+    )
     try:
-        for obj in processor:
-            if not any(
-                k in obj.tags and (vals is None or obj.tags[k] in vals)
-                for k, vals in wanted.items()
-            ):
-                continue
+        for obj in _bar(processor, f"{path.name}: tagged features", progress):
             if obj.is_node():
                 loc = obj.location
                 if not loc.valid() and loc.x != _UNDEFINED and loc.y != _UNDEFINED:
                     raise _node_error(path, obj.id, loc.y / _SCALE, loc.x / _SCALE)
+                if areas and loc.valid() and _is_entrance(obj.tags):
+                    doors[obj.id] = (loc.lon, loc.lat)
+                if not matches(obj.tags, wanted):
+                    continue
                 if loc.valid() and (inside is None or inside.point(loc.lon, loc.lat)):
                     found.append(TaggedFeature("node", obj.id, loc.lon, loc.lat, dict(obj.tags)))
-            else:
-                found.append(obj.id)
+            elif not matches(obj.tags, wanted):
+                continue
+            elif obj.is_way():
+                found.append(("way", obj.id))
                 way_refs.extend([n.ref for n in obj.nodes])
-        way_ids = [f for f in found if isinstance(f, int)]
+            elif obj.tags.get("type") == "multipolygon":
+                members = [m.ref for m in obj.members if m.type == "w"]
+                if members:
+                    found.append(("relation", obj.id))
+                    relations[obj.id] = (dict(obj.tags), members)
+        way_ids = [f[1] for f in found if isinstance(f, tuple) and f[0] == "way"]
+        member_ids = sorted({m for _, members in relations.values() for m in members})
         ways: dict[int, TaggedFeature | None] = {}
-        if way_ids:
-            _check_ids(path, "node", np.frombuffer(way_refs, dtype=np.int64))
-            _check_ids(path, "way", np.asarray(way_ids, dtype=np.int64))
-            tracker = _tracker(np.frombuffer(way_refs, dtype=np.int64), way_ids)
-            del way_refs
-            ways = _way_features(path, _located_ways(path, tracker), inside)
+        lines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        if way_ids or member_ids:
+            refs = np.frombuffer(way_refs, dtype=np.int64)
+            _check_ids(path, "node", refs)
+            _check_ids(path, "way", np.asarray(way_ids + member_ids, dtype=np.int64))
+            tracker = _tracker(refs, way_ids + member_ids)
+            del way_refs, refs
+            if member_ids:  # the member ways' nodes: one pass over the ways
+                tracker.complete_backward_references(str(path))
+            located = _located_ways(path, tracker, progress=progress)
+            shapes = _Shapes(wanted, frozenset(member_ids), doors, areas)
+            ways, lines = shapes.read(path, located, inside)
     except InputError:
         raise
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # e.g. "illegal id"
         raise _read_error(path, exc) from None
-    features = (ways.get(f) if isinstance(f, int) else f for f in found)
-    return [f for f in features if f is not None]
-
-
-def _way_features(
-    path: Path, ways: Iterable[Any], inside: _Area | None
-) -> dict[int, TaggedFeature | None]:
-    """Tagged ways located at the mean of their vertices (a closing vertex counted once).
-
-    Ways outside the area are dropped as they stream by; only ways with vertices not yet
-    located (an unsorted file) wait for one more pass over their nodes.
-    """
-    out: dict[int, TaggedFeature | None] = {}
-    pending: list[tuple[int, dict[str, str], np.ndarray]] = []
-    for way in ways:  # osmium objects are only valid inside the loop: copy what is needed
-        nodes = np.array([(n.ref, n.location.x, n.location.y) for n in way.nodes], np.int64)
-        if not len(nodes):  # a way without nodes has no location
-            out[way.id] = None
+    out: list[TaggedFeature] = []
+    for f in found:
+        if isinstance(f, TaggedFeature):
+            out.append(f)
             continue
-        if len(nodes) > 1 and nodes[0, 0] == nodes[-1, 0]:
-            nodes = nodes[:-1]
-        if _located(nodes[:, 1], nodes[:, 2]).all():
-            out[way.id] = _way_feature(
-                way.id, way.tags, nodes[:, 1] / _SCALE, nodes[:, 2] / _SCALE, inside
-            )
-        else:
-            pending.append((way.id, dict(way.tags), nodes))
-    if pending:  # one more pass over the nodes of all of them
-        flat = np.concatenate([nodes for _, _, nodes in pending])
-        lon, lat = _lonlat(path, flat[:, 0], flat[:, 1], flat[:, 2])
-        bounds = np.cumsum([0] + [len(nodes) for _, _, nodes in pending])
-        for (way_id, tags, _), a, b in zip(pending, bounds[:-1], bounds[1:], strict=True):
-            ok = ~np.isnan(lon[a:b])
-            out[way_id] = (
-                _way_feature(way_id, tags, lon[a:b][ok], lat[a:b][ok], inside) if ok.any() else None
-            )
+        feature = (
+            ways.get(f[1])
+            if f[0] == "way"
+            else _relation_feature(f[1], *relations[f[1]], lines, doors, inside)
+        )
+        if feature is not None:
+            out.append(feature)
     return out
 
 
-def _way_feature(
-    way_id: int,
-    tags: Mapping[str, str],
-    lon: np.ndarray,
-    lat: np.ndarray,
+class _Shapes:
+    """Located ways of pass two: tagged ways as features, member ways' lines kept."""
+
+    def __init__(
+        self,
+        wanted: TagQuery,
+        members: frozenset[int],
+        doors: Mapping[int, tuple[float, float]],
+        areas: bool,
+    ) -> None:
+        self.wanted, self.members, self.doors, self.areas = wanted, members, doors, areas
+
+    def read(
+        self, path: Path, ways: Iterable[Any], inside: _Area | None
+    ) -> tuple[dict[int, TaggedFeature | None], dict[int, tuple[np.ndarray, np.ndarray]]]:
+        """Features of the tagged ways, and ``(refs, lon/lat)`` of the member ways.
+
+        Ways outside the area are dropped as they stream by; only ways with vertices not
+        yet located (an unsorted file) wait for one more pass over their nodes.
+        """
+        out: dict[int, TaggedFeature | None] = {}
+        lines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        pending: list[tuple[int, dict[str, str] | None, np.ndarray]] = []
+        for way in ways:  # osmium objects are only valid inside the loop: copy what is needed
+            nodes = np.array(
+                [(n.ref, n.location.x, n.location.y) for n in way.nodes], np.int64
+            ).reshape(-1, 3)
+            tags = dict(way.tags) if matches(way.tags, self.wanted) else None
+            if _located(nodes[:, 1], nodes[:, 2]).all():
+                lonlat = nodes[:, 1:] / _SCALE
+                self._add(way.id, tags, nodes[:, 0], lonlat, out, lines, inside)
+            else:
+                pending.append((way.id, tags, nodes))
+        if pending:  # one more pass over the nodes of all of them
+            flat = np.concatenate([nodes for _, _, nodes in pending])
+            lon, lat = _lonlat(path, flat[:, 0], flat[:, 1], flat[:, 2])
+            bounds = np.cumsum([0] + [len(nodes) for _, _, nodes in pending])
+            for (way_id, tags, nodes), a, b in zip(pending, bounds[:-1], bounds[1:], strict=True):
+                lonlat = np.column_stack([lon[a:b], lat[a:b]])
+                self._add(way_id, tags, nodes[:, 0], lonlat, out, lines, inside)
+        return out, lines
+
+    def _add(
+        self,
+        way_id: int,
+        tags: dict[str, str] | None,
+        refs: np.ndarray,
+        lonlat: np.ndarray,
+        out: dict[int, TaggedFeature | None],
+        lines: dict[int, tuple[np.ndarray, np.ndarray]],
+        inside: _Area | None,
+    ) -> None:
+        ok = ~np.isnan(lonlat[:, 0])
+        if way_id in self.members:
+            lines[way_id] = (refs, lonlat[ok])
+        if tags is None:
+            return
+        closed = len(refs) > 1 and refs[0] == refs[-1]
+        point = lonlat[:-1] if closed else lonlat  # the closing vertex counted once
+        point = point[~np.isnan(point[:, 0])]
+        if not len(point):  # no located vertex: no location
+            out[way_id] = None
+            return
+        x, y = (float(v) for v in point.mean(axis=0))
+        shape = None
+        if self.areas and closed and len(refs) >= 4 and tags.get("area") != "no":
+            shape = _area_shape(shapely.polygons(lonlat[ok]) if ok.sum() >= 4 else None)
+        if inside is not None and not (inside.shape(shape) if shape else inside.point(x, y)):
+            out[way_id] = None
+            return
+        doors = _doors(refs, self.doors) if shape is not None else ()
+        out[way_id] = TaggedFeature("way", way_id, x, y, tags, shape, doors)
+
+
+def _area_shape(geometry: shapely.Geometry | None) -> shapely.Geometry | None:
+    """The polygonal part of ``geometry``, made valid; None when it has no area."""
+    if geometry is None or geometry.is_empty:
+        return None
+    if not geometry.is_valid:
+        geometry = shapely.make_valid(geometry)
+    polygons = [
+        g for g in shapely.get_parts(geometry) if g.geom_type in ("Polygon", "MultiPolygon")
+    ]
+    if not polygons:
+        return None
+    shape = polygons[0] if len(polygons) == 1 else shapely.union_all(polygons)
+    return None if shape.is_empty or shape.area == 0 else shape
+
+
+def _doors(
+    refs: Iterable[int], doors: Mapping[int, tuple[float, float]]
+) -> tuple[tuple[float, float], ...]:
+    """Locations of the entrance nodes among ``refs``, each once, in order."""
+    return tuple(dict.fromkeys(doors[r] for r in map(int, refs) if r in doors))
+
+
+def _relation_feature(
+    rel_id: int,
+    tags: dict[str, str],
+    members: list[int],
+    lines: Mapping[int, tuple[np.ndarray, np.ndarray]],
+    doors: Mapping[int, tuple[float, float]],
     inside: _Area | None,
 ) -> TaggedFeature | None:
-    x, y = float(np.mean(lon)), float(np.mean(lat))
-    if inside is not None and not inside.point(x, y):
+    """A multipolygon relation assembled from its located member ways, or None."""
+    parts = [lines[m] for m in dict.fromkeys(members) if m in lines and len(lines[m][1]) >= 2]
+    if not parts:
         return None
-    return TaggedFeature("way", way_id, x, y, dict(tags))
+    linework = shapely.multilinestrings([shapely.linestrings(xy) for _, xy in parts])
+    shape = _area_shape(shapely.build_area(linework))
+    if shape is None:
+        logger.info("relation %d: its member ways do not close into an area; left out", rel_id)
+        return None
+    if inside is not None and not inside.shape(shape):
+        return None
+    centre = shape.centroid
+    entrances = _doors((r for refs, _ in parts for r in refs), doors)
+    return TaggedFeature("relation", rel_id, centre.x, centre.y, tags, shape, entrances)
 
 
 @dataclass(frozen=True)
