@@ -15,6 +15,7 @@ from .errors import InputError as InputError
 # the command starts at once and Ctrl-C during its start-up is caught like anywhere else.
 _MODULES = (
     "capacity",
+    "categories",
     "hexagons",
     "isochrones",
     "network",
@@ -72,6 +73,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what type checkers and editors see
     from . import capacity as capacity
+    from . import categories as categories
     from . import hexagons as hexagons
     from . import isochrones as isochrones
     from . import network as network
