@@ -406,6 +406,59 @@ MESSAGES: dict[str, dict[str, str]] = {
         "map_left_out": "{n} zones not counted",
         "layer_fragments": "Street fragments",
         "tip_status": "Data",
+        # what each space is worth, desks per resident (capacity)
+        "worth_sec": "What each space is worth",
+        "worth_intro": (
+            "Residents who would lose access if a space closed: those for whom it is the only "
+            "space within a {m}-minute walk. Of the {covered} residents within the walk of a "
+            "space, {sole} have only one within reach and {two} ({share}) have two or more."
+        ),
+        "worth_top": (
+            "The {n} spaces whose closure would leave the most residents without a space "
+            "within the walk:"
+        ),
+        "worth_col_sole": "Would lose access",
+        "worth_col_within": "Residents within {m} min",
+        "worth_col_seats": "Seats",
+        "worth_col_ratio": "Seats per 1,000 residents within {m} min",
+        "cap_sec": "Desks per resident",
+        "cap_label_2sfca": "Desks per 1,000 {who} within {m} min (2SFCA)",
+        "cap_label_e2sfca": "Desks per 1,000 {who} within {m} min (E2SFCA)",
+        "cap_who_residents": "residents",
+        "cap_who_users": "users",
+        "cap_detail_2sfca": "every desk within the walk counts in full",
+        "cap_detail_e2sfca": "{kernel} decay: nearer desks count more",
+        "cap_kernel_gaussian": "Gaussian",
+        "cap_kernel_linear": "linear",
+        "cap_detail_e2sfca_step": "no decay (step): the same as 2SFCA",
+        "cap_label_2plus": "Residents with two or more spaces within {m} min",
+        "cap_detail_2plus": "{n} residents",
+        "cap_intro": (
+            "Each space's desks are shared among the residents within a {m}-minute walk of it, "
+            "and each resident gets the shares of every space within that walk (two-step "
+            "floating catchment, 2SFCA; E2SFCA weighs the shares by a decay with the walking "
+            "time). {reached} of the {total} desks are within the walk of residents. "
+            "City-wide the two agree, as every such desk is shared out; they differ in where "
+            "the desks count, zone by zone (zones.csv)."
+        ),
+        "cap_demand_share": (
+            "Demand: {share} of the residents would use a space; the figures are per 1,000 of them."
+        ),
+        "cap_all_seats": "Every space has a number of seats.",
+        "cap_missing_seats": (
+            "{n} of {total} spaces have no number of seats and are left out of these figures "
+            "(neither desks nor competition for them): {ids}."
+        ),
+        "cap_more": "{ids} and {n} more",
+        "cap_target": (
+            "Target: {target} desks per 1,000 residents. {short} desks are missing within the "
+            "walk, in {n} zones ({short_e} by E2SFCA)."
+        ),
+        "cap_target_met": "Target: {target} desks per 1,000 residents, met in every zone.",
+        "cap_short_intro": "The zones with the largest shortfall:",
+        "cap_col_demand": "Demand",
+        "cap_col_2sfca": "Desks per 1,000 (2SFCA)",
+        "cap_col_short": "Desks short (2SFCA)",
     },
     "it": {
         # sensibilità
@@ -809,6 +862,61 @@ MESSAGES: dict[str, dict[str, str]] = {
         "map_left_out": "{n} zone non conteggiate",
         "layer_fragments": "Frammenti stradali",
         "tip_status": "Dati",
+        "worth_sec": "Quanto vale ogni spazio",
+        "worth_intro": (
+            "Residenti che perderebbero l'accesso se uno spazio chiudesse: quelli per cui è "
+            "l'unico spazio a meno di {m} minuti a piedi. Dei {covered} residenti a distanza a "
+            "piedi da uno spazio, {sole} ne hanno uno solo e {two} ({share}) due o più."
+        ),
+        "worth_top": (
+            "I {n} spazi la cui chiusura lascerebbe più residenti senza uno spazio a distanza "
+            "a piedi:"
+        ),
+        "worth_col_sole": "Perderebbero l'accesso",
+        "worth_col_within": "Residenti entro {m} min",
+        "worth_col_seats": "Postazioni",
+        "worth_col_ratio": "Postazioni ogni 1.000 residenti entro {m} min",
+        "cap_sec": "Postazioni per residente",
+        "cap_label_2sfca": "Postazioni ogni 1.000 {who} entro {m} min (2SFCA)",
+        "cap_label_e2sfca": "Postazioni ogni 1.000 {who} entro {m} min (E2SFCA)",
+        "cap_who_residents": "residenti",
+        "cap_who_users": "utenti",
+        "cap_detail_2sfca": "ogni postazione raggiungibile conta per intero",
+        "cap_detail_e2sfca": "decadimento {kernel}: le postazioni più vicine contano di più",
+        "cap_kernel_gaussian": "gaussiano",
+        "cap_kernel_linear": "lineare",
+        "cap_detail_e2sfca_step": "nessun decadimento (a gradino): uguale a 2SFCA",
+        "cap_label_2plus": "Residenti con due o più spazi entro {m} min",
+        "cap_detail_2plus": "{n} residenti",
+        "cap_intro": (
+            "Le postazioni di ogni spazio sono ripartite tra i residenti a meno di {m} minuti "
+            "a piedi, e ogni residente riceve le quote di tutti gli spazi raggiungibili (bacino "
+            "mobile a due stadi, 2SFCA; E2SFCA pesa le quote con un decadimento secondo il "
+            "tempo a piedi). {reached} delle {total} postazioni sono raggiungibili a piedi dai "
+            "residenti. Sull'intera città i due valori coincidono, perché ogni postazione "
+            "raggiungibile viene ripartita; differiscono zona per zona (zones.csv)."
+        ),
+        "cap_demand_share": (
+            "Domanda: il {share} dei residenti userebbe uno spazio; i valori sono ogni 1.000 "
+            "di loro."
+        ),
+        "cap_all_seats": "Ogni spazio ha un numero di postazioni.",
+        "cap_missing_seats": (
+            "{n} spazi su {total} non hanno un numero di postazioni e sono esclusi da questi "
+            "valori (né offerta né concorrenza): {ids}."
+        ),
+        "cap_more": "{ids} e altri {n}",
+        "cap_target": (
+            "Obiettivo: {target} postazioni ogni 1.000 residenti. Mancano {short} postazioni "
+            "raggiungibili a piedi, in {n} zone ({short_e} con E2SFCA)."
+        ),
+        "cap_target_met": (
+            "Obiettivo: {target} postazioni ogni 1.000 residenti, raggiunto in ogni zona."
+        ),
+        "cap_short_intro": "Le zone con il deficit maggiore:",
+        "cap_col_demand": "Domanda",
+        "cap_col_2sfca": "Postazioni ogni 1.000 (2SFCA)",
+        "cap_col_short": "Postazioni mancanti (2SFCA)",
     },
 }
 """Every text of the report and the map, by language then key (same keys in each language)."""

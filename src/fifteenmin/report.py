@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import _names as N
-from ._i18n import Translator
+from ._i18n import MESSAGES, Translator
 from .errors import FifteenMinError, InputError
 from .plot import underserved_mask, zone_statuses
 
@@ -1183,6 +1183,8 @@ def report_html(
     if parent is not None:
         sections.append(_parent_section(analysis, t, parent))
     sections.append(_sensitivity_section(analysis, t))
+    sections.append(_worth_section(analysis, t))
+    sections.append(_capacity_section(analysis, t))
     sections.append(_data_quality_section(analysis, t))
     sections.append(_method_section(analysis, t))
     css = _CSS.replace("__FONTS__", FONT_STACK).replace("__BLUE__", _BLUE).replace("__RED__", _RED)
@@ -1632,3 +1634,175 @@ def _sensitivity_section(analysis: Analysis, t: Translator) -> str:
         f"<figure>{svg}<figcaption>{_e(t('sens_caption'))}</figcaption></figure>"
         f"{table}</section>"
     )
+
+
+def _worth_section(analysis: Analysis, t: Translator) -> str:
+    """The spaces whose closure would leave the most residents without a space within the
+    walk (``summary["spaces"]``); empty without it."""
+    block = analysis.summary.get("spaces")
+    if not block:
+        return ""
+    m = t.minutes(float(block["minutes"]))
+    covered, two = block.get("residents_covered"), block.get("residents_2plus")
+    sole = block.get("residents_sole")
+    intro = _t_html(
+        t,
+        "worth_intro",
+        m=_e(m),
+        covered=_span("worth-covered", covered, t.integer(covered)),
+        sole=_span("worth-sole", sole, t.integer(sole)),
+        two=_span("worth-2plus", two, t.integer(two)),
+        share=_span("worth-2plus-share", block.get("share_2plus"), t.pct(block.get("share_2plus"))),
+    )
+    rows = block.get("top_sole") or []
+    parts = [f'<section id="space-worth"><h2>{_e(t("worth_sec"))}</h2><p>{intro}</p>']
+    if rows:
+        parts.append(f"<p>{_e(t('worth_top', n=t.integer(len(rows))))}</p>")
+        parts.append(
+            _table(
+                [
+                    t("col_rank"),
+                    t("col_space"),
+                    t("col_name"),
+                    t("worth_col_sole"),
+                    t("worth_col_within", m=m),
+                    t("worth_col_seats"),
+                    t("worth_col_ratio", m=m),
+                ],
+                [
+                    [
+                        _e(t.integer(i)),
+                        _e(r.get("space_id", "–")),
+                        _e(r["name"] if r.get("name") is not None else "–"),
+                        _e(t.integer(r.get("sole_residents"))),
+                        _e(t.integer(r.get("residents"))),
+                        _e(t.integer(r.get("seats"))),
+                        _e(t.num(r.get("seats_per_1000_residents"), 1)),
+                    ]
+                    for i, r in enumerate(rows, start=1)
+                ],
+                table_class="space-worth",
+                row_attrs=[
+                    f'data-space="{_e(r.get("space_id", ""))}" '
+                    f'data-sole="{_num_attr(r.get("sole_residents"))}"'
+                    for r in rows
+                ],
+                numeric=[True, False, False, True, True, True, True],
+            )
+        )
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _capacity_section(analysis: Analysis, t: Translator) -> str:
+    """Desks within the walk per 1,000 residents, city-wide by 2SFCA and E2SFCA, how spaces
+    without seats were handled and the largest shortfalls (``summary["capacity"]``)."""
+    cap = analysis.summary.get("capacity")
+    if not cap:
+        return ""
+    m = t.minutes(float(cap["minutes"]))
+    who = t("cap_who_residents" if float(cap.get("demand_share", 1.0)) == 1 else "cap_who_users")
+    kernel = str(cap.get("kernel"))
+    if kernel == "step":
+        e2_detail = t("cap_detail_e2sfca_step")
+    else:
+        key = f"cap_kernel_{kernel}"
+        name = t(key) if key in MESSAGES[t.lang] else kernel
+        e2_detail = t("cap_detail_e2sfca", kernel=name)
+    figures = [
+        _figure(
+            "cap-2sfca",
+            cap.get(N.seats_per_1000("2sfca")),
+            t.num(cap.get(N.seats_per_1000("2sfca")), 1),
+            t("cap_label_2sfca", m=m, who=who),
+            _e(t("cap_detail_2sfca")),
+        ),
+        _figure(
+            "cap-e2sfca",
+            cap.get(N.seats_per_1000("e2sfca")),
+            t.num(cap.get(N.seats_per_1000("e2sfca")), 1),
+            t("cap_label_e2sfca", m=m, who=who),
+            _e(e2_detail),
+        ),
+    ]
+    spaces = analysis.summary.get("spaces") or {}
+    if spaces.get("share_2plus") is not None:
+        figures.append(
+            _figure(
+                "cap-2plus",
+                spaces["share_2plus"],
+                t.pct(spaces["share_2plus"]),
+                t("cap_label_2plus", m=m),
+                _e(t("cap_detail_2plus", n=t.integer(spaces.get("residents_2plus")))),
+            )
+        )
+    text = [
+        t(
+            "cap_intro",
+            m=m,
+            reached=t.integer(cap["seats_reached"]),
+            total=t.integer(cap["seats_total"]),
+        )
+    ]
+    if float(cap.get("demand_share", 1.0)) < 1:
+        text.append(t("cap_demand_share", share=t.pct(cap["demand_share"], 0)))
+    missing = cap.get("spaces_without_seats") or {}
+    if missing.get("count"):
+        ids = [str(i) for i in missing.get("ids") or []]
+        shown = ", ".join(ids[:10])
+        if len(ids) > 10:
+            shown = t("cap_more", ids=shown, n=t.integer(len(ids) - 10))
+        total = int(missing["count"]) + int(cap.get("spaces_with_seats") or 0)
+        text.append(
+            t("cap_missing_seats", n=t.integer(missing["count"]), total=t.integer(total), ids=shown)
+        )
+    else:
+        text.append(t("cap_all_seats"))
+    parts = [
+        f'<section id="capacity"><h2>{_e(t("cap_sec"))}</h2>',
+        f'<div class="figures">{"".join(figures)}</div>',
+        *(f"<p>{_e(x)}</p>" for x in text),
+    ]
+    target = cap.get("seats_per_1000")
+    if target is not None:
+        short = cap.get(N.SHORTFALL) or 0.0
+        if short > 0:
+            sentence = _t_html(
+                t,
+                "cap_target",
+                target=_e(t.minutes(target)),
+                short=_span("cap-shortfall", short, t.integer(short)),
+                n=_e(t.integer(cap.get("zones_short"))),
+                short_e=_e(t.integer(cap.get(N.SHORTFALL_E2SFCA))),
+            )
+        else:
+            sentence = _e(t("cap_target_met", target=t.minutes(target)))
+        parts.append(f'<p class="target">{sentence}</p>')
+        worst = cap.get("largest_shortfall") or []
+        if worst:
+            parts.append(f"<p>{_e(t('cap_short_intro'))}</p>")
+            parts.append(
+                _table(
+                    [
+                        t("col_zone"),
+                        t("col_name"),
+                        t("cap_col_demand"),
+                        t("cap_col_2sfca"),
+                        t("cap_col_short"),
+                    ],
+                    [
+                        [
+                            _e(r.get("zone_id", "–")),
+                            _e(r.get("name", "–")),
+                            _e(t.integer(r.get(N.DEMAND))),
+                            _e(t.num(r.get(N.seats_per_1000("2sfca")), 1)),
+                            _e(t.integer(r.get(N.SHORTFALL))),
+                        ]
+                        for r in worst
+                    ],
+                    table_class="shortfall",
+                    numeric=[False, False, True, True, True],
+                )
+            )
+    parts.append("</section>")
+    return "".join(parts)
