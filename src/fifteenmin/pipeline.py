@@ -53,7 +53,9 @@ from .zones import (
 )
 
 if TYPE_CHECKING:
+    from .categories import Category
     from .scenarios import Scenarios, Sensitivity
+    from .services import CategoryFigures
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +80,9 @@ class Analysis:
     """Where the network has street data (see :meth:`StudyArea.from_streets`)."""
     joins: gpd.GeoDataFrame | None = None
     sensitivity: Sensitivity | None = None
+    categories: CategoryFigures | None = None
+    """Every service category's figures, when asked for (see
+    :func:`~fifteenmin.services.category_figures`)."""
     """The figures at other walking speeds and for other population columns, when asked
     for (see :func:`~fifteenmin.scenarios.sensitivity`)."""
     """The dangling street ends joined to a nearby street (see :func:`join_gaps`)."""
@@ -126,10 +131,11 @@ class Analysis:
         Input columns named like those get the prefix ``src_``."""
         spaces = self.walk.spaces.copy()
         spaces["access_m"] = self.walk.snaps["access_m"].to_numpy()
-        if self.space_worth is not None:
-            worth = self.space_worth.drop(
-                columns=[N.SPACE_ID, N.SPACE_NAME, N.SEATS, self.space_worth.geometry.name]
-            )
+        worth = self.space_worth
+        ids = spaces[N.SPACE_ID].astype(str).to_numpy()
+        # (not the worth of other spaces: an analysis copied with another walk)
+        if worth is not None and np.array_equal(worth[N.SPACE_ID].to_numpy(), ids):
+            worth = worth.drop(columns=[N.SPACE_ID, N.SPACE_NAME, N.SEATS, worth.geometry.name])
             clash = {c: N.SOURCE_PREFIX + str(c) for c in spaces if N.is_worth_column(str(c))}
             spaces = spaces.rename(columns=clash)
             for column in worth.columns:
@@ -294,6 +300,8 @@ def analyze(
     speeds: Sequence[float] | None = None,
     population_columns: Sequence[str] | None = None,
     speed_pairs: dict[str, float] | None = None,
+    categories: str | Path | Sequence[Category] | None = None,
+    work_category: str = "work",
     progress: bool = False,
 ) -> Analysis:
     """Run the whole analysis.
@@ -380,6 +388,15 @@ def analyze(
         (the band of the residents over the speeds, at the underserved walk) and ``borderline``
         (underserved in some combinations of a population column and not in others),
         :attr:`Analysis.sensitivity` and ``summary["sensitivity"]``.
+    categories, work_category
+        Many kinds of service in the same run (:mod:`fifteenmin.services`): ``"default"``
+        (the shipped table, :func:`~fifteenmin.categories.load_categories`), a table file,
+        or a list of :class:`~fifteenmin.categories.Category`. Their services are read from
+        the tags of the network file (and their registry files); the ``spaces`` join the
+        category ``work_category``, whose absence is "the missing piece". Adds per zone
+        the share within ``underserved_minutes`` of each category, of all of them, the
+        categories within reach, the mean walks and the missing piece;
+        :attr:`Analysis.categories` and ``summary["categories"]``.
     progress
         Show progress bars.
 
@@ -406,6 +423,7 @@ def analyze(
         extra_columns = _check_sensitivity(
             speeds, population_columns, speed_pairs, population_column
         )
+        category_list = _category_list(categories)
         # check the small inputs before the (possibly long) network read: fail fast
         if isinstance(spaces, str | Path) and str(spaces) != "osm":
             check_file(spaces, (".csv", ".txt", *VECTOR_SUFFIXES), "spaces")
@@ -578,6 +596,11 @@ def analyze(
         analysis = _with_capacity(analysis)
         if speeds is not None or extra_columns or speed_pairs:
             analysis = _with_sensitivity(analysis, speeds, extra_columns, speed_pairs)
+        if category_list is not None:
+            osm = network if isinstance(network, str | Path) else None
+            analysis = _with_categories(
+                analysis, category_list, osm, read_polygon, work_category, progress
+            )
     analysis.summary["data_quality"]["warnings"] = said
     return analysis
 
@@ -796,6 +819,78 @@ def _capacity_summary(analysis: Analysis, top: int = 10) -> dict[str, Any]:
 def _or_none(value: Any) -> float | None:
     """A float for JSON, None where missing."""
     return None if value is None or pd.isna(value) else float(value)
+
+
+def _category_list(categories: str | Path | Sequence[Category] | None) -> list[Category] | None:
+    """The categories asked for, read and checked before any work (None: none)."""
+    if categories is None:
+        return None
+    from .categories import Category, load_categories
+
+    if isinstance(categories, str | Path):
+        return load_categories(None if str(categories) == "default" else categories)
+    out = list(categories)
+    bad = [c for c in out if not isinstance(c, Category)]
+    if bad or not out:
+        raise InputError(
+            "categories: give 'default', a category table file or a list of Category "
+            f"(got {type(bad[0]).__name__ if bad else 'an empty list'})"
+        )
+    return out
+
+
+def _with_categories(
+    analysis: Analysis,
+    categories: list[Category],
+    osm: str | Path | None,
+    polygon: Any,
+    work: str,
+    progress: bool,
+) -> Analysis:
+    """The analysis with every category's figures (see analyze)."""
+    import dataclasses
+
+    from .categories import load_services
+    from .services import category_figures, category_times
+
+    walk, params = analysis.walk, analysis.parameters
+    logger.info("services of %d categories", len(categories))
+    services = load_services(
+        [c for c in categories if c.tags or c.file is not None],
+        osm=osm if any(c.tags for c in categories) else None,
+        polygon=polygon,
+        streets=walk.streets,
+        progress=progress,
+    )
+    services = {c.name: services.get(c.name, walk.spaces.iloc[:0]) for c in categories}
+    if work in services:  # the spaces of the analysis are places of work too
+        mine = walk.spaces.to_crs(4326).assign(category=work)
+        services[work] = gpd.GeoDataFrame(
+            pd.concat([services[work].to_crs(4326), mine], ignore_index=True), crs=4326
+        )
+    times = category_times(
+        walk.streets,
+        services,
+        speed_kmh=walk.speed_kmh,
+        max_snap_m=params["max_snap_m"],
+        fragment_max_m=None if params["keep_fragments"] else params["fragment_max_m"],
+    )
+    figures = category_figures(
+        times,
+        analysis.zones,
+        labels={c.name: {"en": c.label("en"), "it": c.label("it")} for c in categories},
+        minutes=float(params["underserved_minutes"]),
+        missing=work,
+        counted=analysis.counted,
+    )
+    extra = figures.zones.drop(columns=[N.ZONE_ID])
+    zones = analysis.zones.drop(columns=extra.columns, errors="ignore")
+    zones = pd.concat([zones, extra.set_index(zones.index)], axis=1)
+    zones = gpd.GeoDataFrame(zones, geometry=analysis.zones.geometry.name, crs=analysis.zones.crs)
+    analysis.summary["categories"] = figures.summary()
+    analysis.parameters["categories"] = [c.name for c in categories]
+    analysis.parameters["work_category"] = work
+    return dataclasses.replace(analysis, zones=zones, categories=figures)
 
 
 def _check_sensitivity(
