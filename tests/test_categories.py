@@ -163,6 +163,12 @@ def test_bad_tables_say_where(tmp_path: Path, text: str, message: str) -> None:
     assert "\n" not in str(info.value)
 
 
+def test_a_bad_tag_names_its_own_line(tmp_path: Path) -> None:
+    text = GOOD.replace('tags = ["leisure=park"]', 'tags = [\n  "leisure=park",\n  "leisure"\n]')
+    with pytest.raises(InputError, match=r"line 12: category 'green': tag 'leisure' has no"):
+        cat.load_categories(_table(tmp_path, text))
+
+
 def test_bad_table_files(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="file not found"):
         cat.load_categories(tmp_path / "missing.toml")

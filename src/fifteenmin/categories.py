@@ -269,7 +269,7 @@ def _category(table: object, i: int, lines: _Lines, base: Path | None) -> Catego
                 f'{where}: {what}: the tag list is empty; list OSM tags ("amenity=library") '
                 "or remove tags and give a file"
             )
-        tags = tuple(_parse_tag(t, f"{where}: {what}") for t in raw)
+        tags = tuple(_parse_tag(t, f"{lines.at_text(i, t, 'tags')}: {what}") for t in raw)
     file = None
     if "file" in table:
         file = Path(table["file"].strip())
@@ -321,6 +321,15 @@ class _Lines:
             if pattern.match(self.lines[n]):
                 return f"{self.where} line {n + 1}"
         return self.at(i)
+
+    def at_text(self, i: int, text: str, key: str) -> str:
+        """``where line N`` of the first line of category ``i`` holding ``text`` quoted."""
+        if i < len(self.headers):
+            end = self.headers[i + 1] if i + 1 < len(self.headers) else len(self.lines)
+            for n in range(self.headers[i], end):
+                if f'"{text}"' in self.lines[n] or f"'{text}'" in self.lines[n]:
+                    return f"{self.where} line {n + 1}"
+        return self.at_key(i, key)
 
 
 def _check_name(name: object, where: str) -> str:
