@@ -58,7 +58,7 @@ def test_all_categories_by_hand(line):
 def test_a_category_without_service(line):
     streets, zone = line
     empty = spaces_at((0, 0)).iloc[:0]
-    with pytest.warns(UserWarning, match="'none' has no service"):
+    with pytest.warns(UserWarning, match="1 category has no service.*: none;"):
         ct = category_times(streets, {"a": spaces_at((0, 0)), "none": empty})
     cov = category_coverage(ct, zone, missing="none").iloc[0]
     assert cov["share_pop_15min_none"] == 0 and cov["share_pop_15min_all"] == 0

@@ -180,13 +180,16 @@ def category_times(
     for c, name in enumerate(names):
         own = graph.space_node[category == name]
         counts[name] = int(len(own))
-        if not len(own):
-            warnings.warn(
-                f"category {name!r} has no service in the study area: no zone reaches it",
-                stacklevel=2,
-            )
-            continue
-        dist[c] = dijkstra(graph.csr, directed=False, indices=own, min_only=True)
+        if len(own):
+            dist[c] = dijkstra(graph.csr, directed=False, indices=own, min_only=True)
+    empty = [n for n in names if counts[n] == 0]
+    if empty:
+        warnings.warn(
+            f"{len(empty)} categor{'y has' if len(empty) == 1 else 'ies have'} no service in "
+            f"the study area, so no zone reaches {'it' if len(empty) == 1 else 'them'}: "
+            f"{', '.join(empty)}; check the category table's tags against the extract",
+            stacklevel=2,
+        )
     nearest_any = dist.min(axis=0)
     walk = WalkTimes(
         streets=streets,
@@ -426,3 +429,111 @@ def check_categories(names: Sequence[str]) -> None:
         if n in seen:
             raise InputError(f"category {n!r} is given twice; give each category once")
         seen.add(n)
+
+
+@dataclass(frozen=True)
+class CategoryFigures:
+    """Every category's figures for the zones of an analysis (see :func:`category_figures`).
+
+    ``zones``: :func:`category_coverage`'s table. ``citywide``: one row per category
+    (``category``, ``label_en``, ``label_it``, ``services``, ``share``, ``residents_within``
+    over the counted zones) and one row ``all``. ``missing``: the category whose absence
+    is the missing piece (None when not among them).
+    """
+
+    times: CategoryTimes
+    zones: pd.DataFrame
+    citywide: pd.DataFrame
+    labels: dict[str, dict[str, str]]
+    minutes: float
+    missing: str | None
+
+    def summary(self) -> dict[str, Any]:
+        """The figures as saved under ``categories`` in ``summary.json``."""
+        label = N.minutes_label(self.minutes)
+        rows = [
+            {k: (None if v is pd.NA else v) for k, v in r.items()}
+            for r in self.citywide.astype(object).to_dict("records")
+        ]
+        out: dict[str, Any] = {
+            "minutes": self.minutes,
+            "categories": [r for r in rows if r["category"] != "all"],
+            "all": next(r for r in rows if r["category"] == "all"),
+            "not_reachable": [n for n, k in self.times.counts.items() if k == 0],
+            "missing_category": self.missing,
+        }
+        if self.missing is not None:
+            col = f"missing_{self.missing}_{label}"
+            share = f"share_missing_{self.missing}_{label}"
+            z = self.zones
+            out["missing_piece"] = {
+                "residents": float(z[col].sum()) if col in z else None,
+                "zones": [
+                    {
+                        "zone_id": str(r[N.ZONE_ID]),
+                        "share": float(r[share]),
+                        "residents": float(r[col]) if col in z else None,
+                    }
+                    for _, r in z.sort_values(share, ascending=False).head(10).iterrows()
+                    if np.isfinite(r[share]) and r[share] > 0
+                ],  # fmt: skip
+            }
+        return out
+
+
+def category_figures(
+    times: CategoryTimes,
+    zones: gpd.GeoDataFrame,
+    *,
+    labels: dict[str, dict[str, str]] | None = None,
+    minutes: float = 15.0,
+    missing: str | None = "work",
+    counted: np.ndarray | None = None,
+) -> CategoryFigures:
+    """:func:`category_coverage` with the city-wide shares over the ``counted`` zones
+    (default all), weighted by residents (by street length without population)."""
+    cov = category_coverage(times, zones, minutes=minutes, missing=missing)
+    n = len(zones)
+    counted = np.ones(n, dtype=bool) if counted is None else np.asarray(counted, dtype=bool)
+    pop = (
+        zones[N.POPULATION].to_numpy(dtype=float)
+        if N.POPULATION in zones.columns
+        else np.full(n, np.nan)
+    )
+    if np.isfinite(pop).any():
+        weight = np.nan_to_num(pop)
+    else:  # no residents: the zones' street length
+        z = zones.to_crs(times.streets.crs)
+        weight = (
+            z[N.STREET_LENGTH_M].to_numpy(dtype=float)
+            if N.STREET_LENGTH_M in z.columns
+            else np.ones(n)
+        )
+    weight = np.where(counted, weight, 0.0)
+    label = N.minutes_label(minutes)
+    labels = labels or {}
+    rows = []
+    for name in [*times.names, "all"]:
+        share = np.nan_to_num(cov[f"share_pop_{label}_{name}"].to_numpy(dtype=float))
+        got = float(weight @ share)
+        lab = labels.get(name, {})
+        rows.append(
+            {
+                "category": name,
+                "label_en": lab.get("en", name),
+                "label_it": lab.get("it", name),
+                "services": int(times.counts[name]) if name in times.counts else None,
+                "share": got / weight.sum() if weight.sum() > 0 else float("nan"),
+                "residents_within": got if np.isfinite(pop).any() else None,
+            }
+        )
+    table = pd.DataFrame(rows)
+    table["services"] = table["services"].astype("Int64")
+    return CategoryFigures(
+        times=times,
+        zones=cov,
+        citywide=table,
+        labels=labels,
+        minutes=float(minutes),
+        missing=missing if missing in times.names else None,
+    )
