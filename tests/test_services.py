@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from _osmfixtures import STREET, lonlat, write_osm
@@ -140,3 +141,117 @@ def test_one_search_per_category_is_fast(sample_analysis, city_categories):
     category_times(streets, ten)
     many = time.perf_counter() - t0
     assert many < 10 * one + 0.5
+
+
+# ------------------------------------------------------------- in analyze and the CLI
+
+
+@pytest.fixture(scope="module")
+def with_categories(sample_city):
+    return fm.analyze(
+        sample_city.network, sample_city.spaces, sample_city.zones,
+        population_column="population", categories="default",
+    )  # fmt: skip
+
+
+def test_analyze_with_the_default_table(with_categories, sample_analysis):
+    result = with_categories
+    z = result.zones
+    names = result.categories.times.names
+    assert names[-1] == "work" and len(names) == 10
+    # work is the analysis's spaces: its figures are the headline's
+    np.testing.assert_allclose(
+        z["share_pop_15min_work"], sample_analysis.zones[N.share("pop", 15)], atol=1e-12
+    )
+    singles = z[[f"share_pop_15min_{n}" for n in names]].to_numpy()
+    assert (z["share_pop_15min_all"].to_numpy() <= singles.min(axis=1) + 1e-12).all()
+    summary = result.summary["categories"]
+    assert summary["not_reachable"] == []
+    piece = summary["missing_piece"]
+    assert piece["residents"] == pytest.approx(z["missing_work_15min"].sum())
+    assert piece["zones"][0]["zone_id"] == "N04"  # the north-east town has all but work
+    # the headline figures do not move
+    assert result.summary["within"] == sample_analysis.summary["within"]
+
+
+def test_categories_written(with_categories, tmp_path):
+    out = with_categories.write(tmp_path / "out", lang="it")
+    names = {p.name for p in out.iterdir()}
+    assert {"categories.csv", "categories_map.png", "missing_piece_map.png"} <= names
+    table = pd.read_csv(out / "categories.csv")
+    assert table["category"].tolist()[-1] == "all"
+    html = (out / "report.html").read_text("utf-8")
+    assert 'id="categories"' in html and "Servizi quotidiani" in html
+    assert "Rione Campione" in html  # the missing-piece zone is listed
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--categories", "nope.toml"], "not found"),
+        (["--category", "libraries=amenity"], "="),
+        (["--category", "a=amenity=library", "--category", "a=shop=bakery"], "a"),
+        (["--categories", "BAD"], "BAD"),
+    ],
+)
+def test_cli_categories_bad_input(sample_city, tmp_path, capsys, extra, message):
+    if "BAD" in extra:
+        bad = tmp_path / "bad.toml"
+        bad.write_text('[[category]]\nname = "x"\ntags = ["amenity=library"\n', "utf-8")
+        extra = ["--categories", str(bad)]
+        message = "bad.toml"
+    out = tmp_path / "out"
+    args = ["analyze", "--network", str(sample_city.network), "--spaces",
+            str(sample_city.spaces), "--zones", str(sample_city.zones),
+            "--population-column", "population", *extra, "--out", str(out), "--quiet"]  # fmt: skip
+    from fifteenmin.cli import main
+
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("extract", "least"),
+    [("rome_esquilino_2016.osm", 1), ("rome_nomentano_2012.osm", 8)],
+)  # the Esquilino extract holds streets and bus stops only; Nomentano its shops, schools...
+def test_rome_categories_equal_single_runs(rome_file, extract, least):
+    """Categories from the extract's own OSM tags: each category's figures equal a separate
+    run with that category's places as the spaces (every street kept on both sides)."""
+    import warnings
+
+    from test_rome import placed_spaces
+
+    from fifteenmin.categories import load_categories
+
+    network = rome_file(f"network/{extract}")
+    zones = rome_file("boundaries/roma_zone_urbanistiche_155_pop.geojson")
+    streets = fm.read_streets(network)
+    spaces = placed_spaces(streets, 5, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = fm.analyze(
+            network, spaces, zones, population_column="pop2018", categories=load_categories(),
+            keep_fragments=True,
+        )  # fmt: skip
+    ct = result.categories.times
+    found = [n for n, k in ct.counts.items() if k > 0]
+    assert len(found) - 1 >= least, ct.counts  # work: the spaces placed here
+    z = result.zones
+    counted = result.counted
+    singles = z.loc[counted, [f"share_pop_15min_{n}" for n in ct.names]].to_numpy()
+    assert (z.loc[counted, "share_pop_15min_all"].to_numpy() <= singles.min(axis=1) + 1e-12).all()
+    services = ct.services
+    for name in found[:4]:
+        mine = services[services["category"] == name][["space_id", "geometry"]]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            single = fm.analyze(
+                network, mine, zones, population_column="pop2018", keep_fragments=True
+            )
+        np.testing.assert_allclose(
+            z.loc[counted, f"share_pop_15min_{name}"],
+            single.zones.loc[counted, N.share("pop", 15)],
+            rtol=0, atol=1e-9, err_msg=name,
+        )  # fmt: skip

@@ -12,6 +12,35 @@ LANGUAGES = ("en", "it")
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
+        # categories (many services)
+        "cat_map_title": "Daily services within a {m}-minute walk",
+        "cat_map_cbar": "service categories within a {m}-min walk (of {k}, mean per resident)",
+        "cat_map_all": "{share} of residents have all {k} within {m} min",
+        "miss_map_title": "Where {what} is the missing piece ({m}-minute walk)",
+        "miss_map_cbar": (
+            "share of residents with every other category within {m} min but no {what}"
+        ),
+        "miss_map_total": "{n} residents have everything else but no {what}",
+        "cat_sec": "Daily services: the whole 15-minute city",
+        "cat_intro": (
+            "Share of residents within a {m}-minute walk of each category of daily service "
+            "(services read from the OSM tags of the network file: {source}), of all of them "
+            "together (counted along each street, not averaged), and the residents for whom "
+            "{what} is the only category out of reach."
+        ),
+        "cat_col_category": "Category",
+        "cat_col_services": "Places",
+        "cat_col_share": "Residents within {m} min",
+        "cat_all": "All categories",
+        "cat_none": "none in the area: nobody reaches it",
+        "cat_missing_intro": (
+            "{n} residents have every other category within {m} minutes but no {what}: "
+            "zones where a new {what} place completes the 15-minute city, most residents first."
+        ),
+        "cat_col_missing": "Residents missing only {what}",
+        "cat_col_count": "Categories within reach",
+        "cat_col_missing_share": "Share of the zone's residents",
+        "cat_by_parent": "By {parent}",
         # sensitivity
         "sens_sec": "Sensitivity: walking speed and population groups",
         "sens_intro": (
@@ -461,6 +490,36 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cap_col_short": "Desks short (2SFCA)",
     },
     "it": {
+        # categorie (servizi quotidiani)
+        "cat_map_title": "Servizi quotidiani entro {m} minuti a piedi",
+        "cat_map_cbar": "categorie di servizi entro {m} min a piedi (su {k}, media per residente)",
+        "cat_map_all": "il {share} dei residenti ha tutte le {k} categorie entro {m} min",
+        "miss_map_title": "Dove manca solo {what} ({m} minuti a piedi)",
+        "miss_map_cbar": (
+            "quota di residenti con tutte le altre categorie entro {m} min ma senza {what}"
+        ),
+        "miss_map_total": "{n} residenti hanno tutto il resto ma non {what}",
+        "cat_sec": "Servizi quotidiani: la città dei 15 minuti per intero",
+        "cat_intro": (
+            "Quota di residenti entro {m} minuti a piedi da ciascuna categoria di servizi "
+            "quotidiani (servizi letti dai tag OSM del file della rete: {source}), da tutte "
+            "insieme (contate lungo ogni strada, non in media) e residenti per cui {what} è "
+            "l'unica categoria fuori portata."
+        ),
+        "cat_col_category": "Categoria",
+        "cat_col_services": "Luoghi",
+        "cat_col_share": "Residenti entro {m} min",
+        "cat_all": "Tutte le categorie",
+        "cat_none": "nessuno nell'area: nessuno la raggiunge",
+        "cat_missing_intro": (
+            "{n} residenti hanno tutte le altre categorie entro {m} minuti ma non {what}: le "
+            "zone in cui un nuovo luogo di {what} completa la città dei 15 minuti, dalla più "
+            "popolosa."
+        ),
+        "cat_col_missing": "Residenti a cui manca solo {what}",
+        "cat_col_count": "Categorie raggiungibili",
+        "cat_col_missing_share": "Quota dei residenti della zona",
+        "cat_by_parent": "Per {parent}",
         # sensibilità
         "sens_sec": "Sensibilità: velocità a piedi e gruppi di popolazione",
         "sens_intro": (

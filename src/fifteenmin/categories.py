@@ -512,11 +512,12 @@ def services_from_osm(
     >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
     >>> streets = fm.read_streets(city.network)
     >>> found = services_from_osm(city.network, load_categories(), streets=streets)
-    >>> len(found["work"]), len(found["eating"])
-    (3, 0)
-    >>> park = found["outdoor"]
-    >>> park["feature_id"].nunique(), set(park["access"]), len(park) > 4
-    (1, {'edge'}, True)
+    >>> len(found["work"]), len(found["eating"])  # the sample city's daily services
+    (3, 4)
+    >>> outdoor = found["outdoor"]  # the park (reached at its edge) and two playgrounds
+    >>> park = outdoor[outdoor["access"] == "edge"]
+    >>> park["feature_id"].nunique(), len(park) > 4, int((outdoor["access"] == "node").sum())
+    (1, True, 2)
     """
     categories = list(categories)
     _check_unique(categories, lambda i: f"category {i + 1} of {len(categories)}")

@@ -58,6 +58,29 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
         "zones layer or in --population when given; more columns (e.g. pop2018 "
         "pop2018_65p) are population groups whose figures are also computed (sensitivity)",
     )
+    cats = parser.add_argument_group("many kinds of service (see docs/outputs.md)")
+    cats.add_argument(
+        "--categories",
+        metavar="TABLE",
+        help="also measure every category of daily service of a table: 'default' (the "
+        "shipped table: the nine Sony CSL categories and work) or a TOML file; their "
+        "places are read from the OSM tags of --network",
+    )
+    cats.add_argument(
+        "--category",
+        action="append",
+        default=[],
+        metavar="NAME=FILE|TAGS",
+        help="a category on the command line, e.g. libraries=amenity=library or "
+        "markets=mercati.csv (repeatable; replaces the table's category of that name)",
+    )
+    cats.add_argument(
+        "--work-category",
+        default="work",
+        metavar="NAME",
+        help="the category the --spaces are (default work): residents with every other "
+        "category within 15 min but not this one are 'the missing piece'",
+    )
     sens = parser.add_argument_group("sensitivity (see docs/outputs.md)")
     sens.add_argument(
         "--speeds",
@@ -622,6 +645,18 @@ def _check_out(args: argparse.Namespace, inputs: Sequence[Path]) -> None:
     check_output_folder(args.out, inputs=inputs, overwrite=args.overwrite, **_OUT)
 
 
+def _categories(args: argparse.Namespace) -> Any:
+    """The categories of ``--categories`` and ``--category`` (None: neither given)."""
+    if args.categories is None and not args.category:
+        return None
+    from .categories import load_categories, merge_categories, parse_category_option
+
+    table = []
+    if args.categories is not None:
+        table = load_categories(None if args.categories == "default" else args.categories)
+    return merge_categories(table, [parse_category_option(c) for c in args.category])
+
+
 def _run_analyze(args: argparse.Namespace) -> int:
     _check_out(args, _input_paths(args))
     result = _analyze(
@@ -631,6 +666,8 @@ def _run_analyze(args: argparse.Namespace) -> int:
         underserved_share=args.underserved_share,
         speeds=args.speeds,
         speed_pairs=_speed_pairs(args.speed_for) or None,
+        categories=_categories(args),
+        work_category=args.work_category,
         seats_per_1000=args.seats_per_1000,
         demand_share=args.demand_share,
         decay=args.decay,
@@ -873,6 +910,22 @@ def _print_headline(summary: dict, out: Path, quiet: bool) -> None:
         )
         residents = f" ({left['residents']:,.0f} residents)" if left.get("residents") else ""
         print(f"left out of the figures: {left['zones']} zone(s){residents}: {why}")
+    cats = summary.get("categories")
+    if cats:
+        m = f"{cats['minutes']:g}"
+        shares = ", ".join(
+            f"{r['category']} {r['share']:.0%}" for r in cats["categories"] if r["services"]
+        )
+        print(f"residents within {m} min, by category: {terminal_safe(shares)}")
+        print(f"within {m} min of every category: {cats['all']['share']:.0%}")
+        if cats.get("not_reachable"):
+            print(f"categories with no place in the area: {', '.join(cats['not_reachable'])}")
+        piece = cats.get("missing_piece") or {}
+        if piece.get("residents") is not None:
+            print(
+                f"residents with everything but {cats['missing_category']}: "
+                f"{piece['residents']:,.0f}"
+            )
     sens = summary.get("sensitivity")
     if sens:
         m = f"{sens['underserved_minutes']:g}"

@@ -196,6 +196,12 @@ class Analysis:
             vector = coverage_map(self, lang=lang)
             save_figure(vector, tmp / "coverage_map", formats=["svg", "pdf"])
             save_figure(walk_time_map(self, lang=lang), tmp / "walk_time_map")
+            if self.categories is not None:
+                from .plot import categories_map, missing_piece_map
+
+                save_figure(categories_map(self, lang=lang), tmp / "categories_map")
+                if self.categories.missing is not None:
+                    save_figure(missing_piece_map(self, lang=lang), tmp / "missing_piece_map")
 
         # on Linux a forked process draws those while this one writes the rest
         with alongside(maps):
@@ -216,6 +222,10 @@ class Analysis:
                 json.dumps(self.summary, indent=2, ensure_ascii=False, default=_json_default),
                 encoding="utf-8",
             )
+            if self.categories is not None:  # city-wide per category
+                spreadsheet_safe(self.categories.citywide).to_csv(
+                    tmp / "categories.csv", index=False
+                )
             if self.sensitivity is not None:  # city-wide, and one row per zone and case
                 sens = self.sensitivity
                 spreadsheet_safe(sens.citywide).to_csv(tmp / "sensitivity.csv", index=False)
@@ -392,8 +402,11 @@ def analyze(
         Many kinds of service in the same run (:mod:`fifteenmin.services`): ``"default"``
         (the shipped table, :func:`~fifteenmin.categories.load_categories`), a table file,
         or a list of :class:`~fifteenmin.categories.Category`. Their services are read from
-        the tags of the network file (and their registry files); the ``spaces`` join the
-        category ``work_category``, whose absence is "the missing piece". Adds per zone
+        the tags of the network file (and their registry files); the category
+        ``work_category`` is the ``spaces`` of the analysis (its tags and file are not read:
+        its figures are the headline's; merge OSM-tagged spaces into a registry with
+        ``fifteenmin registry merge`` to count both), and its absence is "the missing
+        piece". Adds per zone
         the share within ``underserved_minutes`` of each category, of all of them, the
         categories within reach, the mean walks and the missing piece;
         :attr:`Analysis.categories` and ``summary["categories"]``.
@@ -855,19 +868,17 @@ def _with_categories(
 
     walk, params = analysis.walk, analysis.parameters
     logger.info("services of %d categories", len(categories))
+    read = [c for c in categories if c.name != work and (c.tags or c.file is not None)]
     services = load_services(
-        [c for c in categories if c.tags or c.file is not None],
-        osm=osm if any(c.tags for c in categories) else None,
+        read,
+        osm=osm if any(c.tags for c in read) else None,
         polygon=polygon,
         streets=walk.streets,
         progress=progress,
     )
     services = {c.name: services.get(c.name, walk.spaces.iloc[:0]) for c in categories}
-    if work in services:  # the spaces of the analysis are places of work too
-        mine = walk.spaces.to_crs(4326).assign(category=work)
-        services[work] = gpd.GeoDataFrame(
-            pd.concat([services[work].to_crs(4326), mine], ignore_index=True), crs=4326
-        )
+    if work in services:  # work is the analysis's spaces: its figures are the headline's
+        services[work] = walk.spaces.to_crs(4326).assign(category=work)
     times = category_times(
         walk.streets,
         services,

@@ -1278,3 +1278,122 @@ def change_map(comparison: Comparison, *, minutes: float | None = None, lang: st
     _titles(fig, ax, t("cmp_map_title", m=mm), parts)
     add_map_furniture(ax)
     return fig
+
+
+def _label_values(ax: Axes, zones: gpd.GeoDataFrame, texts: Sequence[str | None]) -> None:
+    """A short label per zone (name and value) where it does not overlap another."""
+    if _with_data(zones) > MAX_LABELLED_ZONES:
+        return
+    points = _zone_label_points(ax, zones)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    per_pt = max(
+        (x1 - x0) / (ax.bbox.width * 72 / ax.figure.dpi),
+        (y1 - y0) / (ax.bbox.height * 72 / ax.figure.dpi),
+    )
+    placed: list[tuple[float, float, float, float]] = []
+    for point, name, text in zip(points, zones[N.ZONE_NAME].astype(str), texts, strict=True):
+        if point is None or text is None:
+            continue
+        lines = [name, text]
+        half_w = 0.5 * 0.62 * 7 * max(len(s) for s in lines) * per_pt
+        half_h = 0.5 * 1.25 * 7 * 2 * per_pt
+        box = (point.x - half_w, point.y - half_h, point.x + half_w, point.y + half_h)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+            continue
+        placed.append(box)
+        ax.text(point.x, point.y, "\n".join(lines), ha="center", va="center", fontsize=7,
+                color="#222222", zorder=15, path_effects=_HALO)  # fmt: skip
+
+
+def categories_map(analysis: Analysis, *, lang: str = "en") -> Figure:
+    """Zones classed by the number of service categories within the walk (mean per
+    resident), with the zones' statuses; needs ``analyze(categories=...)``.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> result = fm.analyze(city.network, city.spaces, city.zones,
+    ...                     population_column="population", categories="default")
+    >>> categories_map(result).get_suptitle()
+    'Daily services within a 15-minute walk'
+    """
+    figures = analysis.categories
+    if figures is None:
+        raise ValueError("the analysis has no categories: run analyze(categories=...)")
+    t = Translator(lang)
+    m = figures.minutes
+    mm = t.minutes(m)
+    crs = analysis.walk.streets.crs
+    zones = analysis.zones.to_crs(crs)
+    k = len(figures.times.names)
+    column = f"categories_{N.minutes_label(m)}"
+    bounds = _map_bounds(analysis, zones)
+    fig, ax = _figure(bounds)
+    bins = np.arange(0, k + 2) - 0.5
+    cmap = colormaps["YlGnBu"].resampled(k + 1).with_extremes(bad=NO_DATA_COLOR)
+    norm = BoundaryNorm(bins, cmap.N)
+    zones.plot(ax=ax, column=column, cmap=cmap, norm=norm, edgecolor="white", linewidth=0.8,
+               missing_kwds={"color": NO_DATA_COLOR, "edgecolor": "white"}, zorder=1)  # fmt: skip
+    handles = _plot_status(ax, zones, t)
+    _plot_streets(ax, analysis, color=STREET_COLOR, linewidth=0.25, alpha=0.5, zorder=2)
+    space_handle = _plot_spaces(ax, analysis, crs, t)
+    _extent(ax, bounds)
+    values = zones[column].to_numpy(dtype=float)
+    _label_values(ax, zones, [None if np.isnan(v) else t.num(v, 1) + f" / {k}" for v in values])
+    cbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.6, pad=0.01,
+                        aspect=25)  # fmt: skip
+    cbar.set_ticks(np.arange(0, k + 1))
+    cbar.ax.tick_params(labelsize=8)
+    cbar.set_label(t("cat_map_cbar", m=mm, k=k), fontsize=9)
+    _legend(fig, [space_handle, *handles])
+    everything = next(
+        (r["share"] for _, r in figures.citywide.iterrows() if r["category"] == "all"), np.nan
+    )
+    parts = [t("cat_map_all", share=_pct(everything), k=k, m=mm), _speed_text(analysis, t)]
+    _titles(fig, ax, t("cat_map_title", m=mm), parts)
+    add_map_furniture(ax, note=analysis.note)
+    return fig
+
+
+def missing_piece_map(analysis: Analysis, *, lang: str = "en") -> Figure:
+    """Zones classed by the share of residents with every other category within the walk
+    but not the missing one (work): where a new space completes the 15-minute city."""
+    figures = analysis.categories
+    if figures is None or figures.missing is None:
+        raise ValueError("the analysis has no missing category: run analyze(categories=...)")
+    t = Translator(lang)
+    m = figures.minutes
+    mm = t.minutes(m)
+    crs = analysis.walk.streets.crs
+    zones = analysis.zones.to_crs(crs)
+    label = N.minutes_label(m)
+    share = f"share_missing_{figures.missing}_{label}"
+    bounds = _map_bounds(analysis, zones)
+    fig, ax = _figure(bounds)
+    bounds_share = (0.0, 0.05, 0.15, 0.3, 0.5, 1.0)
+    cmap = ListedColormap(["#f7f7f7", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"]).with_extremes(
+        bad=NO_DATA_COLOR
+    )
+    norm = BoundaryNorm(bounds_share, cmap.N)
+    zones.plot(ax=ax, column=share, cmap=cmap, norm=norm, edgecolor="white", linewidth=0.8,
+               missing_kwds={"color": NO_DATA_COLOR, "edgecolor": "white"}, zorder=1)  # fmt: skip
+    handles = _plot_status(ax, zones, t)
+    _plot_streets(ax, analysis, color=STREET_COLOR, linewidth=0.25, alpha=0.5, zorder=2)
+    space_handle = _plot_spaces(ax, analysis, crs, t)
+    _extent(ax, bounds)
+    values = zones[share].to_numpy(dtype=float)
+    _label_values(ax, zones, [None if not v > 0 else _pct(v) for v in values])
+    cbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.6, pad=0.01,
+                        aspect=25)  # fmt: skip
+    cbar.set_ticks(bounds_share, labels=[f"{b:.0%}" for b in bounds_share])
+    cbar.ax.tick_params(labelsize=8)
+    what = figures.labels.get(figures.missing, {}).get(lang, figures.missing)
+    cbar.set_label(t("miss_map_cbar", m=mm, what=what), fontsize=9)
+    _legend(fig, [space_handle, *handles])
+    total = analysis.summary.get("categories", {}).get("missing_piece", {}).get("residents")
+    parts = [t("miss_map_total", n=t.integer(total), what=what) if total else "",
+             _speed_text(analysis, t)]  # fmt: skip
+    _titles(fig, ax, t("miss_map_title", what=what, m=mm), parts)
+    add_map_furniture(ax, note=analysis.note)
+    return fig

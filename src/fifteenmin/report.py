@@ -1119,6 +1119,7 @@ code { font-size: 0.9em; word-break: break-all; }
 ul.warnings { margin: 4px 0 10px; padding-left: 20px; font-size: 0.92em; }
 code.sha256 { font-size: 0.8em; }
 .bounds { color: #5c6770; font-size: 0.9em; }
+table.categories-parent { font-size: 0.8em; }
 .attribution, footer { color: #5c6770; font-size: 0.9em; }
 @page { size: A4; margin: 15mm 13mm 16mm;
   @bottom-right { content: counter(page) " / " counter(pages); font-size: 9pt;
@@ -1182,6 +1183,7 @@ def report_html(
     ]
     if parent is not None:
         sections.append(_parent_section(analysis, t, parent))
+    sections.append(_categories_section(analysis, t, parent))
     sections.append(_sensitivity_section(analysis, t))
     sections.append(_worth_section(analysis, t))
     sections.append(_capacity_section(analysis, t))
@@ -1803,6 +1805,124 @@ def _capacity_section(analysis: Analysis, t: Translator) -> str:
                     table_class="shortfall",
                     numeric=[False, False, True, True, True],
                 )
+            )
+    parts.append("</section>")
+    return "".join(parts)
+
+
+# ------------------------------------------------------------------------ categories
+
+
+def _categories_section(analysis: Analysis, t: Translator, parent: str | None) -> str:
+    """Per category the residents within the walk, all of them, the missing piece; per
+    parent zone (municipio) when the zones have one."""
+    figures = analysis.categories
+    if figures is None:
+        return ""
+    m = figures.minutes
+    mm = t.minutes(m)
+    label = N.minutes_label(m)
+    names = list(figures.times.names)
+    lang_key = f"label_{t.lang}"
+    rows = []
+    for _, r in figures.citywide.iterrows():
+        is_all = r["category"] == "all"
+        services = r["services"]
+        empty = not is_all and (services is None or pd.isna(services) or int(services) == 0)
+        name = t("cat_all") if is_all else str(r[lang_key])
+        rows.append(
+            [
+                f"<strong>{_e(name)}</strong>" if is_all else _e(name),
+                "–" if is_all else _e(t.integer(services)),
+                _e(t("cat_none"))
+                if empty
+                else _span(f"cat-share-{r['category']}", float(r["share"]), t.pct(r["share"])),
+            ]
+        )
+    what = figures.labels.get(figures.missing or "", {}).get(t.lang, figures.missing or "")
+    source = Path(str((analysis.inputs.get("network") or {}).get("path", "–"))).name
+    parts = [
+        f'<section id="categories"><h2>{_e(t("cat_sec"))}</h2>',
+        f"<p>{_e(t('cat_intro', m=mm, source=source, what=what))}</p>",
+        _table(
+            [t("cat_col_category"), t("cat_col_services"), t("cat_col_share", m=mm)],
+            rows,
+            table_class="categories",
+            numeric=[False, True, True],
+        ),
+    ]
+    zones = analysis.zones
+    counted = analysis.counted
+    if parent is not None:
+        z = pd.DataFrame(zones.drop(columns="geometry")).loc[counted]
+        weight = z[N.POPULATION].fillna(0.0) if analysis.has_population else z[N.STREET_LENGTH_M]
+        keys = z[parent].map(_label)
+        cols = [f"share_pop_{label}_{n}" for n in [*names, "all"]]
+        sums = (z[cols].fillna(0.0).mul(weight, axis=0)).groupby(keys).sum()
+        shares = sums.div(weight.groupby(keys).sum().replace(0, np.nan), axis=0)
+        shares = shares.iloc[_natural_order(pd.Series(shares.index))]
+        cat_labels = [figures.labels.get(n, {}).get(t.lang, n) for n in names] + [t("cat_all")]
+        if len(shares) <= 8:  # a column per parent, a row per category: fits the page
+            head = [t("cat_col_category"), *map(str, shares.index)]
+            body = [
+                [_e(lab), *(_e(t.pct(v, 0)) for v in col)]
+                for lab, col in zip(cat_labels, shares.to_numpy().T, strict=True)
+            ]
+        else:  # a row per parent
+            head = [_parent_names(parent, t)[1], *cat_labels]
+            body = [
+                [_e(key), *(_e(t.pct(v, 0)) for v in row)]
+                for key, row in zip(shares.index, shares.to_numpy(), strict=True)
+            ]
+        parts.append(f"<h3>{_e(t('cat_by_parent', parent=_parent_names(parent, t)[0]))}</h3>")
+        parts.append(
+            _table(
+                head,
+                body,
+                table_class="categories-parent",
+                numeric=[False] + [True] * (len(head) - 1),
+            )  # fmt: skip
+        )
+    if figures.missing is not None and analysis.has_population:
+        col = f"missing_{figures.missing}_{label}"
+        share = f"share_missing_{figures.missing}_{label}"
+        z = zones.loc[counted & (zones[col].fillna(0) > 0.5)].sort_values(col, ascending=False)
+        total = float(zones.loc[counted, col].sum())
+        parts.append(
+            "<p>"
+            + _t_html(
+                t,
+                "cat_missing_intro",
+                n=_span("missing-total", total, t.integer(total)),
+                m=_e(mm),
+                what=_e(what),
+            )
+            + "</p>"
+        )
+        if len(z):
+            body = [
+                [
+                    _e(f"{r[N.ZONE_NAME]} ({r[N.ZONE_ID]})"),
+                    _e(t.integer(r[N.POPULATION])),
+                    _e(t.integer(r[col])),
+                    _e(t.pct(r[share])),
+                    _e(t.num(r[f"categories_{label}"], 1)),
+                ]
+                for _, r in z.head(15).iterrows()
+            ]
+            parts.append(
+                _table(
+                    [
+                        t("col_zone"),
+                        t("col_residents"),
+                        t("cat_col_missing", what=what),
+                        t("cat_col_missing_share"),
+                        t("cat_col_count"),
+                    ],
+                    body,
+                    table_class="missing-piece",
+                    numeric=[False, True, True, True, True],
+                )  # fmt: skip
             )
     parts.append("</section>")
     return "".join(parts)

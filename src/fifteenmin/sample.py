@@ -329,7 +329,54 @@ def _build_network(rng: np.random.Generator) -> tuple[_Net, LineString, Polygon]
     x, y = pos[(12, 9)]
     hub = [net.node(x + dx, y + dy) for dx, dy in ((45, 45), (65, 45), (65, 60), (45, 60))]
     net.way(hub + hub[:1], {"building": "yes", "office": "coworking", "name": "Hub Sintetico"})
+    _daily_services(net, pos)
     return net, river, park
+
+
+# Daily services of the categories of the shipped category table (SYNTHETIC), as OSM nodes
+# 12 m off a street corner: a full set in the centre west of the river, another in a small
+# town centre in the north-east with no coworking space within a walk (where work is the
+# missing piece), and bus stops, pharmacies and schools spread over the city. Added after
+# every street node, so the streets and the spaces stay as they were.
+_DAILY = (
+    ("shop", "supermarket", "Supermercato"),
+    ("shop", "bakery", "Forno"),
+    ("amenity", "restaurant", "Trattoria"),
+    ("amenity", "cafe", "Bar"),
+    ("amenity", "school", "Scuola"),
+    ("amenity", "library", "Biblioteca"),
+    ("amenity", "pharmacy", "Farmacia"),
+    ("amenity", "doctors", "Ambulatorio"),
+    ("highway", "bus_stop", "Fermata"),
+    ("amenity", "theatre", "Teatro"),
+    ("leisure", "fitness_centre", "Palestra"),
+    ("amenity", "post_office", "Ufficio postale"),
+    ("leisure", "playground", "Giardino giochi"),
+)
+_CENTRES = ((-250.0, 150.0, "Centro"), (1450.0, 1050.0, "Borgo Nord-Est"))
+_SPREAD = (("highway", "bus_stop", "Fermata"), ("amenity", "pharmacy", "Farmacia"),
+           ("amenity", "school", "Scuola"))  # fmt: skip
+
+
+def _daily_services(net: _Net, pos: dict[tuple[int, int], tuple[float, float]]) -> None:
+    keys = sorted(pos)
+    xy = np.array([pos[k] for k in keys])
+    used: set[int] = set()
+
+    def corner(x: float, y: float) -> tuple[float, float]:
+        order = np.argsort(np.hypot(xy[:, 0] - x, xy[:, 1] - y), kind="stable")
+        i = int(next(j for j in order if int(j) not in used))
+        used.add(i)
+        return float(xy[i, 0]) + 12.0, float(xy[i, 1]) + 9.0
+
+    for cx, cy, place in _CENTRES:
+        for key, value, name in _DAILY:
+            net.node(*corner(cx, cy), {key: value, "name": f"{name} {place}"})
+    for n, (x, y) in enumerate(
+        (x, y) for x in np.arange(-1750.0, 1800.0, 700.0) for y in np.arange(-1300.0, 1400.0, 650.0)
+    ):
+        key, value, name = _SPREAD[n % len(_SPREAD)]
+        net.node(*corner(x, y), {key: value, "name": f"{name} {n + 1}"})
 
 
 def _osm_xml(net: _Net) -> bytes:
