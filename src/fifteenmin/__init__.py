@@ -14,6 +14,7 @@ from .errors import InputError as InputError
 # The public API, imported on first use (PEP 562): ``import fifteenmin`` stays light, so
 # the command starts at once and Ctrl-C during its start-up is caught like anywhere else.
 _MODULES = (
+    "batching",
     "capacity",
     "categories",
     "hexagons",
@@ -30,6 +31,7 @@ _MODULES = (
     "zones",
 )
 _NAMES = {
+    "batch": "batching",
     "hex_zones": "hexagons",
     "interpolate_population": "hexagons",
     "coverage": "isochrones",
@@ -72,6 +74,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and editors see
+    from . import batching as batching
     from . import capacity as capacity
     from . import categories as categories
     from . import hexagons as hexagons
@@ -86,6 +89,7 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from . import study_area as study_area
     from . import travel as travel
     from . import zones as zones
+    from .batching import batch as batch
     from .hexagons import hex_zones as hex_zones
     from .hexagons import interpolate_population as interpolate_population
     from .isochrones import coverage as coverage
