@@ -255,3 +255,41 @@ def test_rome_categories_equal_single_runs(rome_file, extract, least):
             single.zones.loc[counted, N.share("pop", 15)],
             rtol=0, atol=1e-9, err_msg=name,
         )  # fmt: skip
+
+
+def test_suggest_for_the_missing_piece(with_categories, sample_analysis):
+    from fifteenmin.services import missing_piece_pieces
+
+    result = with_categories
+    sites = fm.suggest_sites(result, n_sites=3, objective="missing", min_separation_m=300)
+    total = result.summary["categories"]["missing_piece"]["residents"]
+    assert sites["zone_id"].iloc[0] == "N04"  # the town with all but work
+    gained = sites["completed_residents_15min"].to_numpy()
+    assert gained.sum() <= total + 1e-6 and gained[0] > 0.9 * total
+    assert sites.attrs["objective_value"] == pytest.approx(gained.sum())
+    # the stretches greedy counts are exactly the missing piece of the zone figures
+    ct = result.categories.times
+    zones = result.zones.to_crs(ct.streets.crs)
+    pieces = street_pieces(ct.walk, counted_geometries(zones))
+    target = missing_piece_pieces(ct, pieces, minutes=15, missing="work")
+    length = np.bincount(target.zone, weights=target.end_m - target.start_m, minlength=len(zones))
+    total_len = np.bincount(
+        pieces.zone, weights=pieces.end_m - pieces.start_m, minlength=len(zones)
+    )
+    np.testing.assert_allclose(
+        length / np.where(total_len > 0, total_len, 1), zones["share_missing_work_15min"],
+        atol=1e-12,
+    )  # fmt: skip
+    with pytest.raises(InputError, match="categories"):
+        fm.suggest_sites(sample_analysis, objective="missing")
+
+
+def test_cli_missing_objective_needs_categories(sample_city, tmp_path, capsys):
+    from fifteenmin.cli import main
+
+    out = tmp_path / "out"
+    args = ["suggest", "--network", str(sample_city.network), "--spaces", str(sample_city.spaces),
+            "--zones", str(sample_city.zones), "--population-column", "population",
+            "--objective", "missing", "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(args) == 2
+    assert "--categories" in capsys.readouterr().err and not out.exists()

@@ -58,29 +58,7 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
         "zones layer or in --population when given; more columns (e.g. pop2018 "
         "pop2018_65p) are population groups whose figures are also computed (sensitivity)",
     )
-    cats = parser.add_argument_group("many kinds of service (see docs/outputs.md)")
-    cats.add_argument(
-        "--categories",
-        metavar="TABLE",
-        help="also measure every category of daily service of a table: 'default' (the "
-        "shipped table: the nine Sony CSL categories and work) or a TOML file; their "
-        "places are read from the OSM tags of --network",
-    )
-    cats.add_argument(
-        "--category",
-        action="append",
-        default=[],
-        metavar="NAME=FILE|TAGS",
-        help="a category on the command line, e.g. libraries=amenity=library or "
-        "markets=mercati.csv (repeatable; replaces the table's category of that name)",
-    )
-    cats.add_argument(
-        "--work-category",
-        default="work",
-        metavar="NAME",
-        help="the category the --spaces are (default work): residents with every other "
-        "category within 15 min but not this one are 'the missing piece'",
-    )
+    _category_options(parser)
     sens = parser.add_argument_group("sensitivity (see docs/outputs.md)")
     sens.add_argument(
         "--speeds",
@@ -148,6 +126,33 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     _report_options(parser)
+
+
+def _category_options(parser: argparse.ArgumentParser) -> None:
+    """Many kinds of service in one run (``analyze``; ``suggest --objective missing``)."""
+    cats = parser.add_argument_group("many kinds of service (see docs/outputs.md)")
+    cats.add_argument(
+        "--categories",
+        metavar="TABLE",
+        help="also measure every category of daily service of a table: 'default' (the "
+        "shipped table: the nine Sony CSL categories and work) or a TOML file; their "
+        "places are read from the OSM tags of --network",
+    )
+    cats.add_argument(
+        "--category",
+        action="append",
+        default=[],
+        metavar="NAME=FILE|TAGS",
+        help="a category on the command line, e.g. libraries=amenity=library or "
+        "markets=mercati.csv (repeatable; replaces the table's category of that name)",
+    )
+    cats.add_argument(
+        "--work-category",
+        default="work",
+        metavar="NAME",
+        help="the category the --spaces are (default work): residents with every other "
+        "category within 15 min but not this one are 'the missing piece'",
+    )
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
@@ -311,12 +316,14 @@ def _suggest_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--objective",
-        choices=("residents", "shortfall"),
+        choices=("residents", "shortfall", "missing"),
         default="residents",
-        help="what the sites maximise: residents newly within the walk (default), or "
+        help="what the sites maximise: residents newly within the walk (default); "
         "residents within the walk of a new site weighted by their zone's unmet share of "
-        "--seats-per-1000 (needs the spaces' seats)",
+        "--seats-per-1000 (shortfall, needs the spaces' seats); or residents with every "
+        "other category of --categories within the walk but no space (missing)",
     )
+    _category_options(parser)
     parser.add_argument(
         "--seats-per-1000",
         type=option_number(low=0, high=1000, low_open=True),
@@ -407,6 +414,110 @@ def _compare_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _batch_options(parser: argparse.ArgumentParser) -> None:
+    """The inputs of ``batch``: the areas, the regional network, the cluster."""
+    parser.add_argument(
+        "--areas",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="polygon layer of the areas (municipi, comuni...): one analysis per feature",
+    )
+    parser.add_argument(
+        "--id-column",
+        metavar="COL",
+        help="the areas' id column: unique, letters/digits/_-. (default: area_id, id, code, "
+        "codice, pro_com_t, pro_com, cod_istat or fid)",
+    )
+    parser.add_argument(
+        "--name-column", metavar="COL", help="the areas' name column (default: name, nome...)"
+    )
+    parser.add_argument(
+        "--network",
+        required=True,
+        type=Path,
+        help="the regional OSM extract (.osm.pbf...): read once, cut into one file per area",
+    )
+    parser.add_argument(
+        "--spaces", required=True, help="spaces file (.csv with lat/lon, .geojson, .gpkg)"
+    )
+    parser.add_argument("--lat-column", help="latitude column of a spaces CSV")
+    parser.add_argument("--lon-column", help="longitude column of a spaces CSV")
+    parser.add_argument(
+        "--zones", required=True, help="zone polygons of the region, or hex:RES (H3 hexagons)"
+    )
+    parser.add_argument(
+        "--population",
+        type=Path,
+        metavar="FILE",
+        help="population polygons whose --population-column is carried onto the zones",
+    )
+    parser.add_argument(
+        "--margin-m",
+        type=option_number(low=0, high=100_000, unit="m"),
+        metavar="M",
+        help="streets and spaces counted around each area (default: the longest walk, "
+        "1200 m for 15 min at 4.8 km/h)",
+    )
+    run = parser.add_argument_group("where it runs (Dask)")
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running Dask scheduler, e.g. tcp://HOST:8786 (default: DASK_SCHEDULER_ADDRESS, "
+        "else a local cluster of one worker process per core)",
+    )
+    run.add_argument(
+        "--workers",
+        type=option_number(low=1, high=4096, integer=True),
+        metavar="N",
+        help="workers of the local cluster (default: one per core, fewer if memory is short)",
+    )
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the batch folder --out: keep its areas whose inputs did not change, "
+        "run the others (failed and not run ones included)",
+    )
+    run.add_argument(
+        "--no-area-reports",
+        action="store_true",
+        help="no report folder per area (areas/ID/), only the figures: far faster",
+    )
+    data = parser.add_argument_group("data quality (see docs/outputs.md)")
+    data.add_argument(
+        "--sparse-share",
+        type=option_number(low=0, high=0.99),
+        default=0.1,
+        metavar="S",
+        help="sparse_streets below S times the area's median street length per resident "
+        "(default 0.1; 0: off)",
+    )
+    data.add_argument(
+        "--extent-buffer-m",
+        type=option_number(low=0, high=100_000, low_open=True, unit="m"),
+        default=500.0,
+        metavar="M",
+        help="the network's data extent: ground within M of a walkable street (default 500)",
+    )
+    data.add_argument(
+        "--join-gap-m",
+        type=option_number(low=0, high=50, unit="m"),
+        default=5.0,
+        metavar="M",
+        help="join dangling street ends within M metres (default 5; 0: none)",
+    )
+    data.add_argument(
+        "--fragment-max-m",
+        type=option_number(low=0, high=1_000_000, unit="m"),
+        default=1000.0,
+        metavar="M",
+        help="parts of the network without a space and under M metres are fragments",
+    )
+    data.add_argument(
+        "--keep-fragments", action="store_true", help="count street fragments as streets"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``fifteenmin`` command."""
     from . import __version__
@@ -439,6 +550,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _input_options(compare, spaces=False)
     _compare_options(compare)
+
+    batch = sub.add_parser(
+        "batch",
+        help="run the analysis for every area of a layer (on Dask) into one folder",
+        description="Each area is analysed as analyze --boundary AREA would (streets and "
+        "spaces within the walking margin count), on a local Dask cluster or on --scheduler; "
+        "the regional network is read once. See docs/outputs.md.",
+    )
+    _batch_options(batch)
+    _analysis_options(batch)
 
     demo = sub.add_parser("demo", help="run the analysis on the bundled synthetic sample city")
     demo.add_argument(
@@ -691,7 +812,19 @@ def _run_suggest(args: argparse.Namespace) -> int:
     inputs = _input_paths(args) + ([args.candidates] if args.candidates is not None else [])
     _check_out(args, inputs)
     candidates = candidates_from_file(args.candidates) if args.candidates is not None else None
-    result = _analyze(args, [args.minutes], underserved_minutes=args.minutes)
+    categories = _categories(args)
+    if args.objective == "missing" and categories is None:
+        raise InputError(
+            "--objective missing needs the other kinds of service: add --categories default "
+            "(or a table) and/or --category NAME=..."
+        )
+    result = _analyze(
+        args,
+        [args.minutes],
+        underserved_minutes=args.minutes,
+        categories=categories,
+        work_category=args.work_category,
+    )
     sites = suggest_sites(
         result,
         n_sites=args.sites,
@@ -848,6 +981,57 @@ def _print_comparison(comparison: Any, args: argparse.Namespace) -> None:
         + (f" ({terminal_safe(', '.join(worse[:10]))})" if worse else "")
     )
     print(f"comparison written to {args.out}")
+
+
+def _run_batch(args: argparse.Namespace) -> int:
+    from .batching import batch
+
+    columns = args.population_column or [None]
+    result = batch(
+        args.areas,
+        args.network,
+        args.spaces,
+        args.zones,
+        args.out,
+        id_column=args.id_column,
+        name_column=args.name_column,
+        population_column=columns[0],
+        population=args.population,
+        minutes=args.minutes,
+        speed_kmh=args.speed_kmh,
+        margin_m=args.margin_m,
+        lat_column=args.lat_column,
+        lon_column=args.lon_column,
+        scheduler=args.scheduler,
+        workers=None if args.workers is None else int(args.workers),
+        resume=args.resume,
+        overwrite=args.overwrite,
+        area_reports=not args.no_area_reports,
+        lang=args.lang,
+        pdf=args.pdf,
+        progress=not args.quiet,
+        buffer_m=args.buffer_m,
+        underserved_share=args.underserved_share,
+        sparse_share=args.sparse_share,
+        extent_buffer_m=args.extent_buffer_m,
+        join_gap_m=args.join_gap_m,
+        fragment_max_m=args.fragment_max_m,
+        keep_fragments=args.keep_fragments,
+        speeds=args.speeds,
+        population_columns=columns[1:] or None,
+        speed_pairs=_speed_pairs(args.speed_for) or None,
+        seats_per_1000=args.seats_per_1000,
+        demand_share=args.demand_share,
+        decay=args.decay,
+    )
+    if not args.quiet:
+        run = result.manifest["run"]
+        counts = ", ".join(f"{n} {s}" for s, n in run["by_status"].items() if n)
+        print(f"{run['areas']} areas: {counts}; {run['reused']} kept from before")
+        for row in result.failed.itertuples(index=False):
+            print(f"  failed: {terminal_safe(row.area_id)}: {terminal_safe(row.error)}")
+        print(f"batch written to {args.out}")
+    return 0
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -1015,6 +1199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "compare": _run_compare,
             "demo": _run_demo,
             "registry": _run_registry,
+            "batch": _run_batch,
         }
         with warnings.catch_warnings():
             if quiet:

@@ -58,7 +58,7 @@ _CHUNK_CELLS = 8_000_000  # distance-matrix cells per Dijkstra batch: 64 MB of f
 _FULL_TOL_M = 1e-9  # a piece is fully covered when less than this is left uncovered
 _REFINE_CELLS = 2.5  # a subsample's pick is refined among all candidates this many cells away
 _MIN_GAIN_M = 0.01  # gains below the residents of 1 cm of the densest street are rounding
-OBJECTIVES = ("residents", "shortfall")
+OBJECTIVES = ("residents", "shortfall", "missing")
 """What greedy maximises (see :func:`suggest_sites`)."""
 DEFAULT_EXACT_MAX_CANDIDATES = 300
 """The exact check runs only with at most this many candidate sites."""
@@ -85,6 +85,12 @@ def reach_column(minutes: float) -> str:
 def seats_ratio_column(minutes: float) -> str:
     """Column of a site's seats per 1,000 residents within ``minutes`` of it."""
     return f"seats_per_1000_residents_{N.minutes_label(minutes)}"
+
+
+def missing_column(minutes: float) -> str:
+    """Column of the residents a site completes (``missing`` objective): every other
+    category within ``minutes`` already, this one only now."""
+    return f"completed_residents_{N.minutes_label(minutes)}"
 
 
 def shortfall_column(minutes: float) -> str:
@@ -282,8 +288,9 @@ def _check_siting(
     if objective not in OBJECTIVES:
         raise InputError(
             f"objective {objective!r} is not one of {', '.join(OBJECTIVES)}: 'residents' "
-            "(residents newly within the walk) or 'shortfall' (weighted by the zone's unmet "
-            "share of a seats target)"
+            "(residents newly within the walk), 'shortfall' (weighted by the zone's unmet "
+            "share of a seats target) or 'missing' (residents with every other category of "
+            "service within the walk, needs analyze(categories=...))"
         )
     if seats_per_1000 is not None and not (
         _is_number(seats_per_1000, 0.0) and 0 < seats_per_1000 <= 1000
@@ -473,6 +480,38 @@ def _with_candidates(
     return graph, dist, graph.space_node[k:]
 
 
+def _missing_inputs(source: object, zones: object) -> tuple[Any, WalkTimes, str]:
+    """For ``objective="missing"``: the analysis's category times, and the walk to its
+    missing category (work) on their graph."""
+    figures = getattr(source, "categories", None) if isinstance(source, Analysis) else None
+    if zones is not None or figures is None or figures.missing is None:
+        raise InputError(
+            "the missing objective needs the result of analyze() with categories= "
+            "(--categories default), without zones="
+        )
+    times = figures.times
+    w = times.names.index(figures.missing)
+    walk = dataclasses.replace(
+        times.walk, dist_m=times.dist_m[w], nearest=np.full(times.graph.n_nodes, -1)
+    )
+    return times, walk, figures.missing
+
+
+def _times_on(times: Any, graph: SearchGraph, new_graph: bool) -> Any:
+    """Every category's distances on ``graph`` (the categories' own graph, or that graph
+    also split at candidate sites)."""
+    if not new_graph:
+        return times
+    category = times.walk.spaces["category"].to_numpy()
+    k = len(category)
+    dist = np.full((len(times.names), graph.n_nodes), np.inf)
+    for c, name in enumerate(times.names):
+        own = graph.space_node[:k][category == name]
+        if len(own):
+            dist[c] = dijkstra(graph.csr, directed=False, indices=own, min_only=True)
+    return dataclasses.replace(times, graph=graph, dist_m=dist)
+
+
 def _zone_of(xy: np.ndarray, geoms: np.ndarray) -> np.ndarray:
     """Index of the (first) zone holding each point, -1 outside every zone."""
     points = shapely.points(xy)
@@ -565,8 +604,12 @@ def suggest_sites(
         :func:`~fifteenmin.capacity.capacity` with the existing spaces (their ``seats``),
         counted once however many suggested sites reach them; residents near an existing
         space count too (their zone may still lack seats), residents of zones that meet the
-        target do not. The shares are computed once, before the first pick. Needs the
-        result of :func:`~fifteenmin.pipeline.analyze` (without ``zones``).
+        target do not. The shares are computed once, before the first pick.
+        ``"missing"``: residents newly within ``minutes`` who have every other category of
+        service within it already (the missing piece of :func:`~fifteenmin.pipeline.analyze`
+        with ``categories``), counted on the exact stretches of street where that holds
+        (:func:`~fifteenmin.services.missing_piece_pieces`). Both need the result of
+        :func:`~fifteenmin.pipeline.analyze` (without ``zones``).
     seats_per_1000
         The target of the ``"shortfall"`` objective: seats per 1,000 residents.
     exact
@@ -594,6 +637,8 @@ def suggest_sites(
         sites 1..k), ``seats`` and ``seats_per_1000_residents_<m>min`` (missing without
         ``seats``), ``candidate_id`` and ``candidate_name`` (of given candidates, from
         their ``candidate_id``/``space_id``/``id`` and ``name`` columns); with the
+        ``missing`` objective ``completed_residents_<m>min`` (residents who had every
+        other category within the walk and now have this one too); with the
         ``shortfall`` objective also ``shortfall_residents_<m>min`` (what the site adds to
         it). ``attrs`` holds ``baseline_share`` (before), ``residents_total``, ``minutes``,
         ``candidates`` (how many), ``candidates_searched``, ``objective``,
@@ -635,6 +680,9 @@ def suggest_sites(
             "zones), without zones="
         )
     walk, zone_gdf = _inputs(source, zones)
+    times, missing = None, ""
+    if objective == "missing":  # on the graph of every category's services
+        times, walk, missing = _missing_inputs(source, zones)
     limit_m = walk.minutes_to_m(minutes)
     geoms = zone_gdf.geometry.to_numpy()
     nz = len(zone_gdf)
@@ -646,6 +694,9 @@ def suggest_sites(
     else:
         points = _candidate_points(candidates)
         graph, dist, cand_node = _with_candidates(walk, points)
+    if times is not None:  # every category's distances on that graph
+        times = _times_on(times, graph, points is not None)
+        dist = times.dist_m[times.names.index(missing)]
     # the pieces' nearest spaces are not used here: only their edges and distances
     with_candidates = dataclasses.replace(
         walk, graph=graph, dist_m=dist, nearest=np.full(graph.n_nodes, -1)
@@ -655,7 +706,15 @@ def suggest_sites(
     total = np.bincount(pieces.zone, weights=pieces.end_m - pieces.start_m, minlength=nz)
     density = np.divide(pop, total, out=np.zeros(nz), where=total > 0)
     real = _Residents(graph, dist, pieces, density, limit_m)  # who is within the walk
-    if objective == "shortfall":  # what greedy maximises: weighted, existing spaces ignored
+    target = pieces  # the streets whose residents greedy counts
+    if times is not None:  # the missing piece: only the streets that lack just this one
+        from .services import missing_piece_pieces
+
+        target = missing_piece_pieces(times, pieces, minutes=minutes, missing=missing)
+        weight, res = density, _Residents(graph, dist, target, density, limit_m)
+        if not len(target.zone):
+            logger.info("nobody lacks %s alone within %g min", missing, minutes)
+    elif objective == "shortfall":  # what greedy maximises: weighted, existing spaces ignored
         assert isinstance(source, Analysis) and seats_per_1000 is not None  # checked above
         weight = density * _unmet_share(source, minutes, float(seats_per_1000))
         res = _Residents(graph, np.full(graph.n_nodes, np.inf), pieces, weight, limit_m)
@@ -765,7 +824,7 @@ def suggest_sites(
     if exact:
         sites.attrs["exact"] = _exact_check(
             with_candidates,
-            pieces,
+            target,
             weight,
             limit_m,
             existing=graph.space_node[: len(walk.snaps)] if res is real else None,
@@ -816,6 +875,8 @@ def _add_columns(
     )
     if objective == "shortfall":
         sites.insert(at + 2, shortfall_column(minutes), [float(r["gain"]) for r in rows])
+    elif objective == "missing":
+        sites.insert(at + 2, missing_column(minutes), [float(r["gain"]) for r in rows])
 
 
 def _site_label(

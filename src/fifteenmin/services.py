@@ -537,3 +537,53 @@ def category_figures(
         minutes=float(minutes),
         missing=missing if missing in times.names else None,
     )
+
+
+def missing_piece_pieces(
+    times: CategoryTimes, pieces: StreetPieces, *, minutes: float, missing: str
+) -> StreetPieces:
+    """The parts of ``pieces`` where every category but ``missing`` is within ``minutes``
+    and ``missing`` is not: one piece per such stretch (same segment, narrower
+    ``start_m``/``end_m``), with the distances to ``missing``. Their residents are those
+    :func:`category_coverage` counts as the missing piece; a site for ``missing`` reaching
+    them completes the 15-minute city there (see
+    :func:`~fifteenmin.planning.suggest_sites`, ``objective="missing"``)."""
+    if missing not in times.names:
+        raise InputError(
+            f"category {missing!r} is not among the categories ({', '.join(times.names)})"
+        )
+    g = times.graph
+    limit = times.minutes_to_m(minutes)
+    w = times.names.index(missing)
+    others = [c for c in range(len(times.names)) if c != w]
+    keep_piece, starts, ends = [], [], []
+    for lo_i in range(0, len(pieces.zone), _CHUNK):
+        rows = slice(lo_i, lo_i + _CHUNK)
+        lo, hi = _gaps(pieces, g, times.dist_m, limit, rows)
+        w_lo, w_hi = lo[:, w], hi[:, w]
+        o_lo = np.maximum(lo[:, others], w_lo[:, None])  # the others' gaps within w's
+        o_hi = np.minimum(hi[:, others], w_hi[:, None])
+        gap = np.clip(w_hi - w_lo, 0.0, None) - _union_length(o_lo, o_hi)
+        for j in np.flatnonzero(gap > 1e-9):  # the stretches of w's gap the others leave
+            at = float(w_lo[j])
+            for a, b in sorted(zip(o_lo[j], o_hi[j], strict=True)):
+                if b <= a:
+                    continue
+                if a > at:
+                    keep_piece.append(lo_i + j), starts.append(at), ends.append(float(a))
+                at = max(at, float(b))
+            if w_hi[j] > at:
+                keep_piece.append(lo_i + j), starts.append(at), ends.append(float(w_hi[j]))
+    idx = np.asarray(keep_piece, dtype=np.int64)
+    d = times.dist_m[w]
+    return StreetPieces(
+        zone=pieces.zone[idx],
+        edge=pieces.edge[idx],
+        start_m=np.asarray(starts, dtype=float),
+        end_m=np.asarray(ends, dtype=float),
+        length_m=pieces.length_m[idx],
+        d_u=d[g.u[pieces.edge[idx]]],
+        d_v=d[g.v[pieces.edge[idx]]],
+        src_u=np.full(len(idx), -1),
+        src_v=np.full(len(idx), -1),
+    )
