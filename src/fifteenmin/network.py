@@ -162,7 +162,8 @@ def split_chains(
     cut becoming node ``new_node``; pieces' lengths in proportion to their geometry."""
     first = np.ones(len(edge), dtype=bool)
     first[1:] = edge[1:] != edge[:-1]
-    last = np.append(first[1:], True)
+    last = np.ones(len(edge), dtype=bool)  # no cut at all: no last piece either
+    last[:-1] = first[1:]
     prev_node = np.where(first, streets.edge_u[edge], np.roll(new_node, 1))
     prev_off = np.where(first, 0.0, np.roll(offset_m, 1))
     ch_edge = np.concatenate([edge, edge[last]])
