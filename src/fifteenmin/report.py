@@ -1411,7 +1411,7 @@ def comparison_html(
         [
             f"<code>{_e(r['space_id'])}</code>",
             _e(r["name"] if isinstance(r["name"], str) else "–"),
-            _e(t(f"cmp_change_{r['change']}")),
+            _e(t("cmp_change_added" if r["change"] == "added" else "cmp_change_removed")),
         ]
         for _, r in sp.iterrows()
     ]
