@@ -178,6 +178,10 @@ def test_categories_written(with_categories, tmp_path):
     out = with_categories.write(tmp_path / "out", lang="it")
     names = {p.name for p in out.iterdir()}
     assert {"categories.csv", "categories_map.png", "missing_piece_map.png"} <= names
+    import pyogrio
+
+    nodes = pyogrio.read_dataframe(out / "walk_times.gpkg", layer="categories")
+    assert {"walk_time_s_work", "walk_time_s_eating"} <= set(nodes.columns)
     table = pd.read_csv(out / "categories.csv")
     assert table["category"].tolist()[-1] == "all"
     html = (out / "report.html").read_text("utf-8")

@@ -212,6 +212,10 @@ class Analysis:
             self.walk.node_times().to_file(
                 tmp / "walk_times.gpkg", layer="walk_times", driver="GPKG"
             )
+            if self.categories is not None:  # per node the walk to each category
+                self.categories.times.node_times().to_file(
+                    tmp / "walk_times.gpkg", layer="categories", driver="GPKG"
+                )
             self.isochrones.to_file(tmp / "isochrones.gpkg", layer="isochrones", driver="GPKG")
             self.coverage.to_file(tmp / "isochrones.gpkg", layer="coverage", driver="GPKG")
             spaces = self.spaces
