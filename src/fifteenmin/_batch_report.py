@@ -17,6 +17,8 @@ from . import _names as N
 
 logger = logging.getLogger(__name__)
 
+MAX_LABELS = 80
+"""Areas are labelled with their ids on the map up to this many."""
 _FONTS = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif'
 _CSS = """
 body { font-family: FONTS; color: #1d2329; margin: 0; line-height: 1.45; font-size: 15px; }
@@ -94,8 +96,15 @@ def areas_map_png(
 
     bar = fig.add_axes((0.86, 0.2, 0.03, 0.6))
     fig.colorbar(ScalarMappable(Normalize(0, 1), cmap), cax=bar, format=lambda v, _: f"{v:.0%}")
-    bar.set_title(column.replace("share_", "").replace("_", " "), fontsize=8)
-    fig.suptitle(f"Areas by {column}; hatched: no figures (failed or not run)", fontsize=10)
+    if len(shown) <= MAX_LABELS:
+        for geom, label in zip(shown.geometry, shown["area_id"], strict=True):
+            at = geom.representative_point()
+            ax.annotate(str(label), (at.x, at.y), ha="center", va="center", fontsize=7)
+    what = "residents" if "_pop_" in column else "area"
+    minutes = column.rsplit("_", 1)[-1].replace("min", " min")
+    fig.suptitle(
+        f"Share of {what} within {minutes} of a space, by area; hatched: no figures", fontsize=10
+    )
     add_map_furniture(ax, note=note)
     return _png(fig)
 

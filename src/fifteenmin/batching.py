@@ -68,6 +68,9 @@ STATUSES = (OK, NO_SPACES, FAILED, NOT_RUN)
 """An area's status: analysed; no space within reach (nobody within a walk: no analysis
 needed); failed (the reason is recorded); not run (the batch was interrupted first)."""
 
+CONNECT_TIMEOUT_S = 10.0
+"""How long :func:`batch` waits for a scheduler given by address."""
+
 MANIFEST = "manifest.json"
 ZONES = "zones"
 AREAS = "areas"
@@ -365,7 +368,7 @@ def batch(
     area_reports: bool = True,
     lang: str = "en",
     pdf: bool = False,
-    connect_timeout_s: float = 10.0,
+    connect_timeout_s: float | None = None,
     progress: bool = False,
     **options: Any,
 ) -> BatchResult:
@@ -422,7 +425,7 @@ def batch(
     lang, pdf
         Language of the reports; also ``report.pdf`` per area.
     connect_timeout_s
-        How long to wait for the ``scheduler``.
+        How long to wait for the ``scheduler`` (default :data:`CONNECT_TIMEOUT_S`).
     progress
         Show a progress bar.
     **options
@@ -531,8 +534,9 @@ def batch(
         if _is_client(scheduler):
             client = scheduler  # type: ignore[assignment]
         elif address is not None:  # reached before anything is written
+            wait = CONNECT_TIMEOUT_S if connect_timeout_s is None else connect_timeout_s
             client = stack.enter_context(
-                contextlib.closing(_cluster.connect(address, timeout_s=connect_timeout_s))
+                contextlib.closing(_cluster.connect(address, timeout_s=wait))
             )
         files = {role: _file_info(p) for role, p in paths.items()}
         run = _Run(
@@ -719,7 +723,7 @@ class _Run:
         for row in self.area_gdf.itertuples(index=False):
             entry = _Entry(row.area_id, row.name)
             self.entries[row.area_id] = entry
-            if row.problem is not None:
+            if isinstance(row.problem, str):
                 entry.status, entry.error = FAILED, row.problem
                 continue
             polygon = row.geometry
@@ -752,6 +756,7 @@ class _Run:
                 and before.get("status") == OK
                 and before.get("input_hash") == entry.input_hash
                 and (old_root / ZONES / f"{PARTITION}={row.area_id}").is_dir()
+                and (not self.report or (old_root / AREAS / row.area_id).is_dir())
             ):
                 self._reuse(entry, before, old_root, tmp)
                 continue
@@ -835,11 +840,12 @@ class _Run:
         todo = self._plan(tmp)
         reused = sum(e.reused for e in self.entries.values())
         logger.info(
-            "%d area(s): %d to run, %d kept from %s, %d failed or without spaces before running",
+            "%d area(s): %d to run, %d kept from before (%s), %d failed or without a space "
+            "before running",
             len(self.entries),
             len(todo),
             reused,
-            out,
+            out if self.previous else "none",
             len(self.entries) - len(todo) - reused,
         )
         if not todo:
@@ -921,7 +927,9 @@ class _Run:
                 _cluster.MEMORY,
                 _cluster.MEMORY,
             )
-        in_flight = max(4, 2 * max(_cluster.threads(client), 1))
+        # as many tasks given out as the workers have threads: a worker that dies takes no
+        # task waiting on it down with it (which would count as dying for that task too)
+        in_flight = max(1, _cluster.threads(client))
         pending = iter(tasks)
         running: dict[Future, _Entry] = {}
         done = as_completed(loop=client.loop)
