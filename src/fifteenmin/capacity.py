@@ -58,7 +58,8 @@ KERNELS = ("gaussian", "linear", "step")
 
 _GL = 0.5 / math.sqrt(3.0)  # two-point Gauss-Legendre nodes: mid -/+ h / (2 sqrt 3)
 _CUT_TOL_M = 1e-9  # cuts closer than this to a piece's end or to each other are merged
-_PAIR_BLOCK = 1 << 18  # (piece, space) pairs expanded to their points at a time
+_PAIR_BLOCK = 1 << 16  # (piece, space) pairs expanded to their points at a time
+_FCA_BLOCK = 1 << 20  # (point, space) pairs weighed at a time
 _SEARCH_BLOCK = 8  # per-space searches at a time: 8 x nodes distances in memory
 
 
@@ -317,13 +318,16 @@ def _points(p: StreetPieces, r: _Reach, density: np.ndarray, limit_m: float) -> 
     x = np.column_stack([mid - 2 * _GL * half, mid + 2 * _GL * half]).ravel()
     zone = p.zone[piece]
     demand = density[zone] * np.repeat(half, 2)
+    del s, e, length, cuts, owner, lo, hi, inner, order, same, step, a, b, mid, half, last, first
     # pairs: every point of a piece with every space reaching the piece, a block of
-    # (piece, space) pairs at a time, so that those beyond the catchment never fill memory
+    # (piece, space) pairs at a time, so that those beyond the catchment never fill memory;
+    # indices as int32 (half the memory of the pairs, the largest arrays here)
     pt_order = np.argsort(piece, kind="stable")  # already sorted by piece
     n_pieces = len(p.zone)
     pt_ptr = np.concatenate([[0], np.cumsum(np.bincount(piece, minlength=n_pieces))])
     all_counts = pt_ptr[r.piece + 1] - pt_ptr[r.piece]
-    kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    small = np.int32 if len(x) < 2**31 else np.int64  # (fewer spaces than points)
+    kept: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
     for start in range(0, len(r.piece), _PAIR_BLOCK):
         counts = all_counts[start : start + _PAIR_BLOCK]
         pair = start + np.repeat(np.arange(len(counts)), counts)
@@ -332,11 +336,11 @@ def _points(p: StreetPieces, r: _Reach, density: np.ndarray, limit_m: float) -> 
         xp = x[point]
         t = np.minimum(r.d_u[pair] + xp, r.d_v[pair] + p.length_m[piece[point]] - xp)
         within = t <= limit_m
-        kept.append((point[within], r.space[pair[within]], t[within]))
+        kept[0].append(point[within].astype(small))
+        kept[1].append(r.space[pair[within]].astype(small))
+        kept[2].append(t[within])
     pair_point, pair_space, pair_m = (
-        (np.concatenate(a) for a in zip(*kept, strict=True))
-        if kept
-        else (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+        _concat_freeing(k, dtype) for k, dtype in zip(kept, (small, small, float), strict=True)
     )
     return _Points(
         piece=piece,
@@ -349,16 +353,41 @@ def _points(p: StreetPieces, r: _Reach, density: np.ndarray, limit_m: float) -> 
     )
 
 
+def _concat_freeing(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    """``parts`` end to end, emptying the list as it goes (one copy in memory, not two)."""
+    out: np.ndarray = np.empty(sum(len(q) for q in parts), dtype=dtype)
+    at = 0
+    parts.reverse()
+    while parts:
+        q = parts.pop()
+        out[at : at + len(q)] = q
+        at += len(q)
+    return out
+
+
 def _fca(
-    points: _Points, weights: np.ndarray, seats: np.ndarray, n_spaces: int
+    points: _Points, weights: np.ndarray | None, seats: np.ndarray, n_spaces: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two-stage floating catchment: seats per demand at each point, and each space's ratio."""
-    wd = points.demand[points.pair_point] * weights
-    catch = np.bincount(points.pair_space, weights=wd, minlength=n_spaces)
+    """Two-stage floating catchment: seats per demand at each point, and each space's ratio.
+
+    ``weights`` per pair (None: all 1); a block of pairs at a time, so that no temporary
+    as long as the pairs is made.
+    """
+    n = len(points.pair_point)
+    blocks = [slice(i, i + _FCA_BLOCK) for i in range(0, n, _FCA_BLOCK)]
+    catch = np.zeros(n_spaces)
+    for b in blocks:
+        wd = points.demand[points.pair_point[b]]
+        if weights is not None:
+            wd *= weights[b]
+        catch += np.bincount(points.pair_space[b], weights=wd, minlength=n_spaces)
     ratio = np.divide(seats, catch, out=np.zeros(n_spaces), where=catch > 0)
-    per_point = np.bincount(
-        points.pair_point, weights=ratio[points.pair_space] * weights, minlength=len(points.demand)
-    )
+    per_point = np.zeros(len(points.demand))
+    for b in blocks:
+        share = ratio[points.pair_space[b]]
+        if weights is not None:
+            share *= weights[b]
+        per_point += np.bincount(points.pair_point[b], weights=share, minlength=len(per_point))
     return per_point, ratio
 
 
@@ -563,19 +592,22 @@ def _capacity_table(
     """The table of :func:`capacity` from its demand points."""
     walk = analysis.walk
     k = len(walk.spaces)
-    t_min = pts.pair_m / walk.speed_mps / 60.0
-    w = np.asarray(decay(t_min), dtype=float)
-    if w.shape != t_min.shape or not (np.isfinite(w) & (w >= 0)).all():
-        raise InputError(
-            "the decay kernel must return one finite weight >= 0 per walking time; check the "
-            "function given as kernel="
-        )
+    w = np.empty(len(pts.pair_m))
+    for start in range(0, len(w), _FCA_BLOCK):  # (the decay's temporaries a block long)
+        t_min = pts.pair_m[start : start + _FCA_BLOCK] / walk.speed_mps / 60.0
+        got = np.asarray(decay(t_min), dtype=float)
+        if got.shape != t_min.shape or not (np.isfinite(got) & (got >= 0)).all():
+            raise InputError(
+                "the decay kernel must return one finite weight >= 0 per walking time; check "
+                "the function given as kernel="
+            )
+        w[start : start + _FCA_BLOCK] = got
     nz = len(analysis.zones)
     out = analysis.zones[[N.ZONE_ID, N.ZONE_NAME, N.STATUS]].copy()
     out[N.DEMAND] = dem.demand
     has = dem.counted & (dem.demand > 0)
     reached = 0.0
-    for method, weights in zip(N.METHODS, (np.ones_like(t_min), w), strict=True):
+    for method, weights in zip(N.METHODS, (None, w), strict=True):
         per_point, ratio = _fca(pts, weights, seats, k)
         zone_seats = np.bincount(pts.zone, weights=per_point * pts.demand, minlength=nz)
         out[N.seats_per_1000(method)] = np.where(
@@ -943,6 +975,7 @@ def capacity_figures(
     seats, supply = _with_seats(walk)
     mine = np.isin(reach.space, supply)  # the searches from the spaces with seats
     sub = _Reach(*(getattr(reach, f.name)[mine] for f in dataclasses.fields(_Reach)))
+    del reach, cover, mine  # (their memory, for the demand points)
     demand = dem if demand_share == 1 else _demand(analysis, None, demand_share)
     pts = _points(demand.pieces, sub, demand.density, limit_m)
     table = _capacity_table(
