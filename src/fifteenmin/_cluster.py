@@ -118,7 +118,7 @@ def local_client(plan: Plan) -> Iterator[Client]:
             memory_limit=plan.memory_per_worker,
             resources={MEMORY: plan.memory_per_worker},
             dashboard_address=dashboard,
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,  # a failed area is said once, by the batch
         )
         try:
             client = Client(cluster, set_as_default=False)

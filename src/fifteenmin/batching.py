@@ -208,7 +208,9 @@ def areas_from_frame(
         geoms.append(area)
         problems.append(problem)
     return gpd.GeoDataFrame(
-        {"area_id": ids, "name": names, "problem": problems}, geometry=geoms, crs=4326
+        {"area_id": ids, "name": names, "problem": pd.Series(problems, dtype=object)},
+        geometry=geoms,
+        crs=4326,
     )
 
 
@@ -453,7 +455,8 @@ def batch(
     >>> city = fm.sample.write_sample_city(getfixture("tmp_path") / "city")
     >>> hoods = fm.zones_from_file(city.zones).iloc[:2]
     >>> done = fm.batch(hoods, city.network, city.spaces, city.zones, getfixture("tmp_path") / "b",
-    ...                 population_column="population", workers=1, area_reports=False)
+    ...                 id_column="zone_id", population_column="population", workers=1,
+    ...                 area_reports=False)
     >>> done.areas["status"].tolist()
     ['ok', 'ok']
     """
