@@ -64,8 +64,8 @@ def test_spaces_from_osm_tags(sample_city):
 
 
 def test_any_service_by_tags(sample_city):
-    with pytest.raises(InputError, match="no OSM node or way tagged amenity=library"):
-        fm.spaces_from_osm(sample_city.network, tags={"amenity": "library"})
+    with pytest.raises(InputError, match="no OSM node or way tagged amenity=hospital"):
+        fm.spaces_from_osm(sample_city.network, tags={"amenity": "hospital"})
     parks = fm.spaces_from_osm(sample_city.network, tags={"leisure": "park"}, kind="park")
     assert len(parks) == 1 and parks["kind"].eq("park").all()
 
