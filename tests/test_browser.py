@@ -5,17 +5,24 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
 import fifteenmin as fm
+from fifteenmin import _names as N
 from fifteenmin import webmap
+from fifteenmin._i18n import Translator
+from fifteenmin._places import place_names
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -210,3 +217,221 @@ def test_map_of_a_large_city_renders_without_streets(
     assert note.is_displayed() and "Streets not drawn" in note.text
     assert len(driver.find_elements(By.CSS_SELECTOR, "path.fm-zone")) == len(analysis.zones)
     _assert_offline(driver)
+
+
+def _map_ready(browser, path: Path) -> None:
+    browser.get(path.as_uri())
+    _wait(browser, lambda d: d.execute_script("return document.body.dataset.ready") == "1")
+
+
+def _covered_zone(analysis: fm.Analysis, minutes: float = 15.0) -> tuple[pd.Series, float, float]:
+    """A zone with figures whose inner point lies inside the ``minutes`` coverage and away
+    from the spaces' markers, with that point's latitude and longitude."""
+    cov = analysis.coverage
+    covered = cov.loc[cov["minutes"] == minutes].geometry.union_all()
+    zones = analysis.zones.to_crs(cov.crs)
+    points = zones.representative_point()
+    spaces = analysis.walk.spaces.to_crs(cov.crs).geometry.union_all()
+    ok = (
+        points.within(covered)
+        & (points.distance(spaces) > 40)
+        & analysis.zones[N.share("pop", minutes)].notna().to_numpy()
+    )
+    assert ok.any(), "no zone has its inner point within the coverage"
+    i = int(np.flatnonzero(ok.to_numpy())[0])
+    point = gpd.GeoSeries([points.iloc[i]], crs=cov.crs).to_crs(4326).iloc[0]
+    return analysis.zones.iloc[i], float(point.y), float(point.x)
+
+
+def _hover_centre(browser, lat: float, lon: float, zoom: float) -> str:
+    """Centre the map on a point, rest the pointer there; the tooltip's text (checked to
+    come from the zone layer: the element under the pointer is a zone)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    browser.execute_script(
+        "fifteenminMap.setView([arguments[0], arguments[1]], arguments[2], {animate: false})",
+        lat,
+        lon,
+        zoom,
+    )
+    box = browser.find_element(By.ID, "map")
+    ActionChains(browser).move_to_element(box).perform()
+    hit = browser.execute_script(
+        "var r = arguments[0].getBoundingClientRect();"
+        "var el = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
+        "return el.getAttribute('class') || el.tagName;",
+        box,
+    )
+    assert "fm-zone" in hit, f"the pointer is on {hit!r}, not on a zone"
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-tooltip"))
+    return browser.find_element(By.CSS_SELECTOR, ".leaflet-tooltip").text
+
+
+def test_hover_on_a_covered_zone_shows_its_figures(driver, outputs) -> None:
+    from selenium.webdriver.common.by import By
+
+    analysis, out = outputs
+    zone, lat, lon = _covered_zone(analysis)
+    _map_ready(driver, out / "map.html")
+    assert driver.find_elements(By.CSS_SELECTOR, "path.fm-coverage"), "coverage on at first"
+    tip = _hover_centre(driver, lat, lon, 16)
+    share = Translator("en").pct(zone[N.share("pop", 15.0)])
+    assert zone[N.ZONE_NAME] in tip and f"Within 15 min {share}" in tip, tip
+    assert "Area within" not in tip
+    _assert_offline(driver)
+
+
+def _labels(browser) -> list[dict]:
+    """Every place name shown: its text, kind and box on the page."""
+    return browser.execute_script(
+        "return Array.from(document.querySelectorAll('.fm-place')).filter("
+        "  function (e) { return e.style.display !== 'none'; }).map(function (e) {"
+        "  var r = e.firstChild.getBoundingClientRect();"
+        "  return {text: e.textContent, kind: e.className, left: r.left, right: r.right,"
+        "          top: r.top, bottom: r.bottom}; })"
+    )
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and b["top"] < a["bottom"]
+    )
+
+
+@pytest.fixture(scope="module")
+def esquilino_map(rome_file) -> fm.Analysis:
+    from test_rome import placed_spaces
+
+    path = rome_file("network/rome_esquilino_2016.osm")
+    streets = fm.read_streets(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 151 of 155 zones have no street data
+        return fm.analyze(
+            path,
+            placed_spaces(streets, 4, seed=1),
+            rome_file("boundaries/roma_zone_urbanistiche_155_pop.geojson"),
+            population_column="pop2018",
+        )
+
+
+@pytest.mark.parametrize("lang", ["en", "it"])
+def test_rome_map_names_places_and_answers_hover(
+    driver, esquilino_map: fm.Analysis, tmp_path: Path, lang: str
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    analysis = esquilino_map
+    _map_ready(driver, webmap.write_map(analysis, tmp_path / "map.html", lang=lang))
+    driver.save_screenshot(str(tmp_path / f"rome_{lang}.png"))
+    shown = _labels(driver)
+    assert len(shown) >= 20, shown
+    box = driver.find_element(By.ID, "map").rect
+    controls = [c.rect for c in driver.find_elements(By.CSS_SELECTOR, ".leaflet-control") if c.rect]
+    for i, a in enumerate(shown):  # none cut at the edge, none on another or on a control
+        assert box["x"] <= a["left"] and a["right"] <= box["x"] + box["width"], a
+        assert box["y"] <= a["top"] and a["bottom"] <= box["y"] + box["height"], a
+        assert not any(_overlap(a, b) for b in shown[i + 1 :]), a
+        for c in controls:
+            rect = {"left": c["x"], "right": c["x"] + c["width"], "top": c["y"]}
+            assert not _overlap(a, {**rect, "bottom": c["y"] + c["height"]}), (a, c)
+
+    names = place_names(analysis)
+    where = names.set_index("name").geometry
+    for name in ("Piazza Vittorio Emanuele II", "Piazza del Colosseo"):
+        point = where[name]
+        driver.execute_script(
+            "fifteenminMap.setView([arguments[0], arguments[1]], 16, {animate: false})",
+            point.y,
+            point.x,
+        )
+        assert name in {a["text"] for a in _labels(driver)}
+    driver.save_screenshot(str(tmp_path / f"rome_{lang}_z16.png"))
+    driver.execute_script("fifteenminMap.setZoom(13, {animate: false})")
+    assert not [a for a in _labels(driver) if "street" in a["kind"] or "square" in a["kind"]]
+
+    # the zones answer under the coverage and the names, in the page's language
+    zone, lat, lon = _covered_zone(analysis)
+    tip = _hover_centre(driver, lat, lon, 16)
+    t = Translator(lang)
+    share = t.pct(zone[N.share("pop", 15.0)])
+    assert zone[N.ZONE_NAME] in tip and f"{t('tip_within', m='15')} {share}" in tip, tip
+    driver.save_screenshot(str(tmp_path / f"rome_{lang}_hover.png"))
+    _assert_offline(driver)
+
+
+_TILE = re.compile(r"/tiles/(\d+)/(\d+)/(\d+)\.png$")
+
+
+@pytest.fixture()
+def tile_server() -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server answering every path with one 256 px PNG; yields its base URL
+    and the paths asked for."""
+    import http.server
+    import threading
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 256), (205, 226, 204)).save(buffer, format="PNG")
+    png, asked = buffer.getvalue(), []
+
+    class Tiles(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(png)))
+            self.end_headers()
+            self.wfile.write(png)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_basemap_tiles_load_from_the_given_server(
+    driver, outputs, tile_server, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    analysis, _ = outputs
+    base, asked = tile_server
+    url = base + "/tiles/{z}/{x}/{y}.png"
+    path = webmap.write_map(
+        analysis, tmp_path / "map.html", basemap=url, basemap_attribution="© Test Tiles"
+    )
+    _map_ready(driver, path)
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".fm-basemap img.leaflet-tile-loaded"))
+    zoom = driver.execute_script("return fifteenminMap.getZoom()")
+    levels = {int(m[1]) for m in map(_TILE.search, asked) if m}
+    assert asked and all(_TILE.search(p) for p in asked), asked
+    assert levels and levels <= {int(np.floor(zoom)), int(np.ceil(zoom))}, (levels, zoom)
+    attribution = driver.find_element(By.CSS_SELECTOR, ".leaflet-control-attribution").text
+    assert "© Test Tiles" in attribution and "OpenStreetMap" in attribution
+    driver.save_screenshot(str(tmp_path / "map_basemap.png"))
+    # nothing else left the page: every request was local or to the tile server
+    outside = [
+        u
+        for u in _requests(driver)
+        if urlsplit(u).scheme not in LOCAL_SCHEMES and not u.startswith(base + "/")
+    ]
+    assert not outside, outside
+    labels = driver.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays label")
+    tiles = next(lab for lab in labels if lab.text == "Basemap")
+    tiles.find_element(By.TAG_NAME, "input").click()
+    assert not driver.find_elements(By.CSS_SELECTOR, ".fm-basemap")
+    assert (
+        "© Test Tiles"
+        not in driver.find_element(By.CSS_SELECTOR, ".leaflet-control-attribution").text
+    )

@@ -10,6 +10,7 @@ import re
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import geopandas as gpd
 import numpy as np
@@ -18,7 +19,9 @@ import shapely
 
 from . import _names as N
 from ._i18n import Translator
+from ._places import MIN_ZOOM, place_names
 from ._tables import json_for_html
+from .errors import InputError
 from .plot import (
     COVERAGE_COLOR,
     FRAGMENT_COLOR,
@@ -30,6 +33,8 @@ from .plot import (
     SPARSE_EDGE,
     STATUS_HATCH_COLOR,
     UNDERSERVED_COLOR,
+    _map_bounds,
+    fill_small_holes,
     street_fragments,
     underserved_mask,
     zone_statuses,
@@ -58,6 +63,16 @@ MAX_STREETS = 150_000
 
 MAX_ISOCHRONE_SPACES = 1_000
 """With more spaces the per-space isochrones are left out of the page (with a note)."""
+
+FILL_HOLES_KM2 = 0.05
+"""Holes of the covered area smaller than this (street blocks, reached from their own
+street fronts) are drawn as covered, as on :func:`~fifteenmin.plot.coverage_map`."""
+
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+"""OpenStreetMap's own tiles (mind their usage policy: light, interactive use only)."""
+
+OSM_TILE_ATTRIBUTION = "© OpenStreetMap contributors"
+"""The attribution of :data:`OSM_TILES`, the default for a basemap of OpenStreetMap's."""
 
 # the palette of plot.coverage_map, so the static and the interactive map read alike
 _COLOURS = {
@@ -161,6 +176,51 @@ def share_colour(share: float | None) -> str:
     return SHARE_COLORS[min(max(k, 0), len(SHARE_COLORS) - 1)]
 
 
+_TILE_FIELDS = re.compile(r"\{([^{}]*)\}")
+_TILE_FIELDS_KNOWN = {"z", "x", "y", "-y", "s", "r"}  # what Leaflet's L.tileLayer fills in
+
+
+def basemap_source(url: str, *, attribution: str | None = None) -> tuple[str, str]:
+    """A tile basemap's ``(url, attribution)``, checked; an InputError says what is wrong.
+
+    ``url`` is an XYZ template over http(s) with ``{z}``, ``{x}`` and ``{y}`` (``{-y}``,
+    ``{s}`` and ``{r}`` as Leaflet knows them). The tiles' ``attribution`` is required,
+    as their providers' terms ask, except for OpenStreetMap's own tiles
+    (:data:`OSM_TILES`), whose default is :data:`OSM_TILE_ATTRIBUTION`.
+
+    Examples
+    --------
+    >>> basemap_source("https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    ('https://tile.openstreetmap.org/{z}/{x}/{y}.png', '© OpenStreetMap contributors')
+    >>> basemap_source("https://tiles.example.org/{z}/{x}/{y}.png", attribution="© Example")
+    ('https://tiles.example.org/{z}/{x}/{y}.png', '© Example')
+    """
+    url = str(url).strip()
+    example = f"e.g. {OSM_TILES}"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InputError(f"basemap {url!r}: expected an http(s) tile URL template, {example}")
+    fields = set(_TILE_FIELDS.findall(url))
+    unknown = sorted(fields - _TILE_FIELDS_KNOWN)
+    if unknown or not {"z", "x"} <= fields or not fields & {"y", "-y"}:
+        what = (
+            f"{{{unknown[0]}}} is not a tile field (use {{z}} {{x}} {{y}}, {{s}}, {{r}})"
+            if unknown
+            else "it lacks {z}, {x} or {y}"
+        )
+        raise InputError(f"basemap {url!r}: {what}; an XYZ tile URL template, {example}")
+    text = (attribution or "").strip()
+    host = (parts.hostname or "").lower()
+    if not text and (host == "tile.openstreetmap.org" or host.endswith(".tile.openstreetmap.org")):
+        text = OSM_TILE_ATTRIBUTION
+    if not text:
+        raise InputError(
+            f"basemap {url!r}: give its attribution (--basemap-attribution TEXT, e.g. "
+            "'© OpenStreetMap contributors, © CARTO'): the tiles' terms require it on the map"
+        )
+    return url, text
+
+
 def _zone_layer(analysis: Analysis, t: Translator) -> tuple[dict[str, Any], str]:
     zones = analysis.zones
     minutes = [float(m) for m in analysis.parameters["minutes"]]
@@ -229,20 +289,21 @@ def _space_layer(analysis: Analysis, t: Translator) -> dict[str, Any]:
     return _features(_round(spaces.geometry.to_numpy()), props)
 
 
+def _filled(gs: gpd.GeoSeries) -> gpd.GeoSeries:
+    """``gs`` with the holes under ``FILL_HOLES_KM2`` filled (for display only): the
+    blocks between covered streets are not outlined one by one."""
+    filled = [fill_small_holes(g, FILL_HOLES_KM2 * 1e6) for g in gs]
+    return gpd.GeoSeries(filled, index=gs.index, crs=gs.crs)
+
+
 def _coverage_layers(analysis: Analysis, t: Translator) -> list[dict[str, Any]]:
     cov = analysis.coverage.sort_values("minutes", ascending=False)
     simplify_m, digits = _outline_detail(analysis)
-    geoms = _to_wgs84(cov.geometry, simplify_m=simplify_m, digits=digits)
+    geoms = _to_wgs84(_filled(cov.geometry), simplify_m=simplify_m, digits=digits)
     out = []
     for m, g in zip(cov["minutes"], geoms, strict=True):
         name = t("layer_coverage", m=t.minutes(m))
-        out.append(
-            {
-                "minutes": float(m),
-                "name": name,
-                "data": _features(np.array([g]), [{"tooltip": _e(name)}]),
-            }
-        )
+        out.append({"minutes": float(m), "name": name, "data": _features(np.array([g]), [{}])})
     return out
 
 
@@ -251,21 +312,11 @@ def _isochrone_layers(analysis: Analysis, t: Translator) -> list[dict[str, Any]]
         return []
     iso = analysis.isochrones
     simplify_m, digits = _outline_detail(analysis)
-    spaces = analysis.spaces
-    names = pd.Series(
-        spaces["name"].to_numpy() if "name" in spaces.columns else None,
-        index=spaces["space_id"].astype(str),
-        dtype=object,
-    )
     out = []
     for m in sorted({float(v) for v in iso["minutes"]}):
         part = iso[iso["minutes"] == m]
-        geoms = _to_wgs84(part.geometry, simplify_m=simplify_m, digits=digits)
-        props = []
-        for sid in part["space_id"].astype(str):
-            label = names.get(sid)
-            label = f"{label} ({sid})" if pd.notna(label) and str(label).strip() else sid
-            props.append({"tooltip": f"{_e(label)}: {_e(t('minutes_value', value=t.minutes(m)))}"})
+        geoms = _to_wgs84(_filled(part.geometry), simplify_m=simplify_m, digits=digits)
+        props = [{"space_id": str(sid)} for sid in part["space_id"]]
         out.append(
             {
                 "minutes": m,
@@ -325,20 +376,60 @@ def map_notes(analysis: Analysis, *, lang: str = "en") -> list[str]:
     return notes
 
 
-def map_data(analysis: Analysis, *, lang: str = "en") -> dict[str, Any]:
+def _place_layer(analysis: Analysis) -> list[dict[str, Any]]:
+    """The place names (:func:`fifteenmin._places.place_names`), most important first."""
+    places = place_names(analysis)
+    return [
+        {
+            "name": str(name),
+            "kind": str(kind),
+            "min_zoom": MIN_ZOOM[str(kind)],
+            "lat": round(float(point.y), 6),
+            "lon": round(float(point.x), 6),
+        }
+        for name, kind, point in zip(
+            places["name"], places["kind"], places.geometry.to_numpy(), strict=True
+        )
+    ]
+
+
+def _bounds(analysis: Analysis) -> list[list[float]]:
+    """``[[south, west], [north, east]]`` of the zones with street data and the spaces
+    (as the static maps frame them): a small extract among a city's zones is not a dot."""
+    zones = analysis.zones
+    box = shapely.box(*_map_bounds(analysis, zones))
+    w, s, e, n = gpd.GeoSeries([box], crs=zones.crs).to_crs(4326).total_bounds
+    return [[float(s), float(w)], [float(n), float(e)]]
+
+
+def map_data(
+    analysis: Analysis,
+    *,
+    lang: str = "en",
+    basemap: str | None = None,
+    basemap_attribution: str | None = None,
+) -> dict[str, Any]:
     """Everything the map page shows, as one JSON-ready dict (GeoJSON in EPSG:4326).
 
     Keys: ``zones``, ``spaces``, ``streets`` (GeoJSON; ``None`` above ``MAX_STREETS``
     segments), ``coverage`` and ``isochrones`` (lists of ``{"minutes", "name", "data"}``,
-    one per threshold; no isochrones above ``MAX_ISOCHRONE_SPACES`` spaces), ``bounds``
-    (``[[south, west], [north, east]]``), ``labels`` (texts in ``lang``), ``legend`` and
-    ``notes`` (:func:`map_notes`). Coverage and isochrone outlines are simplified by
-    ``SIMPLIFY_M``, or by ``COARSE_SIMPLIFY_M`` above ``DETAIL_VERTICES`` vertices.
+    one per threshold; no isochrones above ``MAX_ISOCHRONE_SPACES`` spaces), ``places``
+    (``{"name", "kind", "min_zoom", "lat", "lon"}``, the most important first; see
+    :func:`fifteenmin._places.place_names`), ``basemap`` (``{"url", "attribution"}``, the
+    attribution as HTML, or ``None``; see :func:`basemap_source`), ``bounds``
+    (``[[south, west], [north, east]]`` of the zones with street data and the spaces),
+    ``labels`` (texts in ``lang``), ``legend`` and ``notes`` (:func:`map_notes`).
+    Coverage and isochrone outlines have their holes under ``FILL_HOLES_KM2`` filled and
+    are simplified by ``SIMPLIFY_M``, or by ``COARSE_SIMPLIFY_M`` above
+    ``DETAIL_VERTICES`` vertices.
     """
     t = Translator(lang)
+    tiles = None
+    if basemap is not None:
+        url, attribution = basemap_source(basemap, attribution=basemap_attribution)
+        tiles = {"url": url, "attribution": _e(attribution)}
     m_u = t.minutes(float(analysis.parameters["underserved_minutes"]))
     zones, zone_name = _zone_layer(analysis, t)
-    w, s, e, n = analysis.zones.to_crs(4326).total_bounds
     pop = analysis.has_population
     statuses = set(zone_statuses(analysis.zones))
     fragments = _fragment_layer(analysis)
@@ -354,12 +445,16 @@ def map_data(analysis: Analysis, *, lang: str = "en") -> dict[str, Any]:
         "fragments": fragments,
         "coverage": _coverage_layers(analysis, t),
         "isochrones": _isochrone_layers(analysis, t),
-        "bounds": [[float(s), float(w)], [float(n), float(e)]],
+        "places": _place_layer(analysis),
+        "basemap": tiles,
+        "bounds": _bounds(analysis),
         "labels": {
             "zones": zone_name,
             "spaces": t("layer_spaces"),
             "streets": t("layer_streets"),
             "fragments": t("layer_fragments"),
+            "places": t("layer_places"),
+            "basemap": t("layer_basemap"),
             "attribution": t("attribution"),
         },
         "legend": {
@@ -402,6 +497,17 @@ header .omitted { color: #6b4e00; }
 .fm-zone.fm-nodata { fill: url(#fm-hatch-nodata); }
 .fm-legend .dot { width: 10px; height: 10px; border-radius: 50%; display: inline-block;
   box-sizing: border-box; }
+.leaflet-pane > svg { pointer-events: none; }
+.fm-place span { position: absolute; left: 0; top: 0; transform: translate(-50%, -50%);
+  white-space: nowrap; font-size: 11px; line-height: 1.2; color: #22272c;
+  text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff; }
+.fm-place-street span { font-style: italic; font-size: 10.5px; color: #3a4047; }
+.fm-place-square span { font-weight: 600; }
+.fm-place-station span { font-weight: 700; color: #17375e; }
+.fm-place-landmark span { font-style: italic; font-weight: 600; color: #5b3a12; }
+.fm-place-suburb span, .fm-place-quarter span, .fm-place-neighbourhood span {
+  text-transform: uppercase; letter-spacing: 0.07em; font-weight: 600; color: #454b52; }
+.fm-place-suburb span { font-size: 13px; }
 """
 
 _HATCH_SVG = (
@@ -414,30 +520,47 @@ _HATCH_SVG = (
 )
 """The hatching of zones without street data (the SVG pattern the map's CSS fills with)."""
 
+_BASEMAP_JS = """tiles = L.tileLayer(D.basemap.url, {attribution: D.basemap.attribution,
+    maxZoom: 19, className: 'fm-basemap'});"""
+"""The tile layer, in the page only with a basemap: an offline page holds no tile code."""
+
 _PAGE_JS = """
 (function () {
   var D = JSON.parse(document.getElementById('fm-data').textContent);
   var C = D.colours;
-  var map = L.map('map', {preferCanvas: false, zoomSnap: 0.25});
+  var map = L.map('map', {preferCanvas: false, zoomSnap: 0.25, maxZoom: 19});
+  window.fifteenminMap = map;  // for the browser console
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution(D.labels.attribution + ' | Leaflet');
+  // panes, bottom to top (tiles below all): only the zones and the spaces take the
+  // pointer, so a zone answers hover and click under the coverage and the names
+  [['fm-streets', 410, false], ['fm-zones', 420, true], ['fm-cover', 430, false],
+   ['fm-places', 440, false], ['fm-spaces', 450, true]].forEach(function (p) {
+    var pane = map.createPane(p[0]);
+    pane.style.zIndex = p[1];
+    if (!p[2]) { pane.style.pointerEvents = 'none'; }
+  });
   function tip(layer, feature) {
     if (feature.properties && feature.properties.tooltip) {
       layer.bindTooltip(feature.properties.tooltip, {sticky: true, direction: 'auto'});
     }
   }
   var overlays = {};
-  var streets = D.streets && L.geoJSON(D.streets, {interactive: false,
+  var tiles = null;
+  /*__BASEMAP__*/
+  if (tiles) { overlays[D.labels.basemap] = tiles; }
+  var streets = D.streets && L.geoJSON(D.streets, {interactive: false, pane: 'fm-streets',
     style: {color: '#555', weight: 0.6, opacity: 0.55}});
   if (streets) { overlays[D.labels.streets] = streets; }
-  var fragments = D.fragments && L.geoJSON(D.fragments, {interactive: false,
+  var fragments = D.fragments && L.geoJSON(D.fragments, {interactive: false, pane: 'fm-cover',
     style: {color: C.fragment, weight: 1.6, opacity: 0.9, dashArray: '4 3',
             className: 'fm-fragment'}});
   if (fragments) { overlays[D.labels.fragments] = fragments; }
   var zones = L.geoJSON(D.zones, {
+    pane: 'fm-zones',
     style: function (f) {
       var p = f.properties, sparse = p.status === 'sparse_streets';
-      return {fillColor: p.fill, fillOpacity: 0.75,
+      return {fillColor: p.fill, fillOpacity: tiles ? 0.55 : 0.75,
               color: p.underserved ? C.underserved : (sparse ? C.sparse_edge : '#ffffff'),
               weight: p.underserved ? 2.5 : (sparse ? 1.5 : 1),
               dashArray: sparse ? '5 3' : null,
@@ -446,30 +569,67 @@ _PAGE_JS = """
     },
     onEachFeature: function (f, layer) {
       tip(layer, f);
-      layer.on('mouseover', function () { layer.setStyle({weight: 3, color: '#111'}); });
+      layer.on('mouseover', function () {
+        layer.setStyle({weight: 3, color: '#111'});
+        layer.bringToFront();
+      });
       layer.on('mouseout', function () { zones.resetStyle(layer); });
     }
   });
   overlays[D.labels.zones] = zones;
   var dashes = [null, '6 3', '2 3'];
   D.coverage.forEach(function (c, i) {
-    overlays[c.name] = L.geoJSON(c.data, {onEachFeature: function (f, l) { tip(l, f); },
+    overlays[c.name] = L.geoJSON(c.data, {interactive: false, pane: 'fm-cover',
       style: {color: C.coverage, weight: 1.4, dashArray: dashes[Math.min(i, 2)],
               fillColor: C.coverage, fillOpacity: 0.08, className: 'fm-coverage'}});
   });
   D.isochrones.forEach(function (c) {
-    overlays[c.name] = L.geoJSON(c.data, {onEachFeature: function (f, l) { tip(l, f); },
+    overlays[c.name] = L.geoJSON(c.data, {interactive: false, pane: 'fm-cover',
       style: {color: '#08519c', weight: 1, fillOpacity: 0.04, dashArray: '4 3',
               className: 'fm-isochrone'}});
   });
   var spaces = L.geoJSON(D.spaces, {
+    pane: 'fm-spaces',
     pointToLayer: function (f, latlng) {
       return L.circleMarker(latlng, {radius: 6, color: C.space_edge, weight: 1.5,
-        fillColor: C.space_face, fillOpacity: 1, className: 'fm-space'});
+        fillColor: C.space_face, fillOpacity: 1, className: 'fm-space', pane: 'fm-spaces'});
     },
     onEachFeature: function (f, l) { tip(l, f); }
   });
   overlays[D.labels.spaces] = spaces;
+  // place names: each from its zoom on, the more important first where two would meet
+  var places = L.layerGroup();
+  var names = D.places.map(function (p) {
+    var text = document.createElement('span');
+    text.textContent = p.name;
+    var marker = L.marker([p.lat, p.lon], {pane: 'fm-places', interactive: false,
+      keyboard: false, icon: L.divIcon({html: text, iconSize: null,
+                                        className: 'fm-place fm-place-' + p.kind})});
+    marker.addTo(places);
+    return {marker: marker, minZoom: p.min_zoom};
+  });
+  if (names.length) { overlays[D.labels.places] = places; }
+  function showPlaces() {
+    if (!map.hasLayer(places)) { return; }
+    var z = map.getZoom(), box = map.getContainer().getBoundingClientRect();
+    var kept = Array.prototype.map.call(  // nor under the controls
+      map.getContainer().querySelectorAll('.leaflet-control'),
+      function (el) { return el.getBoundingClientRect(); });
+    names.forEach(function (n) {
+      var el = n.marker.getElement();
+      if (!el) { return; }
+      el.style.display = z >= n.minZoom ? '' : 'none';
+      if (z < n.minZoom) { return; }
+      var r = el.firstChild.getBoundingClientRect();
+      var show = r.left >= box.left && r.right <= box.right && r.top >= box.top &&
+        r.bottom <= box.bottom && !kept.some(function (k) {
+          return r.left < k.right + 4 && r.right > k.left - 4 &&
+            r.top < k.bottom + 2 && r.bottom > k.top - 2;
+        });
+      if (show) { kept.push(r); } else { el.style.display = 'none'; }
+    });
+  }
+  if (tiles) { tiles.addTo(map); }
   if (streets) { streets.addTo(map); }
   zones.addTo(map);
   if (fragments) { fragments.addTo(map); }
@@ -477,6 +637,7 @@ _PAGE_JS = """
     if (c.minutes === D.underserved_minutes) { overlays[c.name].addTo(map); }
   });
   spaces.addTo(map);
+  if (names.length) { places.addTo(map); }
   L.control.layers(null, overlays, {collapsed: false}).addTo(map);
   L.control.scale({imperial: false}).addTo(map);
   var legend = L.control({position: 'bottomright'});
@@ -516,23 +677,33 @@ _PAGE_JS = """
     return div;
   };
   legend.addTo(map);
+  map.on('zoomend moveend resize overlayadd', showPlaces);
   map.fitBounds(D.bounds, {padding: [12, 12]});
+  showPlaces();
   document.body.setAttribute('data-ready', '1');
 })();
 """
 
 
-def map_html(analysis: Analysis, *, lang: str = "en") -> str:
+def map_html(
+    analysis: Analysis,
+    *,
+    lang: str = "en",
+    basemap: str | None = None,
+    basemap_attribution: str | None = None,
+) -> str:
     """The interactive map as one self-contained HTML page.
 
     Layers (switchable): walkable streets, zones coloured by the share within the
-    underserved walk (hover for the zone's figures), the area covered within each
-    threshold, the per-space isochrones of each threshold (off at first) and the spaces
-    (hover for name and seats). Leaflet and the data are inlined; there is no tile layer,
-    so the page needs no network. To keep the page light for a large city, the streets
-    (above ``MAX_STREETS`` segments) and the per-space isochrones (above
-    ``MAX_ISOCHRONE_SPACES`` spaces) are left out, with a note under the title, and the
-    outlines are simplified more (see :func:`map_data`).
+    underserved walk (hover or click for the zone's figures, whatever is drawn over
+    it), the area covered within each threshold, the per-space isochrones of each
+    threshold (off at first), place names (squares, main streets, stations, landmarks,
+    districts; each kind from its zoom on, the less important left out where two would
+    meet) and the spaces (hover for name and seats). Leaflet and the data are inlined;
+    without ``basemap`` there is no tile layer, so the page needs no network. To keep
+    the page light for a large city, the streets (above ``MAX_STREETS`` segments) and
+    the per-space isochrones (above ``MAX_ISOCHRONE_SPACES`` spaces) are left out, with
+    a note under the title, and the outlines are simplified more (see :func:`map_data`).
 
     Parameters
     ----------
@@ -540,13 +711,20 @@ def map_html(analysis: Analysis, *, lang: str = "en") -> str:
         Result of :func:`~fifteenmin.pipeline.analyze`.
     lang
         ``"en"`` (default) or ``"it"``.
+    basemap
+        An XYZ tile URL template drawn under the zones, e.g. :data:`OSM_TILES`; the page
+        then loads tiles from it. Default: none.
+    basemap_attribution
+        The tiles' attribution, shown on the map; required except for OpenStreetMap's
+        own tiles (see :func:`basemap_source`).
     """
     t = Translator(lang)
-    data = map_data(analysis, lang=lang)
+    data = map_data(analysis, lang=lang, basemap=basemap, basemap_attribution=basemap_attribution)
     data["underserved_minutes"] = float(analysis.parameters["underserved_minutes"])
     payload = json_for_html(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
     js, css = leaflet_assets()
     page_css = _PAGE_CSS.replace("__FONTS__", _FONT_STACK)
+    page_js = _PAGE_JS.replace("/*__BASEMAP__*/", _BASEMAP_JS if data["basemap"] else "")
     note = f'<p class="note">{_e(analysis.note)}</p>' if analysis.note else ""
     note += "".join(f'<p class="omitted">{_e(text)}</p>' for text in data["notes"])
     title = t("map_title")
@@ -559,11 +737,18 @@ def map_html(analysis: Analysis, *, lang: str = "en") -> str:
         f"{_HATCH_SVG}"
         '<div id="map"></div>'
         f'<script type="application/json" id="fm-data">{payload}</script>'
-        f"<script>{js}</script><script>{_PAGE_JS}</script></body></html>\n"
+        f"<script>{js}</script><script>{page_js}</script></body></html>\n"
     )
 
 
-def write_map(analysis: Analysis, path: str | Path, *, lang: str = "en") -> Path:
+def write_map(
+    analysis: Analysis,
+    path: str | Path,
+    *,
+    lang: str = "en",
+    basemap: str | None = None,
+    basemap_attribution: str | None = None,
+) -> Path:
     """Write :func:`map_html` to ``path`` (UTF-8); returns the path.
 
     Examples
@@ -576,6 +761,7 @@ def write_map(analysis: Analysis, path: str | Path, *, lang: str = "en") -> Path
     (False, True)
     """
     path = Path(path)
-    path.write_text(map_html(analysis, lang=lang), encoding="utf-8")
+    page = map_html(analysis, lang=lang, basemap=basemap, basemap_attribution=basemap_attribution)
+    path.write_text(page, encoding="utf-8")
     logger.debug("wrote %s", path)
     return path
