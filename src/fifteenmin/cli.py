@@ -167,6 +167,37 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _basemap_options(parser: argparse.ArgumentParser) -> None:
+    """A tile basemap under map.html (``analyze``, ``demo``)."""
+    parser.add_argument(
+        "--basemap",
+        metavar="URL",
+        help="draw map.html over the tiles of this XYZ template, e.g. "
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png (the page then loads them from "
+        "there; default none: it fetches nothing)",
+    )
+    parser.add_argument(
+        "--basemap-attribution",
+        metavar="TEXT",
+        help="the tiles' attribution shown on the map (required for tiles other than "
+        "OpenStreetMap's, whose default is '© OpenStreetMap contributors')",
+    )
+
+
+def _basemap(args: argparse.Namespace) -> dict[str, Any]:
+    """``--basemap`` and ``--basemap-attribution``, checked before any work."""
+    from .errors import InputError
+
+    if args.basemap is None:
+        if args.basemap_attribution is not None:
+            raise InputError("--basemap-attribution needs --basemap URL, the tiles it is for")
+        return {}
+    from .webmap import basemap_source
+
+    url, attribution = basemap_source(args.basemap, attribution=args.basemap_attribution)
+    return {"basemap": url, "basemap_attribution": attribution}
+
+
 def _input_options(parser: argparse.ArgumentParser, *, spaces: bool = True) -> None:
     """Network, study area, spaces and zones: the inputs of ``analyze``, ``suggest`` and
     (without ``--spaces``) ``compare``."""
@@ -534,6 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = sub.add_parser("analyze", help="run the analysis and write a report folder")
     _input_options(analyze)
     _analysis_options(analyze)
+    _basemap_options(analyze)
 
     suggest = sub.add_parser(
         "suggest", help="suggest where new spaces would bring the most residents within a walk"
@@ -574,6 +606,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
     demo.add_argument("--quiet", action="store_true", help="no progress output")
     _report_options(demo)
+    _basemap_options(demo)
 
     registry = sub.add_parser("registry", help="check or merge the registry (albo) of spaces")
     reg_sub = registry.add_subparsers(dest="registry_command", required=True)
@@ -780,6 +813,7 @@ def _categories(args: argparse.Namespace) -> Any:
 
 def _run_analyze(args: argparse.Namespace) -> int:
     _check_out(args, _input_paths(args))
+    basemap = _basemap(args)
     result = _analyze(
         args,
         args.minutes,
@@ -793,7 +827,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
         demand_share=args.demand_share,
         decay=args.decay,
     )
-    result.write(args.out, overwrite=args.overwrite, lang=args.lang, pdf=args.pdf)
+    result.write(args.out, overwrite=args.overwrite, lang=args.lang, pdf=args.pdf, **basemap)
     _print_headline(result.summary, args.out, args.quiet)
     return 0
 
@@ -1042,6 +1076,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     inputs = [args.data_dir] if args.data_dir is not None else []
     _check_out(args, inputs)
+    basemap = _basemap(args)
     if args.data_dir is not None:
         check_sample_folder(args.data_dir, what="--data-dir folder")
     opts = {"overwrite": args.overwrite, "inputs": inputs, "command": "demo", **_OUT}
@@ -1064,7 +1099,7 @@ def _run_demo(args: argparse.Namespace) -> int:
                 progress=not args.quiet,
             )
         logger.info("writing the report to %s", args.out)
-        result._write_into(report, lang=args.lang, pdf=args.pdf)
+        result._write_into(report, lang=args.lang, pdf=args.pdf, **basemap)
     _print_headline(result.summary, args.out, args.quiet)
     return 0
 

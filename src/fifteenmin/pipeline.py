@@ -155,6 +155,8 @@ class Analysis:
         progress: bool = False,
         lang: str = "en",
         pdf: bool = False,
+        basemap: str | None = None,
+        basemap_attribution: str | None = None,
     ) -> Path:
         """Write the report folder ``out``, whole or not at all.
 
@@ -174,16 +176,36 @@ class Analysis:
         (``.png`` at 200 dpi, ``.svg``, ``.pdf``), ``summary.json``, ``report.html`` and
         ``map.html`` (self-contained); texts in ``lang``: ``"en"`` or ``"it"``; ``report.pdf``
         with ``pdf=True`` (needs WeasyPrint). With ``SOURCE_DATE_EPOCH`` set, every date
-        written is that time, and a rerun gives the same bytes.
+        written is that time, and a rerun gives the same bytes. ``basemap``: an XYZ tile URL
+        template drawn under ``map.html``'s layers, with its ``basemap_attribution`` (see
+        :func:`~fifteenmin.webmap.basemap_source`); without one the page fetches nothing.
         """
+        if basemap is not None:  # a bad URL or a missing attribution: before any work
+            from .webmap import basemap_source
+
+            basemap_source(basemap, attribution=basemap_attribution)
         sources = [v.get("path") for v in self.inputs.values() if isinstance(v, dict)]
         logger.info("writing the report to %s", out)
         with output_folder(out, overwrite=overwrite, inputs=sources, command="analyze") as tmp:
-            self._write_into(tmp, lang=lang, pdf=pdf)
+            self._write_into(
+                tmp,
+                lang=lang,
+                pdf=pdf,
+                basemap=basemap,
+                basemap_attribution=basemap_attribution,
+            )
         logger.debug("wrote %s", out)
         return Path(out)
 
-    def _write_into(self, folder: Path, *, lang: str = "en", pdf: bool = False) -> None:
+    def _write_into(
+        self,
+        folder: Path,
+        *,
+        lang: str = "en",
+        pdf: bool = False,
+        basemap: str | None = None,
+        basemap_attribution: str | None = None,
+    ) -> None:
         """Write the report's files into ``folder``, a fresh temporary folder (see write)."""
         from ._qgis import write_styles
         from .plot import coverage_map, save_figure, walk_time_map
@@ -237,7 +259,13 @@ class Analysis:
             # the report's image: that PNG, cropped and resampled
             png = coverage_map_png(self, from_png=tmp / "coverage_map.png")
             report = write_report(self, tmp / "report.html", lang=lang, map_png=png)
-            write_map(self, tmp / "map.html", lang=lang)
+            write_map(
+                self,
+                tmp / "map.html",
+                lang=lang,
+                basemap=basemap,
+                basemap_attribution=basemap_attribution,
+            )
             if pdf:
                 write_report_pdf(self, tmp / "report.pdf", html_text=report.read_text("utf-8"))
 
