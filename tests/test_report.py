@@ -487,6 +487,8 @@ def test_progress_bars_leave_no_thread_behind(sample_city) -> None:
         "import sys, threading\n"
         "import fifteenmin as fm\n"
         "from fifteenmin._io import can_fork\n"
+        "from fifteenmin._io import ProgressBar\n"
+        "ProgressBar.terminal = True  # bars as on a terminal (stderr is a pipe here)\n"
         "fm.analyze(sys.argv[1], sys.argv[2], sys.argv[3], population_column='population',"
         " progress=True)\n"
         "print(threading.active_count(), can_fork())\n"

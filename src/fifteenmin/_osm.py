@@ -440,11 +440,13 @@ def read_walkable_ways(
     inside = area_filter(bbox=bbox, polygon=polygon)
     try:
         walkable: list[int] = []
+        tagged = 0  # ways with a highway tag: the filter's count before
         first_refs, counts = array("q"), array("q")
         highways: Iterable[Any] = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
             osmium.filter.KeyFilter("highway")
         )
         for way in _bar(highways, f"{path.name}: ways", progress):
+            tagged += 1
             nodes = way.nodes
             if len(nodes) >= 2 and is_walkable(way.tags):
                 walkable.append(way.id)
@@ -468,7 +470,7 @@ def read_walkable_ways(
                 collector.add(way, first)
                 del pending[way.id]
         del tracker
-        return collector.arrays(path, inside)
+        return collector.arrays(path, inside, tagged=tagged)
     except InputError:
         raise
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # osmium parse errors
@@ -534,8 +536,11 @@ class _WayCollector:
         self.xy.append(np.rint(coords * _SCALE).astype(np.int32))
         self.wkb = []
 
-    def arrays(self, path: Path, inside: _Area | None) -> WayArrays:
-        """The ways with a vertex ``inside`` (all without), split where nodes are missing."""
+    def arrays(self, path: Path, inside: _Area | None, *, tagged: int | None = None) -> WayArrays:
+        """The ways with a vertex ``inside`` (all without), split where nodes are missing.
+
+        Logs the counts before and after each filter: ``tagged`` ways with a highway tag
+        in the file, those walkable (with located nodes), those kept in the area."""
         self._decode()
         index = np.asarray(self.index, dtype=np.int64)
         count = self.first_counts[index]
@@ -572,12 +577,19 @@ class _WayCollector:
         ways_used, run_way = np.unique(
             way_of[np.flatnonzero(begins)[kept_runs]], return_inverse=True
         )
+        before = (
+            f"{tagged:,} ways with a highway tag, {n_ways:,} of them walkable"
+            if tagged is not None
+            else f"{n_ways:,} walkable ways"
+        )
+        where = "in the study area" if inside is not None else "with located nodes"
         logger.info(
-            "%s: %d walkable ways kept of %d (%d vertices)",
+            "%s: %s; %s kept %s (%s vertices)",
             path.name,
-            len(ways_used),
-            n_ways,
-            int(vert.sum()),
+            before,
+            f"{len(ways_used):,}",
+            where,
+            f"{int(vert.sum()):,}",
         )
         return WayArrays(
             node_ref=ref[vert],

@@ -18,7 +18,7 @@ import io
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -517,6 +517,7 @@ def table_numbers(
     counts: Sequence[str] = (),
     where: str,
     labels: Sequence[str] | None = None,
+    hints: Mapping[str, str] | None = None,
 ) -> dict[str, np.ndarray]:
     """The numbers of some columns of a :func:`~fifteenmin._io.read_table` table.
 
@@ -524,6 +525,9 @@ def table_numbers(
     :func:`parse_number`; whether the file writes decimals with a comma is decided once,
     from the cells of all these columns (:func:`number_style`). Empty cells are NaN.
     ``labels``: what each row is (``"space 'S07'"``), named in messages after the row.
+    ``hints``: per column, what to write there (``"a whole number of desks such as 24"``),
+    said after a cell that is not a number; by default a number such as 41.8933 for a
+    decimal column and a whole number for a count.
 
     Raises
     ------
@@ -535,13 +539,15 @@ def table_numbers(
         [c for col in decimal for c in table[col]], [c for col in counts for c in table[col]]
     )
     out: dict[str, np.ndarray] = {}
+    said = hints or {}
     for column, count, hint in [
-        *((c, False, "; write a number such as 41.8933") for c in decimal),
+        *((c, False, "; write " + said.get(c, "a number such as 41.8933")) for c in decimal),
         *(
-            (c, True, "; write a whole number such as 1200, or leave the cell empty")
+            (c, True, "; write " + said.get(c, "a whole number such as 1200") + ", or leave "
+             "the cell empty")
             for c in counts
         ),
-    ]:
+    ]:  # fmt: skip
         out[column] = to_numbers(
             table[column].tolist(),
             count=count,

@@ -1204,8 +1204,9 @@ def _interrupted(before: int | None) -> str:
 def _show_warning(
     message: Warning | str, category: type[Warning], *_: object, **__: object
 ) -> None:
-    """A warning as one line (no source line): ``fifteenmin: warning: ...``."""
-    print(f"fifteenmin: warning: {terminal_safe(message)}", file=sys.stderr)
+    """A warning as one log line (no source line): ``fifteenmin: warning: ...``, to the
+    command's log (stderr), so that a log file gets it in its place among the others."""
+    logger.warning("fifteenmin: warning: %s", terminal_safe(message))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

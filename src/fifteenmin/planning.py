@@ -1099,7 +1099,7 @@ def write_sites(sites: gpd.GeoDataFrame, out: str | Path, *, overwrite: bool = F
             tmp / "suggested_sites.csv", index=False
         )
         (tmp / SUMMARY_FILE).write_text(text + "\n", encoding="utf-8")
-    logger.info("wrote %s", out)
+    logger.debug("wrote %s", out)  # the CLI says where, once
     return Path(out)
 
 

@@ -185,7 +185,7 @@ class MergeResult:
         with output_file(path, overwrite=overwrite) as tmp:
             for layer, frame in layers.items():
                 pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG")
-        logger.info("wrote %d spaces to %s", len(self.merged), path)
+        logger.debug("wrote %d spaces to %s", len(self.merged), path)  # the CLI says so once
         return path
 
 
@@ -281,14 +281,18 @@ def _parse_seats(value: object, decimal_comma: bool | None = None) -> int | None
                 str(value),
                 count=True,
                 decimal_comma=decimal_comma,
-                hint="; write the count of postazioni",
+                hint="; write a whole number of desks (postazioni) such as 24",
             )
         except ValueError as exc:
             raise ValueError(f"seats {exc}") from None
     if not np.isfinite(number):
-        raise ValueError(f"seats {value!r} is not a finite number; write the count of postazioni")
+        raise ValueError(
+            f"seats {value!r} is not a finite number; write a whole number of desks (postazioni)"
+        )
     if not number.is_integer():
-        raise ValueError(f"seats {value!r} is not a whole number; write the count of postazioni")
+        raise ValueError(
+            f"seats {value!r} is not a whole number; write a whole number of desks (postazioni)"
+        )
     if number < 0:
         raise ValueError(f"seats {value!r} is negative; write 0 or more postazioni")
     if number > MAX_SEATS:
@@ -1000,7 +1004,7 @@ def merge_registry(
     merged["last_verified"] = pd.to_datetime(merged["last_verified"])
     merged["match_distance_m"] = merged["match_distance_m"].astype(float)
     unmatched_columns = ["registry_row", "osm_id", "name", "address", "reason"]
-    logger.info(
+    logger.debug(  # the counts are the result's; the CLI prints them once
         "merged %d registry rows and %d OSM spaces: %d matched, %d conflicts, %d not geocoded",
         len(reg), len(osm), len(match), len(conflicts), len(not_geocoded),
     )  # fmt: skip

@@ -173,6 +173,11 @@ def spaces_from_file(
             counts=[seats] if seats else [],
             where=str(path),
             labels=[f"space {str(v)!r}" for v in df[id_col]] if id_col else None,
+            hints={
+                lat: "decimal degrees such as 41.8933",
+                lon: "decimal degrees such as 12.4964",
+                **({seats: "a whole number of desks such as 24"} if seats else {}),
+            },
         )
         lat_v, lon_v = pd.Series(numbers[lat]), pd.Series(numbers[lon])
         _check_lonlat(lon_v, lat_v, str(path), df.index)
