@@ -111,7 +111,8 @@ def test_report_is_one_self_contained_file(out: Path) -> None:
     # no address of any kind, apart from the SVG namespace (a name, never fetched)
     assert not re.search(r"https?://", text.replace(SVG_NS, ""))
     imgs = [a for tag, a in Page(text).elements if tag == "img"]
-    assert len(imgs) == 1 and imgs[0]["src"].startswith("data:image/png;base64,")
+    # the coverage map and the walking-time map
+    assert len(imgs) == 2 and all(i["src"].startswith("data:image/png;base64,") for i in imgs)
     assert "@font-face" not in text
 
 
@@ -266,10 +267,10 @@ def test_report_in_each_language(analysis: fm.Analysis, lang: str) -> None:
     other = "it" if lang == "en" else "en"
     mine, theirs = _i18n.MESSAGES[lang], _i18n.MESSAGES[other]
     assert f'<html lang="{lang}">' in text
-    for key in ("sec_headline", "sec_underserved", "sec_method", "sec_inputs", "attribution"):
+    for key in ("sec_headline", "sec_underserved", "sec_method", "sec_inputs", "attr_synthetic"):
         assert mine[key] in text.replace("&#x27;", "'")
         assert theirs[key] not in text
-    assert "© OpenStreetMap contributors" in text
+    assert "© OpenStreetMap contributors" not in text  # the sample city is synthetic
     assert NOTE in text
     for version in analysis.summary["software"].values():
         assert f"<td>{version}</td>" in text
@@ -437,7 +438,7 @@ def test_report_image_is_the_saved_map_resampled(
     out = analysis.write(tmp_path / "out")
     assert len(drawn) == 2  # for the PNG (and the report's image), for the SVG and PDF
     imgs = [a for tag, a in Page((out / "report.html").read_text("utf-8")).elements if tag == "img"]
-    assert len(imgs) == 1 and len(imgs[0]["src"]) > 10_000
+    assert len(imgs) == 2 and len(imgs[0]["src"]) > 10_000  # coverage, walking time
     data = base64.b64decode(imgs[0]["src"].split(",", 1)[1])
     small = Image.open(io.BytesIO(data))
     big = Image.open(out / "coverage_map.png")

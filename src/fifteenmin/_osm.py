@@ -909,6 +909,7 @@ class FileHeader:
 
     bounds: BBox | None  # (west, south, east, north) in degrees; None when not stated
     timestamp: str | None  # the OSM data timestamp (replication or Overpass base), if any
+    generator: str | None = None  # the program that wrote the file, if it says
 
 
 _XML_TIMESTAMP = re.compile(rb'(?:osm_base|timestamp_osm_base)="([^"]+)"')
@@ -923,6 +924,8 @@ def file_header(path: str | Path) -> FileHeader:
     >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
     >>> file_header(city.network).bounds is None or len(file_header(city.network).bounds) == 4
     True
+    >>> file_header(city.network).generator
+    'fifteenmin.sample (SYNTHETIC data)'
     """
     path = Path(path)
     try:
@@ -931,6 +934,7 @@ def file_header(path: str | Path) -> FileHeader:
             header = reader.header()
             box = header.box()
             stamp = header.get("osmosis_replication_timestamp") or header.get("timestamp")
+            generator = header.get("generator") or None
         finally:
             reader.close()
     except RuntimeError as exc:
@@ -947,4 +951,4 @@ def file_header(path: str | Path) -> FileHeader:
                 found = _XML_TIMESTAMP.search(f.read(4096))
             if found:
                 stamp = found.group(1).decode("ascii", "replace")
-    return FileHeader(bounds, stamp or None)
+    return FileHeader(bounds, stamp or None, generator)

@@ -198,6 +198,44 @@ def _basemap(args: argparse.Namespace) -> dict[str, Any]:
     return {"basemap": url, "basemap_attribution": attribution}
 
 
+def _label_options(parser: argparse.ArgumentParser) -> None:
+    """The texts of the report and the maps (``analyze``, ``demo``)."""
+    texts = parser.add_argument_group("texts of the report and the maps")
+    texts.add_argument(
+        "--title", metavar="TEXT", help="the report's title (also shown above each map's)"
+    )
+    texts.add_argument(
+        "--service-name",
+        metavar="TEXT",
+        help="what the spaces are, in the report's language, e.g. 'spazi di coworking' "
+        "(default: spaces)",
+    )
+    texts.add_argument(
+        "--attribution",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="where an input comes from, e.g. 'Zone urbanistiche: Roma Capitale' or "
+        "'Residenti: ISTAT 2021' (repeatable; shown after the streets' OpenStreetMap "
+        "attribution instead of the input files' names)",
+    )
+    texts.add_argument(
+        "--note", metavar="TEXT", help="a note shown under the report's title and on the maps"
+    )
+
+
+def _labels(args: argparse.Namespace, *, note: str = "") -> dict[str, Any]:
+    """``--title``, ``--service-name``, ``--attribution`` and ``--note`` for
+    :meth:`~fifteenmin.pipeline.Analysis.labelled` (``note`` first: the demo's)."""
+    notes = [n for n in (note, args.note) if n]
+    return {
+        "title": args.title,
+        "service_name": args.service_name,
+        "attributions": args.attribution,
+        "note": " — ".join(notes) if notes else None,
+    }
+
+
 def _input_options(parser: argparse.ArgumentParser, *, spaces: bool = True) -> None:
     """Network, study area, spaces and zones: the inputs of ``analyze``, ``suggest`` and
     (without ``--spaces``) ``compare``."""
@@ -565,6 +603,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = sub.add_parser("analyze", help="run the analysis and write a report folder")
     _input_options(analyze)
     _analysis_options(analyze)
+    _label_options(analyze)
     _basemap_options(analyze)
 
     suggest = sub.add_parser(
@@ -606,6 +645,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
     demo.add_argument("--quiet", action="store_true", help="no progress output")
     _report_options(demo)
+    _label_options(demo)
     _basemap_options(demo)
 
     registry = sub.add_parser("registry", help="check or merge the registry (albo) of spaces")
@@ -827,6 +867,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
         demand_share=args.demand_share,
         decay=args.decay,
     )
+    result = result.labelled(**_labels(args))
     result.write(args.out, overwrite=args.overwrite, lang=args.lang, pdf=args.pdf, **basemap)
     _print_headline(result.summary, args.out, args.quiet)
     return 0
@@ -1098,6 +1139,7 @@ def _run_demo(args: argparse.Namespace) -> int:
                 note=SYNTHETIC_NOTE,
                 progress=not args.quiet,
             )
+        result = result.labelled(**_labels(args, note=SYNTHETIC_NOTE))
         logger.info("writing the report to %s", args.out)
         result._write_into(report, lang=args.lang, pdf=args.pdf, **basemap)
     _print_headline(result.summary, args.out, args.quiet)

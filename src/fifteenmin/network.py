@@ -71,6 +71,14 @@ class StreetNetwork:
     """``(west, south, east, north)`` the source file says it covers (OSM ``<bounds>``)."""
     osm_timestamp: str | None = None
     """When the OSM data were taken, if the file says."""
+    osm_generator: str | None = None
+    """The program that wrote the OSM file, if it says (``"fifteenmin.sample (SYNTHETIC
+    data)"`` for the sample city: see :attr:`synthetic`)."""
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the file says its data are SYNTHETIC (the sample city), not OSM's."""
+        return "SYNTHETIC" in (self.osm_generator or "").upper()
 
     @property
     def n_nodes(self) -> int:
@@ -402,6 +410,7 @@ def read_streets(
         streets_from_ways(ways, source=str(path)),
         file_bounds=header.bounds,
         osm_timestamp=header.timestamp,
+        osm_generator=header.generator,
     )
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from . import _names as N
+from ._credits import attribution_lines, street_attribution
 from ._geom import polygonal
 from ._io import VECTOR_SUFFIXES, alongside, check_file, now_utc, output_folder
 from ._tables import spreadsheet_safe
@@ -92,6 +93,17 @@ class Analysis:
     space_worth: gpd.GeoDataFrame | None = None
     """What each space is worth, when the zones have residents (see
     :func:`~fifteenmin.capacity.space_worth`)."""
+    title: str = ""
+    """The report's title (``--title``); empty: the default title, which names
+    :attr:`service_name` when given."""
+    service_name: str = ""
+    """What the spaces are, in the words of the report's readers and language
+    (``--service-name``, e.g. ``"spazi di coworking"``); empty: "spaces"."""
+    attributions: tuple[str, ...] = ()
+    """Where the inputs other than the streets come from (``--attribution``, e.g.
+    ``"Zone urbanistiche: Roma Capitale"``), one line each after the streets' attribution on
+    the maps and in the report; empty: the input files are named (see
+    :func:`fifteenmin._credits.attribution_lines`)."""
     _pieces: StreetPieces | None = field(default=None, repr=False, compare=False)
 
     @cached_property
@@ -147,6 +159,49 @@ class Analysis:
         """Whether the zones carry residents."""
         return bool(self.zones[N.POPULATION].notna().any())
 
+    def labelled(
+        self,
+        *,
+        title: str | None = None,
+        service_name: str | None = None,
+        attributions: Sequence[str] | None = None,
+        note: str | None = None,
+    ) -> Analysis:
+        """A copy with the texts of the report and the maps set (None: kept as they are).
+
+        ``title`` (the report's title), ``service_name`` (what the spaces are, e.g.
+        ``"spazi di coworking"``), ``attributions`` (where the inputs other than the
+        streets come from, one line each) and ``note`` (shown under the title and on the
+        maps); ``summary`` records them. Nothing is computed again.
+
+        Examples
+        --------
+        >>> import fifteenmin as fm
+        >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+        >>> result = fm.analyze(city.network, city.spaces, city.zones)
+        >>> named = result.labelled(title="Rome", attributions=["Zones: Roma Capitale"])
+        >>> named.title, named.summary["attributions"][-1], result.title
+        ('Rome', 'Zones: Roma Capitale', '')
+        """
+        from dataclasses import replace
+
+        changes: dict[str, Any] = {}
+        for name, value in (("title", title), ("service_name", service_name), ("note", note)):
+            if value is not None:
+                changes[name] = " ".join(str(value).split())  # one line
+        if attributions is not None:
+            lines = (" ".join(str(a).split()) for a in attributions)
+            changes["attributions"] = tuple(a for a in lines if a)
+        out = replace(self, **changes, summary=dict(self.summary), _pieces=self._pieces)
+        out.summary.update(
+            note=out.note,
+            title=out.title or None,
+            service_name=out.service_name or None,
+            attribution=street_attribution(out),
+            attributions=attribution_lines(out),
+        )
+        return out
+
     def write(
         self,
         out: str | Path,
@@ -157,6 +212,10 @@ class Analysis:
         pdf: bool = False,
         basemap: str | None = None,
         basemap_attribution: str | None = None,
+        title: str | None = None,
+        service_name: str | None = None,
+        attributions: Sequence[str] | None = None,
+        note: str | None = None,
     ) -> Path:
         """Write the report folder ``out``, whole or not at all.
 
@@ -179,7 +238,20 @@ class Analysis:
         written is that time, and a rerun gives the same bytes. ``basemap``: an XYZ tile URL
         template drawn under ``map.html``'s layers, with its ``basemap_attribution`` (see
         :func:`~fifteenmin.webmap.basemap_source`); without one the page fetches nothing.
+        ``title``, ``service_name``, ``attributions`` and ``note``: the texts of the report
+        and the maps, as :meth:`labelled` sets them (None: the analysis's own).
         """
+        if {title, service_name, note} != {None} or attributions is not None:
+            labels = {"title": title, "service_name": service_name, "note": note}
+            return self.labelled(**labels, attributions=attributions).write(
+                out,
+                overwrite=overwrite,
+                progress=progress,
+                lang=lang,
+                pdf=pdf,
+                basemap=basemap,
+                basemap_attribution=basemap_attribution,
+            )
         if basemap is not None:  # a bad URL or a missing attribution: before any work
             from .webmap import basemap_source
 
@@ -256,9 +328,6 @@ class Analysis:
                 sens = self.sensitivity
                 spreadsheet_safe(sens.citywide).to_csv(tmp / "sensitivity.csv", index=False)
                 spreadsheet_safe(sens.table).to_csv(tmp / "sensitivity_zones.csv", index=False)
-            # the report's image: that PNG, cropped and resampled
-            png = coverage_map_png(self, from_png=tmp / "coverage_map.png")
-            report = write_report(self, tmp / "report.html", lang=lang, map_png=png)
             write_map(
                 self,
                 tmp / "map.html",
@@ -266,8 +335,17 @@ class Analysis:
                 basemap=basemap,
                 basemap_attribution=basemap_attribution,
             )
-            if pdf:
-                write_report_pdf(self, tmp / "report.pdf", html_text=report.read_text("utf-8"))
+        # the report's images: the saved PNGs (the walking-time map's from the forked
+        # writer, done now), cropped and resampled
+        report = write_report(
+            self,
+            tmp / "report.html",
+            lang=lang,
+            map_png=coverage_map_png(self, from_png=tmp / "coverage_map.png"),
+            walk_map_png=coverage_map_png(self, from_png=tmp / "walk_time_map.png"),
+        )
+        if pdf:
+            write_report_pdf(self, tmp / "report.pdf", html_text=report.read_text("utf-8"))
 
 
 def _space_table(spaces: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -1132,7 +1210,8 @@ def summarize(analysis: Analysis) -> dict[str, Any]:
     return {
         "note": analysis.note,
         "generated": now_utc().isoformat(timespec="seconds"),  # SOURCE_DATE_EPOCH if set
-        "attribution": OSM_ATTRIBUTION,
+        "attribution": street_attribution(analysis),
+        "attributions": attribution_lines(analysis),
         "inputs": analysis.inputs,
         "parameters": params,
         "counts": {
@@ -1191,6 +1270,7 @@ def _data_quality(analysis: Analysis) -> dict[str, Any]:
             else None
         ),
         "osm_timestamp": walk.streets.osm_timestamp,
+        "osm_generator": walk.streets.osm_generator,
         "zones_by_status": by_status,
         "left_out": {
             "zones": int(left.sum()),

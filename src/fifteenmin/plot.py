@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,13 +81,27 @@ def add_north_arrow(ax: Axes, *, x: float = 0.95, y: float = 0.93) -> None:
     )
 
 
-def add_map_furniture(ax: Axes, *, note: str = "") -> None:
-    """Scale bar (metres), north arrow and the OSM attribution (plus ``note``)."""
+def add_map_furniture(ax: Axes, *, note: str = "", lines: Sequence[str] | None = None) -> None:
+    """Scale bar (metres), north arrow and the sources: ``lines`` (default the OSM
+    attribution), then ``note``.
+
+    On a map of this module the sources are lines under the map, each fitted to the page
+    (see :func:`_fit_page`); on another figure, a box at the map's lower right.
+    """
     ax.add_artist(
         ScaleBar(1, "m", location="lower left", box_alpha=0.8, font_properties={"size": 8})
     )
     add_north_arrow(ax)
-    text = ATTRIBUTION + (f"\n{note}" if note else "")
+    texts = [str(x) for x in (lines if lines is not None else [ATTRIBUTION]) if x]
+    if note:
+        texts.append(note)
+    page = _page(ax.figure)
+    if page is not None:
+        page.footer = texts
+        ax.set_axis_off()
+        _fit_page(ax.figure)  # type: ignore[arg-type]
+        return
+    text = "\n".join(texts)
     ax.text(
         0.99,
         0.01,
@@ -141,21 +156,203 @@ def fill_small_holes(geometry: shapely.Geometry, max_area_m2: float) -> shapely.
     return filled[0] if len(filled) == 1 else shapely.multipolygons(filled)
 
 
+@dataclass
+class _Page:
+    """What a map's page holds around the map: its title block above, its sources below.
+
+    The figure's height is the map's plus those blocks' and the legend's, as drawn, so
+    that every text fits inside the image whatever its length or language (see
+    :func:`_fit_page`).
+    """
+
+    map_height_in: float
+    per_pt: float  # map units per typographic point on the map
+    kicker: str = ""  # the analysis's title, above the map's
+    title: str = ""
+    parts: Sequence[str] = ()
+    footer: Sequence[str] = ()
+    texts: list[Any] = field(default_factory=list)  # the text artists placed last time
+
+
+_MARGIN_IN = 0.15  # the page's margin around the title block and the sources
+_FOOT_PT, _SUB_PT, _KICKER_PT = 7.0, 9.0, 9.0
+_TITLE_PT = (14.0, 12.0)  # the title's size, and its size when it takes 3 lines or more
+MIN_PAGE_WIDTH_IN = 6.0
+"""Maps are at least this wide, so that a tall narrow area leaves room for its legend."""
+
+
+def _page(fig: Any) -> _Page | None:
+    page = getattr(fig, "_fifteenmin_page", None)
+    return page if isinstance(page, _Page) else None
+
+
 def _figure(bounds: Sequence[float], *, colorbar: bool = True) -> tuple[Figure, Axes]:
-    """A figure whose shape follows the map's, so the page has no empty bands."""
+    """A figure whose shape follows the map's, so the page has no empty bands.
+
+    The title block, the legend and the sources are added to its height as they come
+    (:func:`_fit_page`), sized by Agg's text metrics.
+    """
     minx, miny, maxx, maxy = bounds
     aspect = (maxy - miny) / (maxx - minx) if maxx > minx else 1.0
     width = 8.5
     height = float(np.clip(width * aspect, 4.0, 11.0))
     if height == 11.0:  # tall map: narrow the page instead
         width = height / aspect
-    size = (width + (1.4 if colorbar else 0.3), height + 1.3)
+    page_width = max(width + (1.4 if colorbar else 0.3), MIN_PAGE_WIDTH_IN)
     # no pyplot: no global backend state; the pads are the page margins, in inches
-    fig = Figure(figsize=size, layout=ConstrainedLayoutEngine(w_pad=0.12, h_pad=0.12))
+    fig = Figure(
+        figsize=(page_width, height + 0.8),
+        layout=ConstrainedLayoutEngine(w_pad=0.12, h_pad=0.12),
+    )
     ax = fig.add_subplot()
     ax.set_aspect("equal")
     _extent(ax, bounds)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    map_width = min(width, page_width - (1.4 if colorbar else 0.3))
+    per_pt = max((x1 - x0) / (map_width * 72), (y1 - y0) / (height * 72))
+    fig._fifteenmin_page = _Page(map_height_in=height, per_pt=per_pt)  # type: ignore[attr-defined]
     return fig, ax
+
+
+def _renderer(fig: Figure) -> Any:
+    """An Agg renderer at ``fig``'s resolution, to measure texts (the figure is not drawn:
+    attaching an Agg canvas would make every plot call draw it all)."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    cached = getattr(fig, "_fifteenmin_renderer", None)
+    if cached is None or cached.dpi != fig.dpi:
+        cached = RendererAgg(1, 1, fig.dpi)
+        fig._fifteenmin_renderer = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _text_width_px(fig: Figure, text: str, size: float, weight: str = "normal") -> float:
+    """Width of one line of ``text`` on ``fig``, in pixels, by Agg's metrics."""
+    from matplotlib.font_manager import FontProperties
+
+    renderer = _renderer(fig)
+    prop = FontProperties(size=size, weight=weight)
+    width, _, _ = renderer.get_text_width_height_descent(text, prop, ismath=False)
+    return float(width)
+
+
+def wrap_text(
+    fig: Figure, parts: Sequence[str], width_px: float, *, size: float, sep: str = "; ",
+    weight: str = "normal",
+) -> list[str]:  # fmt: skip
+    """``parts`` joined by ``sep`` into lines no wider than ``width_px`` on ``fig``.
+
+    A part moves to the next line whole when it does not fit on the current one; a part
+    wider than a line is broken between words (a word wider than a line stands alone).
+    """
+    lines: list[str] = []
+    line = ""
+    for part in (str(p) for p in parts if p):
+        trial = f"{line}{sep}{part}" if line else part
+        if _text_width_px(fig, trial, size, weight) <= width_px:
+            line = trial
+            continue
+        if line:
+            lines.append(line + sep.rstrip())
+            line = ""
+        for word in part.split(" "):
+            trial = f"{line} {word}" if line else word
+            if line and _text_width_px(fig, trial, size, weight) > width_px:
+                lines.append(line)
+                trial = word
+            line = trial
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _fit_page(fig: Figure) -> None:
+    """Lay the title block out above the map and the sources below it, each line wrapped
+    to the page's width, and make the figure as tall as the map, the legend and those.
+
+    The texts stand outside the constrained layout (``in_layout=False``); the layout
+    fills the rectangle between them (its ``rect``), legend and colour bar included.
+    """
+    page = _page(fig)
+    if page is None:
+        return
+    for artist in page.texts:
+        artist.remove()
+    page.texts = []
+    if fig._suptitle is not None:  # type: ignore[attr-defined]
+        fig._suptitle.remove()  # type: ignore[attr-defined]
+        fig._suptitle = None  # type: ignore[attr-defined]
+    dpi = fig.dpi
+    width_px = (fig.get_figwidth() - 2 * _MARGIN_IN) * dpi * 0.98  # 2 %: hinting at other dpi
+    renderer = _renderer(fig)
+    header: list[tuple[Any, float]] = []  # (text, gap above it in inches)
+
+    def block(lines: list[str], gap: float, **style: Any) -> Any:
+        text = fig.text(0, 0, "\n".join(lines), va="top", linespacing=1.25, **style)
+        text.set_in_layout(False)
+        header.append((text, gap))
+        return text
+
+    if page.kicker:
+        block(wrap_text(fig, [page.kicker], width_px, size=_KICKER_PT), 0.0,
+              fontsize=_KICKER_PT, color="#555555", ha="left")  # fmt: skip
+    if page.title:
+        size = _TITLE_PT[0]
+        lines = wrap_text(fig, [page.title], width_px, size=size, weight="bold")
+        if len(lines) > 2:
+            size = _TITLE_PT[1]
+            lines = wrap_text(fig, [page.title], width_px, size=size, weight="bold")
+        title = fig.suptitle(
+            "\n".join(lines), ha="left", va="top", fontsize=size, fontweight="bold",
+            linespacing=1.15,
+        )  # fmt: skip
+        title.set_in_layout(False)
+        header.append((title, 0.04 if page.kicker else 0.0))
+    parts = [p for p in page.parts if p]
+    if parts:
+        block(wrap_text(fig, parts, width_px, size=_SUB_PT), 0.06,
+              fontsize=_SUB_PT, color="#333333", ha="left")  # fmt: skip
+    footer = []
+    for line in page.footer:
+        footer += wrap_text(fig, [line], width_px, size=_FOOT_PT)
+    foot = None
+    if footer:
+        foot = fig.text(0, 0, "\n".join(footer), ha="right", va="bottom", fontsize=_FOOT_PT,
+                        color="#333333", linespacing=1.2)  # fmt: skip
+        foot.set_in_layout(False)
+
+    def height_in(text: Any) -> float:
+        return float(text.get_window_extent(renderer).height) / dpi
+
+    header_in = sum(height_in(text) + gap for text, gap in header)
+    header_in += 0.08 if header else 0.0
+    footer_in = height_in(foot) + 0.06 if foot is not None else 0.0
+    legends = [legend for legend in fig.legends if not legend.get_in_layout()]
+    legend_in = sum(float(legend.get_window_extent(renderer).height) / dpi for legend in legends)
+    legend_in += 0.08 * len(legends)
+    total = page.map_height_in + header_in + footer_in + legend_in + 2 * _MARGIN_IN + 0.3
+    fig.set_figheight(total)
+    left, right = _MARGIN_IN / fig.get_figwidth(), 1 - _MARGIN_IN / fig.get_figwidth()
+    y = total - _MARGIN_IN
+    for text, gap in header:
+        y -= gap
+        text.set_position((left, y / total))
+        y -= height_in(text)
+        page.texts.append(text)
+    if foot is not None:
+        foot.set_position((right, _MARGIN_IN / total))
+        page.texts.append(foot)
+    y = _MARGIN_IN + footer_in
+    for legend in legends:
+        legend.set_bbox_to_anchor((0.5, y / total), transform=fig.transFigure)
+        y += float(legend.get_window_extent(renderer).height) / dpi + 0.08
+    if fig._suptitle is not None:  # type: ignore[attr-defined]
+        page.texts.remove(fig._suptitle)  # type: ignore[attr-defined]
+    bottom = (_MARGIN_IN + footer_in + legend_in) / total
+    top = (_MARGIN_IN + header_in) / total
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=(0.0, bottom, 1.0, max(1.0 - bottom - top, 0.1)))
 
 
 def _extent(ax: Axes, bounds: Sequence[float], pad: float = 0.03) -> None:
@@ -179,9 +376,36 @@ def _map_bounds(analysis: Analysis, zones: gpd.GeoDataFrame) -> tuple[float, ...
     return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
 
 
-def _titles(fig: Figure, ax: Axes, title: str, parts: Sequence[str]) -> None:
-    fig.suptitle(title, x=0.02, ha="left", fontsize=14, fontweight="bold")
-    ax.set_title("; ".join(p for p in parts if p), loc="left", fontsize=9, color="#333333")
+def _titles(fig: Figure, ax: Axes, title: str, parts: Sequence[str], *, kicker: str = "") -> None:
+    """The map's title (the figure's suptitle), ``kicker`` above it (the analysis's title)
+    and ``parts`` under it (its figures, joined by semicolons), fitted to the page."""
+    page = _page(fig)
+    if page is None:
+        fig.suptitle(title, x=0.02, ha="left", fontsize=14, fontweight="bold")
+        ax.set_title("; ".join(p for p in parts if p), loc="left", fontsize=9, color="#333333")
+        return
+    page.kicker, page.title, page.parts = kicker, title, tuple(parts)
+    _fit_page(fig)
+
+
+def subtitle(fig: Figure) -> str:
+    """A map's subtitle (its figures under the title) on one line.
+
+    Examples
+    --------
+    >>> "71% of 60,000 residents" in subtitle(coverage_map(_sample_analysis()))
+    True
+    """
+    page = _page(fig)
+    if page is None:
+        return fig.axes[0].get_title(loc="left") if fig.axes else ""
+    return "; ".join(p for p in page.parts if p)
+
+
+def _service(analysis: Analysis) -> str:
+    """The analysis's ``service_name`` with a capital, or ""."""
+    name = str(getattr(analysis, "service_name", "") or "").strip()
+    return name[:1].upper() + name[1:]
 
 
 def _plot_spaces(ax: Axes, analysis: Analysis, crs: Any, t: Translator) -> Line2D:
@@ -205,8 +429,147 @@ def _plot_spaces(ax: Axes, analysis: Analysis, crs: Any, t: Translator) -> Line2
         markeredgewidth=1.2,
         linestyle="none",
         markersize=7,
-        label=t("map_spaces", n=t.integer(len(spaces))),
+        label=(
+            t("map_spaces_svc", service=analysis.service_name, n=t.integer(len(spaces)))
+            if getattr(analysis, "service_name", "")
+            else t("map_spaces", n=t.integer(len(spaces)))
+        ),
     )
+
+
+MAX_NAMED_SPACES = 30
+"""Up to this many spaces, each is labelled with its name where that fits (else its number)."""
+MAX_NUMBERED_SPACES = 400
+"""Up to this many spaces, each is labelled with its number where a name does not fit; the
+numbers are those of the report's table of spaces (:func:`space_numbers`)."""
+_SPACE_PT = 6.5  # size of the spaces' labels
+
+
+def space_numbers(analysis: Analysis) -> np.ndarray:
+    """Each space's number on the maps and in the report's table of spaces: 1, 2, ... in
+    the order of ``analysis.spaces``.
+
+    Examples
+    --------
+    >>> space_numbers(_sample_analysis())[:3].tolist()
+    [1, 2, 3]
+    """
+    return np.arange(1, len(analysis.walk.spaces) + 1)
+
+
+def space_labels(analysis: Analysis) -> list[str]:
+    """Each space's name (its id where it has none), on one line and at most 28 characters."""
+    spaces = analysis.walk.spaces
+    ids = spaces[N.SPACE_ID].astype(str).tolist()
+    names = spaces[N.SPACE_NAME].tolist() if N.SPACE_NAME in spaces else [None] * len(ids)
+    out = []
+    for ident, name in zip(ids, names, strict=True):
+        text = " ".join(str(name).split()) if isinstance(name, str) and name.strip() else ident
+        out.append(text if len(text) <= 28 else text[:27].rstrip() + "…")
+    return out
+
+
+def _placed(ax: Axes) -> list[tuple[float, float, float, float]]:
+    """The boxes (map units) of the labels placed on ``ax`` so far, shared by every kind."""
+    placed = getattr(ax, "_fifteenmin_placed", None)
+    if placed is None:
+        placed = []
+        ax._fifteenmin_placed = placed  # type: ignore[attr-defined]
+    return placed
+
+
+def _per_pt(ax: Axes) -> float:
+    """Map units per typographic point: from the map's size on the page when known."""
+    page = _page(ax.figure)
+    if page is not None:
+        return page.per_pt
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    width_pt = ax.bbox.width * 72 / ax.figure.dpi
+    height_pt = ax.bbox.height * 72 / ax.figure.dpi
+    return max((x1 - x0) / width_pt, (y1 - y0) / height_pt)
+
+
+def _overlaps(box: tuple[float, ...], boxes: Sequence[tuple[float, ...]]) -> bool:
+    return any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes)
+
+
+def _label_spaces(ax: Axes, analysis: Analysis, crs: Any) -> bool:
+    """Name each space beside its marker where the name fits, else number it (the number
+    of the report's table of spaces), else leave it; no label covers another label, a
+    marker or the map's edge. Returns whether some space is numbered."""
+    spaces = analysis.walk.spaces.to_crs(crs)
+    n = len(spaces)
+    if n == 0 or n > MAX_NUMBERED_SPACES:
+        return False
+    fig = ax.figure
+    per_pt = _per_pt(ax)
+    xs, ys = spaces.geometry.x.to_numpy(), spaces.geometry.y.to_numpy()
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    r = 3.5 * per_pt
+    markers = [(x - r, y - r, x + r, y + r) for x, y in zip(xs, ys, strict=True)]
+    placed = _placed(ax)
+    names = space_labels(analysis) if n <= MAX_NAMED_SPACES else [None] * n
+    numbered = False
+    height = _SPACE_PT * 1.25 * per_pt
+    gap = 4.5 * per_pt
+    for i in range(n):
+        x, y = xs[i], ys[i]
+        if not (np.isfinite(x) and np.isfinite(y) and x0 <= x <= x1 and y0 <= y <= y1):
+            continue
+        others = markers[:i] + markers[i + 1 :]
+        for text in [t for t in (names[i], str(i + 1)) if t]:
+            width = _text_width_px(fig, text, _SPACE_PT) * 72 / fig.dpi * per_pt  # type: ignore[arg-type]
+            # right of the marker, left, above, below
+            for left, bottom in (
+                (x + gap, y - height / 2),
+                (x - gap - width, y - height / 2),
+                (x - width / 2, y + r),
+                (x - width / 2, y - r - height),
+            ):
+                box = (left, bottom, left + width, bottom + height)
+                if box[0] < x0 or box[2] > x1 or box[1] < y0 or box[3] > y1:
+                    continue
+                if _overlaps(box, placed) or _overlaps(box, others):
+                    continue
+                placed.append(box)
+                ax.text(left + width / 2, bottom + height / 2, text, ha="center",
+                        va="center", fontsize=_SPACE_PT, color="#111111", zorder=16,
+                        path_effects=_HALO)  # fmt: skip
+                numbered |= text == str(i + 1)
+                break
+            else:
+                continue
+            break
+    return numbered
+
+
+def hexagon_zones(analysis: Analysis) -> bool:
+    """Whether the zones are an H3 hexagon grid (``zones="hex:RES"``, or H3 cells named by
+    their index): such zones get no labels on the maps (their names are cell ids).
+
+    Examples
+    --------
+    >>> hexagon_zones(_sample_analysis())
+    False
+    """
+    if (analysis.parameters or {}).get("hex_resolution") is not None:
+        return True
+    names = analysis.zones[N.ZONE_NAME].dropna().astype(str).head(20).tolist()
+    if not names:
+        return False
+    import h3
+
+    return all(h3.is_valid_cell(name) for name in names)
+
+
+def _furniture(ax: Axes, analysis: Analysis, t: Translator, *, numbered: bool = False) -> None:
+    """Scale bar, north arrow and the sources of the analysis's data, then its note."""
+    from ._credits import attribution_lines
+
+    lines = attribution_lines(analysis, t.lang)
+    if numbered:
+        lines.insert(0, t("map_numbered"))
+    add_map_furniture(ax, note=analysis.note, lines=lines)
 
 
 def _with_data(zones: pd.DataFrame) -> int:
@@ -466,14 +829,23 @@ def _compound_path(geoms: np.ndarray) -> MplPath:
 
 
 def _legend(fig: Figure, handles: list[Any]) -> None:
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncols=min(len(handles), 5),
-        frameon=False,
-        fontsize=8,
-        handlelength=2.2,
-    )
+    """The legend under the map, in as many columns (up to 5) as fit the page's width."""
+    page = _page(fig)
+    width_px = (fig.get_figwidth() - 2 * _MARGIN_IN) * fig.dpi
+    for ncols in range(min(len(handles), 5), 0, -1):
+        if page is None:
+            fig.legend(handles=handles, loc="outside lower center", ncols=ncols,
+                       frameon=False, fontsize=8, handlelength=2.2)  # fmt: skip
+            return
+        legend = fig.legend(handles=handles, loc="lower center", ncols=ncols, frameon=False,
+                            fontsize=8, handlelength=2.2, borderaxespad=0.0)  # fmt: skip
+        legend.set_in_layout(False)  # placed by _fit_page, between the map and the sources
+        if ncols == 1:
+            break
+        if legend.get_window_extent(_renderer(fig)).width <= width_px:
+            break
+        legend.remove()
+    _fit_page(fig)
 
 
 def _share_text(analysis: Analysis, minutes: float, t: Translator) -> str:
@@ -708,7 +1080,9 @@ def coverage_map(
         under.boundary.plot(ax=ax, color=UNDERSERVED_COLOR, linewidth=2.0, zorder=5)
     space_handle = _plot_spaces(ax, analysis, crs, t)
     _extent(ax, bounds)
-    shown = _label_zones(ax, zones, m, kind, t) if label_zones else len(under)
+    hexagons = hexagon_zones(analysis)
+    shown = _label_zones(ax, zones, m, kind, t) if label_zones and not hexagons else len(under)
+    numbered = _label_spaces(ax, analysis, crs)
 
     threshold = float(analysis.parameters["underserved_share"])
     cbar = fig.colorbar(
@@ -756,9 +1130,12 @@ def coverage_map(
         t("map_left_out", n=len(zones) - counted) if counted < len(zones) else "",
         _speed_text(analysis, t),
         t("map_labels_shown", n=shown) if shown < len(under) else "",
+        t("map_hex_unlabelled") if hexagons and label_zones and len(under) else "",
     )
-    _titles(fig, ax, t("map_cov_title", m=mm), parts)
-    add_map_furniture(ax, note=analysis.note)
+    service = _service(analysis)
+    title = t("map_cov_title_svc", service=service, m=mm) if service else t("map_cov_title", m=mm)
+    _titles(fig, ax, title, parts, kicker=analysis.title)
+    _furniture(ax, analysis, t, numbered=numbered)
     return fig
 
 
@@ -794,12 +1171,8 @@ def _label_zones(
         without = (1 - np.nan_to_num(share)) * zones.area.to_numpy()
     order = np.lexsort((-np.nan_to_num(without), ~under))  # underserved first, then most
     points = _zone_label_points(ax, zones)
-    # label sizes in data units, from the axes' size on the figure (points -> data)
-    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    width_pt = ax.bbox.width * 72 / ax.figure.dpi  # display pixels -> points
-    height_pt = ax.bbox.height * 72 / ax.figure.dpi
-    per_pt = max((x1 - x0) / width_pt, (y1 - y0) / height_pt)
-    placed: list[tuple[float, float, float, float]] = []
+    per_pt = _per_pt(ax)  # label sizes in map units
+    placed = _placed(ax)
     shown = 0
     for i in order:
         point = points[i]
@@ -908,10 +1281,18 @@ def _line_segments(geoms: np.ndarray) -> list[np.ndarray]:
 
 
 def _name_zones(ax: Axes, zones: gpd.GeoDataFrame) -> None:
+    """Each zone's name at a point inside it, where it does not cover another label."""
     if _with_data(zones) > MAX_LABELLED_ZONES:
         return
+    per_pt, placed = _per_pt(ax), _placed(ax)
     for name, point in zip(zones[N.ZONE_NAME], _zone_label_points(ax, zones), strict=True):
         if point is not None:
+            half_w = 0.5 * 0.62 * 6.5 * len(str(name)) * per_pt
+            half_h = 0.5 * 1.25 * 6.5 * per_pt
+            box = (point.x - half_w, point.y - half_h, point.x + half_w, point.y + half_h)
+            if _overlaps(box, placed):
+                continue
+            placed.append(box)
             ax.text(
                 point.x,
                 point.y,
@@ -994,7 +1375,9 @@ def walk_time_map(
         )
     space_handle = _plot_spaces(ax, analysis, crs, t)
     _extent(ax, bounds)
-    _name_zones(ax, zones)
+    if not hexagon_zones(analysis):
+        _name_zones(ax, zones)
+    numbered = _label_spaces(ax, analysis, crs)
 
     cbar = fig.colorbar(
         ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.6, pad=0.01, aspect=25, extend="max"
@@ -1044,8 +1427,10 @@ def walk_time_map(
         t("map_half_nodes", m=half) if len(nodes) else "",
         _speed_text(analysis, t),
     )
-    _titles(fig, ax, t("map_walk_title"), parts)
-    add_map_furniture(ax, note=analysis.note)
+    service = _service(analysis)
+    title = t("map_walk_title_svc", service=service) if service else t("map_walk_title")
+    _titles(fig, ax, title, parts, kicker=analysis.title)
+    _furniture(ax, analysis, t, numbered=numbered)
     return fig
 
 
@@ -1131,10 +1516,13 @@ def isochrone_map(
             ),
         )
     _extent(ax, bounds)
-    _name_zones(ax, zones)
+    if not hexagon_zones(analysis):
+        _name_zones(ax, zones)
+    numbered = _label_spaces(ax, analysis, crs)
     _legend(fig, handles)
-    _titles(fig, ax, title, (t("map_bands", speed=_speed_text(analysis, t)),))
-    add_map_furniture(ax, note=analysis.note)
+    _titles(fig, ax, title, (t("map_bands", speed=_speed_text(analysis, t)),),
+            kicker=analysis.title)  # fmt: skip
+    _furniture(ax, analysis, t, numbered=numbered)
     return fig
 
 
@@ -1285,12 +1673,8 @@ def _label_values(ax: Axes, zones: gpd.GeoDataFrame, texts: Sequence[str | None]
     if _with_data(zones) > MAX_LABELLED_ZONES:
         return
     points = _zone_label_points(ax, zones)
-    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    per_pt = max(
-        (x1 - x0) / (ax.bbox.width * 72 / ax.figure.dpi),
-        (y1 - y0) / (ax.bbox.height * 72 / ax.figure.dpi),
-    )
-    placed: list[tuple[float, float, float, float]] = []
+    per_pt = _per_pt(ax)
+    placed = _placed(ax)
     for point, name, text in zip(points, zones[N.ZONE_NAME].astype(str), texts, strict=True):
         if point is None or text is None:
             continue
@@ -1340,7 +1724,10 @@ def categories_map(analysis: Analysis, *, lang: str = "en") -> Figure:
     space_handle = _plot_spaces(ax, analysis, crs, t)
     _extent(ax, bounds)
     values = zones[column].to_numpy(dtype=float)
-    _label_values(ax, zones, [None if np.isnan(v) else t.num(v, 1) + f" / {k}" for v in values])
+    if not hexagon_zones(analysis):
+        texts = [None if np.isnan(v) else t.num(v, 1) + f" / {k}" for v in values]
+        _label_values(ax, zones, texts)
+    numbered = _label_spaces(ax, analysis, crs)
     cbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.6, pad=0.01,
                         aspect=25)  # fmt: skip
     cbar.set_ticks(np.arange(0, k + 1))
@@ -1351,8 +1738,8 @@ def categories_map(analysis: Analysis, *, lang: str = "en") -> Figure:
         (r["share"] for _, r in figures.citywide.iterrows() if r["category"] == "all"), np.nan
     )
     parts = [t("cat_map_all", share=_pct(everything), k=k, m=mm), _speed_text(analysis, t)]
-    _titles(fig, ax, t("cat_map_title", m=mm), parts)
-    add_map_furniture(ax, note=analysis.note)
+    _titles(fig, ax, t("cat_map_title", m=mm), parts, kicker=analysis.title)
+    _furniture(ax, analysis, t, numbered=numbered)
     return fig
 
 
@@ -1383,7 +1770,9 @@ def missing_piece_map(analysis: Analysis, *, lang: str = "en") -> Figure:
     space_handle = _plot_spaces(ax, analysis, crs, t)
     _extent(ax, bounds)
     values = zones[share].to_numpy(dtype=float)
-    _label_values(ax, zones, [None if not v > 0 else _pct(v) for v in values])
+    if not hexagon_zones(analysis):
+        _label_values(ax, zones, [None if not v > 0 else _pct(v) for v in values])
+    numbered = _label_spaces(ax, analysis, crs)
     cbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.6, pad=0.01,
                         aspect=25)  # fmt: skip
     cbar.set_ticks(bounds_share, labels=[f"{b:.0%}" for b in bounds_share])
@@ -1394,6 +1783,6 @@ def missing_piece_map(analysis: Analysis, *, lang: str = "en") -> Figure:
     total = analysis.summary.get("categories", {}).get("missing_piece", {}).get("residents")
     parts = [t("miss_map_total", n=t.integer(total), what=what) if total else "",
              _speed_text(analysis, t)]  # fmt: skip
-    _titles(fig, ax, t("miss_map_title", what=what, m=mm), parts)
-    add_map_furniture(ax, note=analysis.note)
+    _titles(fig, ax, t("miss_map_title", what=what, m=mm), parts, kicker=analysis.title)
+    _furniture(ax, analysis, t, numbered=numbered)
     return fig

@@ -7,17 +7,20 @@ import datetime as dt
 import html
 import io
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from . import _names as N
+from ._credits import attribution_lines
 from ._i18n import MESSAGES, Translator
 from .errors import FifteenMinError, InputError
-from .plot import underserved_mask, zone_statuses
+from .plot import hexagon_zones, space_numbers, underserved_mask, zone_statuses
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -282,7 +285,32 @@ def _table(
         for r, a in zip(rows, row_attrs, strict=True)
     )
     foot = f"<tfoot><tr>{cells(footer, 'td')}</tr></tfoot>" if footer else ""
-    return f'<table class="{table_class}">{head}<tbody>{body}</tbody>{foot}</table>'
+    lines = _printed_lines([headers, *rows, *([footer] if footer else [])])
+    table = f'<table class="{table_class}">{head}<tbody>{body}</tbody>{foot}</table>'
+    if lines <= SHORT_TABLE_LINES:  # printed whole on one page
+        return f'<div class="keep">{table}</div>'
+    return table
+
+
+SHORT_TABLE_LINES = 30
+"""Tables of about this many printed lines or fewer are printed whole on one page (in a
+``div.keep``, with what leads to them); longer ones break between rows, never before their
+last two rows."""
+_PRINT_LINE_CHARS = 150  # characters on a printed line across the page's width
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _printed_lines(rows: Sequence[Sequence[str]]) -> int:
+    """About how many lines ``rows`` (HTML cells) take when printed: per row, its cell
+    that wraps the most in an equal share of the line."""
+    if not rows:
+        return 0
+    width = max(4, _PRINT_LINE_CHARS // max(len(rows[0]), 1))
+    total = 0
+    for row in rows:
+        lengths = [len(html.unescape(_TAG.sub("", str(cell)))) for cell in row]
+        total += max((-(-n // width) for n in lengths), default=1) or 1
+    return total
 
 
 def _figure(value_id: str, value: float | None, text: str, label: str, detail: str = "") -> str:
@@ -420,12 +448,13 @@ def _headline(analysis: Analysis, t: Translator) -> str:
     counted_zones = int(counts.get("zones_counted", n_zones - left_zones))
     rows = _underserved_rows(analysis)
     n_under = int(counts.get("underserved_zones", len(rows)))
+    service = str(getattr(analysis, "service_name", "") or "")
     parts.append(
         _figure(
             "h-spaces",
             counts["spaces"],
             t.integer(counts["spaces"]),
-            t("spaces"),
+            service[:1].upper() + service[1:] if service else t("spaces"),
             _e(t("spaces_detail")),
         )
     )
@@ -547,7 +576,9 @@ def coverage_map_png(
     from .plot import coverage_map
 
     fig = figure if figure is not None else coverage_map(analysis)
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    # the title block, legend and sources stand outside the layout: named to be kept
+    extra = [*fig.texts, *fig.legends]
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", bbox_extra_artists=extra)
     return buf.getvalue()
 
 
@@ -631,18 +662,25 @@ def curve_svg(
         f'<polyline class="curve-line" points="{pts}" fill="none" stroke="{_BLUE}" '
         'stroke-width="2.5" stroke-linejoin="round"/>'
     )
+    placed: list[tuple[float, float, float, float]] = []
     for m in thresholds:
         hit = curve.loc[np.isclose(curve["minutes"], m), "share"]
         if hit.empty or not np.isfinite(hit.iloc[0]):
             continue
         s = float(hit.iloc[0])
+        label = t.pct(s)
         out.append(
             f'<line x1="{x(m):.1f}" y1="{y(s):.1f}" x2="{x(m):.1f}" y2="{top + ph}" '
             f'stroke="{_BLUE}" stroke-dasharray="3 3"/>'
             f'<circle class="threshold" cx="{x(m):.1f}" cy="{y(s):.1f}" r="4.5" fill="{_BLUE}" '
             'stroke="white" stroke-width="1.5"/>'
-            f'<text x="{x(m) + 6:.1f}" y="{y(s) - 7:.1f}" fill="{_BLUE}" font-weight="bold">'
-            f"{_e(t.pct(s))}</text>"
+        )
+        box, anchor, tx, ty = _curve_label_place(x(m), y(s), label, placed, left)
+        placed.append(box)
+        out.append(
+            f'<text class="threshold-label" x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}" '
+            f'fill="{_BLUE}" font-weight="bold" data-box="{" ".join(f"{v:.1f}" for v in box)}">'
+            f"{_e(label)}</text>"
         )
     y_label = t("curve_y_pop" if population else "curve_y_streets")
     out.append(
@@ -652,6 +690,44 @@ def curve_svg(
         f'fill="#333">{_e(y_label)}</text></svg>'
     )
     return "".join(out)
+
+
+_CURVE_CHAR_PX = 7.6  # width of a bold character of the curve's 12-pixel labels, at most
+_CURVE_TEXT_PX = (10.0, 3.0)  # their height above and below the baseline
+
+
+def _curve_label_place(
+    px: float,
+    py: float,
+    label: str,
+    placed: Sequence[tuple[float, float, float, float]],
+    left: float,
+) -> tuple[tuple[float, float, float, float], str, float, float]:
+    """Where a threshold's label goes: above and left of its point, else below and right.
+
+    The curve rises (a share within a longer walk is never smaller), so it runs below
+    and right of any point: a box wholly above and left of the point, or wholly below
+    and right of it, never meets the line. The first of those that overlaps no label
+    already ``placed`` (nor crosses the y axis or the top) is taken. Returns the box
+    (x0, y0, x1, y1), the text anchor and the baseline's point.
+    """
+    width = _CURVE_CHAR_PX * len(label)
+    up, down = _CURVE_TEXT_PX
+    options = [
+        ((px - 7 - width, py - 7 - up, px - 7, py - 7 + down), "end", px - 7, py - 7),
+        ((px + 7, py + 7, px + 7 + width, py + 7 + up + down), "start", px + 7, py + 7 + up),
+    ]
+    for box, anchor, tx, ty in options:
+        clear = (
+            box[0] >= left
+            and box[1] >= 0
+            and not any(
+                box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed
+            )
+        )
+        if clear:
+            return box, anchor, tx, ty
+    return options[0]
 
 
 def _curve_section(analysis: Analysis, t: Translator) -> str:
@@ -692,7 +768,22 @@ def _underserved_section(analysis: Analysis, t: Translator, parent: str | None) 
     zones = analysis.zones.set_index(N.ZONE_ID, drop=False)
     status = pd.Series(zone_statuses(zones), index=zones.index)
     show_status = bool((status != N.OK).any())
-    headers = [t("col_rank"), t("col_zone"), t("col_name")]
+    hexagons = hexagon_zones(analysis)
+    if not pop:  # the worst first (with residents: most residents without access first)
+        rows_in = sorted(rows_in, key=lambda r: float(r.get("share_area_within") or 0.0))
+    total = len(rows_in)
+    if hexagons:  # a grid has thousands: the worst
+        rows_in = rows_in[:MAX_HEXAGON_ROWS]
+    names = dict(zip(analysis.zones[N.ZONE_ID], analysis.zones[N.ZONE_NAME], strict=True))
+    if hexagons:  # cells have no names: the street nearest to each centre
+        ids = [r["zone_id"] for r in rows_in]
+        names.update(zip(ids, nearest_street_names(analysis, ids), strict=True))
+    space_names = _space_names(analysis)
+    headers = [
+        t("col_rank"),
+        t("col_zone"),
+        t("col_near_street") if hexagons else t("col_name"),
+    ]
     numeric = [True, False, False]
     if parent:
         headers.append(_parent_names(parent, t)[1])
@@ -711,7 +802,7 @@ def _underserved_section(analysis: Analysis, t: Translator, parent: str | None) 
     rows, attrs = [], []
     for rank, r in enumerate(rows_in, start=1):
         z = zones.loc[r["zone_id"]]
-        cells = [str(rank), _e(r["zone_id"]), _e(r["name"])]
+        cells = [str(rank), _e(r["zone_id"]), _e(names.get(r["zone_id"]) or "–")]
         if parent:
             cells.append(_e(_label(z[parent])))
         if show_status:
@@ -726,14 +817,119 @@ def _underserved_section(analysis: Analysis, t: Translator, parent: str | None) 
         else:
             cells += [_e(t.num(z[N.AREA_KM2], 2)), _e(t.pct(r["share_area_within"]))]
         median = z[N.MEDIAN_S]
+        nearest = z[N.NEAREST_SPACE]
         cells += [
             _e(t.num(median / 60 if pd.notna(median) else None, 1)),
-            _e(z[N.NEAREST_SPACE] if pd.notna(z[N.NEAREST_SPACE]) else "–"),
+            _e(space_names.get(str(nearest), nearest) if pd.notna(nearest) else "–"),
         ]
         rows.append(cells)
         attrs.append(f'class="underserved-row" data-zone-id="{_e(r["zone_id"])}"')
     table = _table(headers, rows, table_class="underserved", row_attrs=attrs, numeric=numeric)
-    return head + table + "</section>"
+    note = ""
+    if hexagons:
+        note = t("hex_names_note")
+        if total > len(rows_in):
+            note += " " + t("hex_worst", n=t.integer(len(rows_in)), total=t.integer(total))
+        note = f'<p class="hex-note">{_e(note)}</p>'
+    return head + note + table + "</section>"
+
+
+MAX_HEXAGON_ROWS = 50
+"""Underserved hexagons listed in the report at most (the worst; all are in zones.csv)."""
+
+
+def _space_names(analysis: Analysis) -> dict[str, str]:
+    """Each space's id -> its name (its id where it has none)."""
+    spaces = analysis.walk.spaces
+    ids = spaces[N.SPACE_ID].astype(str).tolist()
+    names = spaces[N.SPACE_NAME].tolist() if N.SPACE_NAME in spaces else [None] * len(ids)
+    return {
+        i: (" ".join(str(n).split()) if isinstance(n, str) and n.strip() else i)
+        for i, n in zip(ids, names, strict=True)
+    }
+
+
+def nearest_street_names(analysis: Analysis, zone_ids: Sequence[str]) -> list[str]:
+    """For each zone, the name of the walkable street nearest to its centre (a point inside
+    it), from the network's ``name`` tags; ``"–"`` where no street has a name.
+
+    Hexagon zones have no names of their own: this says where each is.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> result = fm.analyze(city.network, city.spaces, "hex:9")
+    >>> nearest_street_names(result, result.zones["zone_id"][:1])[0].startswith("Via")
+    True
+    """
+    streets = analysis.walk.streets
+    attrs = streets.edge_attrs
+    names = attrs["name"] if "name" in attrs else pd.Series([None] * streets.n_edges)
+    named = np.flatnonzero(names.notna().to_numpy() & (names.astype(str).str.strip() != ""))
+    if len(named) == 0:
+        return ["–"] * len(zone_ids)
+    zones = analysis.zones.set_index(N.ZONE_ID).to_crs(streets.crs)
+    points = zones.loc[[str(z) for z in zone_ids]].geometry.representative_point().to_numpy()
+    tree = shapely.STRtree(streets.edge_geometry[named])
+    _, nearest = tree.query_nearest(points, all_matches=False)
+    values = names.to_numpy()[named[nearest]]
+    return [" ".join(str(v).split()) for v in values]
+
+
+def _spaces_section(analysis: Analysis, t: Translator, *, max_rows: int = 500) -> str:
+    """The spaces: their number on the maps, name, kind, seats and walk to the street."""
+    spaces = analysis.spaces
+    n = len(spaces)
+    if n == 0:
+        return ""
+    numbers = space_numbers(analysis)
+    names = _space_names(analysis)
+    kinds = spaces["kind"] if "kind" in spaces else pd.Series([None] * n, index=spaces.index)
+    seats = spaces[N.SEATS] if N.SEATS in spaces else pd.Series([np.nan] * n, index=spaces.index)
+    rows, attrs = [], []
+    for k, (number, ident, kind, seat, access) in enumerate(
+        zip(numbers, spaces[N.SPACE_ID].astype(str), kinds, seats, spaces["access_m"],
+            strict=True)
+    ):  # fmt: skip
+        if k >= max_rows:
+            break
+        key = f"kind_{kind}"
+        kind_text = t(key) if key in MESSAGES[t.lang] else (kind if pd.notna(kind) else "–")
+        rows.append(
+            [
+                _e(t.integer(number)),
+                _e(names.get(ident, ident)),
+                _e(str(kind_text).replace("_", " ")),
+                _e(t.integer(seat) if pd.notna(seat) else "–"),
+                _e(t.integer(access) if pd.notna(access) else "–"),
+            ]
+        )
+        attrs.append(f'class="space-row" data-space="{_e(ident)}" data-number="{number}"')
+    intro = t("spaces_intro", n=t.integer(n))
+    if n > max_rows:
+        intro += " " + t("spaces_more", n=t.integer(max_rows), total=t.integer(n))
+    table = _table(
+        [t("col_no"), t("col_name"), t("col_kind"), t("col_seats"), t("col_walk_street")],
+        rows,
+        table_class="spaces",
+        row_attrs=attrs,
+        numeric=[True, False, False, True, True],
+    )
+    return f'<section id="spaces"><h2>{_e(t("sec_spaces"))}</h2><p>{_e(intro)}</p>{table}</section>'
+
+
+def _walk_map_section(analysis: Analysis, t: Translator, png: bytes) -> str:
+    """The walking-time map (streets coloured by the walk to the nearest space)."""
+    if not png:
+        return ""
+    m = t.minutes(float(analysis.parameters["underserved_minutes"]))
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<section id="walk-map"><h2>{_e(t("sec_walk_map"))}</h2><figure>'
+        f'<img class="map" alt="{_e(t("walk_map_alt"))}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{_e(t('walk_map_caption', m=m))}</figcaption></figure></section>"
+    )
 
 
 def _parent_section(analysis: Analysis, t: Translator, column: str) -> str:
@@ -885,7 +1081,10 @@ def _data_quality_section(analysis: Analysis, t: Translator) -> str:
     stamp = dq.get("osm_timestamp")
     items = [
         ("dq_study_area", _e(study or t("dq_study_area_none"))),
-        ("dq_margin", _e(t("dq_metres", value=t.num(margin)) if margin is not None else "–")),
+        (
+            "dq_margin",
+            _e(t("dq_metres", value=t.num(margin)) if margin is not None else t("dq_margin_none")),
+        ),
         ("dq_data_extent", extent),
         ("dq_osm_timestamp", _e(_when(stamp) + " UTC" if stamp else t("unknown"))),
     ]
@@ -1037,6 +1236,7 @@ def _method_section(analysis: Analysis, t: Translator) -> str:
         t("method_text", speed=t.num(params["speed_kmh"], 1), buffer=t.num(params["buffer_m"])),
         t("weighting_pop" if pop else "weighting_area"),
         t("underserved_rule_pop" if pop else "underserved_rule_area", share=share, m=m_u),
+        *_method_data(analysis, t),
     ]
     parts = [f'<section id="method"><h2>{_e(t("sec_method"))}</h2>']
     parts += [f"<p>{_e(p)}</p>" for p in paras]
@@ -1071,8 +1271,42 @@ def _method_section(analysis: Analysis, t: Translator) -> str:
             table_class="software",
         )
     )
-    parts.append(f'<p class="attribution">{_e(t("attribution"))}</p></section>')
+    parts.append(f"<h3>{_e(t('sec_sources'))}</h3>")
+    lines = "".join(f"<li>{_e(line)}</li>" for line in attribution_lines(analysis, t.lang))
+    parts.append(f'<ul class="attribution" id="sources">{lines}</ul></section>')
     return "".join(parts)
+
+
+def _method_data(analysis: Analysis, t: Translator) -> list[str]:
+    """Two sentences of the method: the study area and its margin, and the data quality
+    figures (zones counted, fragments, joins, the farthest space from its street)."""
+    summary, params = analysis.summary, analysis.parameters
+    dq: dict[str, Any] = summary.get("data_quality") or {}
+    area = _area_text(dq.get("study_area"), t) or params.get("study_area")
+    area = area or t("dq_study_area_none")
+    margin = dq.get("margin_m", params.get("margin_m"))
+    out = [
+        t("method_area", area=area, margin=t.num(margin))
+        if margin is not None
+        else t("method_area_no_margin", area=area)
+    ]
+    counts = status_counts(analysis)
+    zones = sum(int(c["zones"] or 0) for c in counts.values())
+    counted = sum(int(counts[s]["zones"] or 0) for s in N.COUNTED)
+    snaps = dq.get("largest_snaps") or []
+    access = analysis.walk.snaps["access_m"] if not snaps else pd.Series([snaps[0]["access_m"]])
+    out.append(
+        t(
+            "method_quality",
+            counted=t.integer(counted),
+            zones=t.integer(zones),
+            left=t.integer(zones - counted),
+            fragments=t.integer((dq.get("fragments") or {}).get("count") or 0),
+            joins=t.integer((dq.get("joins") or {}).get("count") or 0),
+            snap=t.integer(float(access.max()) if len(access) else 0.0),
+        )
+    )
+    return out
 
 
 _CSS = """
@@ -1127,10 +1361,21 @@ table.categories-parent { font-size: 0.8em; }
 @media print {
   body { font-size: 10pt; }
   main { max-width: none; padding: 0; }
-  .figure { flex: 1 1 120px; padding: 6px 10px; }
-  .figure .value { font-size: 1.4em; }
-  img.map { max-height: 150mm; width: auto; }
-  h2 { margin-top: 18px; }
+  header h1 { font-size: 1.45em; }
+  header .subtitle { font-size: 1em; margin-bottom: 2px; }
+  .banner { margin-top: 6px; padding: 4px 10px; }
+  .figures { gap: 6px; }
+  .figure { flex: 1 1 120px; padding: 4px 8px; }
+  .figure .value { font-size: 1.3em; }
+  /* page 1: the headline and the coverage map; the other maps a page each at most */
+  img.map { max-height: 180mm; width: auto; }  /* the coverage map's: see report_html */
+  #walk-map img.map { max-height: 140mm; }  /* with the curve on one page */
+  svg.curve { width: 140mm; height: 68mm; }  /* 680 x 330 */
+  h2 { margin-top: 14px; }
+  p, li, figcaption { orphans: 3; widows: 3; }
+  div.keep { break-inside: avoid; break-before: avoid; }  /* with what leads to it */
+  /* no lone tail: the last two rows and the total go with the rows before them */
+  tbody tr:nth-last-child(-n+2), tfoot { break-before: avoid; }
 }
 """
 
@@ -1141,6 +1386,7 @@ def report_html(
     lang: str = "en",
     parent_column: str | None = None,
     map_png: bytes | None = None,
+    walk_map_png: bytes | None = None,
 ) -> str:
     """The report as one self-contained HTML document (nothing is fetched when it opens).
 
@@ -1156,6 +1402,9 @@ def report_html(
     map_png
         The coverage map as PNG bytes; by default drawn with
         :func:`coverage_map_png`.
+    walk_map_png
+        The walking-time map as PNG bytes; by default drawn (with
+        :func:`~fifteenmin.plot.walk_time_map`); empty: left out.
 
     Returns
     -------
@@ -1169,20 +1418,28 @@ def report_html(
     parent = find_parent_column(analysis.zones, parent_column)
     m_u = t.minutes(float(analysis.parameters["underserved_minutes"]))
     png = map_png if map_png is not None else coverage_map_png(analysis)
+    if walk_map_png is None:
+        from .plot import walk_time_map
+
+        walk_map_png = coverage_map_png(analysis, figure=walk_time_map(analysis, lang=t.lang))
     banner = (
         f'<p class="banner" id="note"><strong>{_e(t("note_label"))}:</strong> '
         f"{_e(analysis.note)}</p>"
         if analysis.note
         else ""
     )
+    headline = _headline(analysis, t)
+    map_section = _map_section(analysis, t, png)
     sections = [
-        _headline(analysis, t),
-        _map_section(analysis, t, png),
+        headline,
+        map_section,
+        _walk_map_section(analysis, t, walk_map_png),
         _curve_section(analysis, t),
         _underserved_section(analysis, t, parent),
     ]
     if parent is not None:
         sections.append(_parent_section(analysis, t, parent))
+    sections.append(_spaces_section(analysis, t))
     sections.append(_categories_section(analysis, t, parent))
     sections.append(_sensitivity_section(analysis, t))
     sections.append(_worth_section(analysis, t))
@@ -1190,7 +1447,14 @@ def report_html(
     sections.append(_data_quality_section(analysis, t))
     sections.append(_method_section(analysis, t))
     css = _CSS.replace("__FONTS__", FONT_STACK).replace("__BLUE__", _BLUE).replace("__RED__", _RED)
-    title = t("report_title")
+    service = str(getattr(analysis, "service_name", "") or "")
+    title = (
+        str(getattr(analysis, "title", "") or "")
+        or (t("report_title_svc", service=service) if service else "")
+        or t("report_title")
+    )
+    first_page = _first_page_map_mm(title, analysis.note, headline, map_section)
+    css += f"@media print {{ #map img.map {{ max-height: {first_page:.0f}mm; }} }}\n"
     return (
         f'<!DOCTYPE html>\n<html lang="{t.lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -1207,6 +1471,29 @@ def report_html(
     )
 
 
+def _first_page_map_mm(title: str, note: str, headline: str, map_section: str) -> float:
+    """The printed height of the coverage map that leaves it on page 1 with the headline.
+
+    An estimate from what stands above it on an A4 page (266 mm inside the margins): the
+    title and note, the headline figures (four a row), its warning and sentences, the
+    map's heading and caption; between 70 and 165 mm.
+    """
+
+    def lines(text: str, per_line: int) -> int:
+        return max(1, -(-len(html.unescape(_TAG.sub("", text)).strip()) // per_line))
+
+    used = 6.5 * lines(title, 60) + 4 + 6 + 5  # title, subtitle, date
+    used += 4 + 4.6 * lines(note, 100) if note else 0
+    used += 14 + 17 * -(-headline.count('class="figure"') // 4)
+    for block in re.findall(r'<p class="warning"[^>]*>(.*?)</p>', headline, re.S):
+        used += 6 + 4.6 * lines(block, 100)
+    for block in re.findall(r'<div class="left-out"[^>]*>(.*?)</div>', headline, re.S):
+        used += sum(2 + 4.6 * lines(p, 105) for p in re.findall(r"<p>(.*?)</p>", block, re.S))
+    caption = re.search(r"<figcaption>(.*?)</figcaption>", map_section, re.S)
+    used += 14 + 3 + 4.6 * lines(caption.group(1) if caption else "", 115)
+    return float(np.clip(266 - used - 12, 70, 165))
+
+
 def write_report(
     analysis: Analysis,
     path: str | Path,
@@ -1214,6 +1501,7 @@ def write_report(
     lang: str = "en",
     parent_column: str | None = None,
     map_png: bytes | None = None,
+    walk_map_png: bytes | None = None,
 ) -> Path:
     """Write :func:`report_html` to ``path`` (UTF-8); returns the path.
 
@@ -1228,7 +1516,13 @@ def write_report(
     """
     path = Path(path)
     path.write_text(
-        report_html(analysis, lang=lang, parent_column=parent_column, map_png=map_png),
+        report_html(
+            analysis,
+            lang=lang,
+            parent_column=parent_column,
+            map_png=map_png,
+            walk_map_png=walk_map_png,
+        ),
         encoding="utf-8",
     )
     logger.debug("wrote %s", path)

@@ -157,7 +157,7 @@ def zones_from_frame(
     out[N.ZONE_ID] = (
         attrs[id_col].astype(str) if id_col else [str(i + 1) for i in range(len(attrs))]
     )
-    out[N.ZONE_NAME] = attrs[name_col].astype(str) if name_col else out[N.ZONE_ID]
+    out[N.ZONE_NAME] = _zone_names(attrs[name_col]) if name_col else out[N.ZONE_ID]
     out[N.POPULATION] = (
         _population(attrs[population_column], where) if population_column else np.nan
     )
@@ -174,6 +174,32 @@ def zones_from_frame(
         )
     result = gpd.GeoDataFrame(out, geometry=geoms, crs=gdf.crs)
     return result.loc[~empty].reset_index(drop=True)
+
+
+_GENERIC_NAMES = ("name", "nome", "zu_nome", "zone_name", "label")
+
+
+def _zone_names(column: pd.Series) -> pd.Series:
+    """A name column as text; numbers (a ``MUNICIPIO`` column of 1.0, 2.0...) as whole
+    numbers after the column's name: ``"Municipio 1"``, so that maps show names, not ``1.0``.
+
+    Examples
+    --------
+    >>> _zone_names(pd.Series([1.0, 15.0], name="MUNICIPIO")).tolist()
+    ['Municipio 1', 'Municipio 15']
+    >>> _zone_names(pd.Series(["Esquilino", "Celio"], name="nome")).tolist()
+    ['Esquilino', 'Celio']
+    """
+    numbers = pd.to_numeric(column, errors="coerce")
+    if not pd.api.types.is_numeric_dtype(column) or numbers.isna().any():
+        return column.astype(str)
+    whole = numbers.to_numpy() == np.round(numbers.to_numpy())
+    text = [str(int(v)) if w else f"{v:g}" for v, w in zip(numbers, whole, strict=True)]
+    label = str(column.name or "").strip()
+    if label and label.lower() not in _GENERIC_NAMES:
+        prefix = label.replace("_", " ").capitalize()
+        text = [f"{prefix} {v}" for v in text]
+    return pd.Series(text, index=column.index, dtype=object)
 
 
 def _check_coordinates(geoms: np.ndarray, crs: object, where: str) -> None:
