@@ -280,6 +280,29 @@ def test_a_task_whose_worker_dies_twice_is_recorded(
     assert row["status"] == "failed" and "worker died twice" in row["error"]
 
 
+def test_an_interrupted_batch_keeps_what_is_done(
+    region, sample_city, client, tmp_path, monkeypatch
+):
+    """SIGTERM while areas run: the folder is written with the areas done (the others
+    not_run), and --resume completes it."""
+    monkeypatch.setenv("FIFTEENMIN_TEST_BATCH_FAULT", "C=term")
+    areas = gpd.read_file(region["areas"]).query("code in ['C', 'D']")
+    inputs = (areas, region["network"], sample_city.spaces, sample_city.zones, tmp_path / "out")
+    options = {"population_column": "population", "scheduler": client, "area_reports": False}
+    with pytest.raises(SystemExit) as stopped:
+        _quiet(fm.batch, *inputs, **options)
+    assert stopped.value.code == 143
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    status = {a["area_id"]: a["status"] for a in manifest["areas"]}
+    assert manifest["run"]["interrupted"] and status["C"] == "not_run"
+    assert set(status.values()) <= {"ok", "not_run"}
+    monkeypatch.delenv("FIFTEENMIN_TEST_BATCH_FAULT")
+    done = _quiet(fm.batch, *inputs, **options, resume=True)
+    assert (done.areas["status"] == "ok").all()
+    kept = done.areas.set_index("area_id")["reused"]
+    assert all(kept[k] == (v == "ok") for k, v in status.items())
+
+
 def test_area_reports_and_no_spaces(region, sample_city, client, tmp_path):
     """Each area's full report folder under areas/<id>/, linked from report.html; an area
     without a space within its margin has nobody within a walk, and needs no task."""

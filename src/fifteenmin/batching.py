@@ -58,10 +58,12 @@ ID_COLUMNS = ("area_id", "id", "code", "codice", "pro_com_t", "pro_com", "cod_is
 NAME_COLUMNS = ("name", "nome", "area_name", "comune", "denominazione", "label")
 """Columns taken as the areas' names without ``name_column`` (else the id)."""
 
-MEMORY_BASE_MB = 600.0
-"""Memory of a task before its streets: a worker's libraries and a small area's report."""
-MEMORY_PER_SEGMENT_KB = 6.0
-"""Memory of a task per street segment of its area's cut (measured, benchmarks/README.md)."""
+MEMORY_BASE_MB = 400.0
+"""Memory of a task before its streets: a worker's libraries and a small area's report
+(measured about 290 MB, benchmarks/README.md)."""
+MEMORY_PER_SEGMENT_KB = 1.5
+"""Memory of a task per street segment of its area's cut, report included (measured about
+0.9 KB from 30,000 to 460,000 segments; benchmarks/README.md)."""
 
 OK, FAILED, NO_SPACES, NOT_RUN = "ok", "failed", "no_spaces", "not_run"
 STATUSES = (OK, NO_SPACES, FAILED, NOT_RUN)
@@ -77,7 +79,7 @@ AREAS = "areas"
 PARTITION = "area_id"
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}")
-_FAULT_ENV = "FIFTEENMIN_TEST_BATCH_FAULT"  # test hook, read only in batch(): ID=raise|die|die-once
+_FAULT_ENV = "FIFTEENMIN_TEST_BATCH_FAULT"  # test hook read in batch(): see _faults
 _NOT_OPTIONS = {
     "network",
     "spaces",
@@ -256,6 +258,7 @@ class _Entry:
     seconds: float | None = None
     seconds_analyze: float | None = None
     seconds_report: float | None = None
+    cpu_seconds: float | None = None
     peak_rss_mb: float | None = None
     worker: str | None = None
     reused: bool = False
@@ -296,6 +299,7 @@ class _Outcome:
     files: dict[str, bytes] = field(default_factory=dict)  # the area's report folder
     seconds_analyze: float | None = None
     seconds_report: float | None = None
+    cpu_seconds: float | None = None  # of the thread that ran the task
     peak_rss_mb: float | None = None
     worker: str | None = None
 
@@ -339,7 +343,7 @@ def estimate_memory_mb(street_segments: int) -> float:
     Examples
     --------
     >>> round(estimate_memory_mb(100_000))
-    1186
+    546
     """
     return MEMORY_BASE_MB + street_segments * MEMORY_PER_SEGMENT_KB / 1024
 
@@ -596,14 +600,15 @@ def _is_client(value: Any) -> bool:
 
 def _faults() -> dict[str, str]:
     """Test hook: ``FIFTEENMIN_TEST_BATCH_FAULT="ID=raise,ID=die-once"`` makes those areas'
-    tasks raise, kill their worker once (then run), or every time (``die``)."""
+    tasks raise, kill their worker once (then run), or every time (``die``), or send SIGTERM
+    to the process running the batch (``term``)."""
     faults = {}
     for item in os.environ.get(_FAULT_ENV, "").split(","):
         key, _, action = item.partition("=")
         if key.strip():
             faults[key.strip()] = action.strip()
     if faults:
-        token = secrets.token_hex(4)
+        token = f"{secrets.token_hex(4)}-{os.getpid()}"
         faults = {k: f"{v}:{token}" for k, v in faults.items()}
     return faults
 
@@ -794,6 +799,7 @@ class _Run:
             "seconds",
             "seconds_analyze",
             "seconds_report",
+            "cpu_seconds",
             "peak_rss_mb",
             "worker",
             "street_segments_cut",
@@ -999,6 +1005,7 @@ class _Run:
         entry.figures = outcome.figures
         entry.seconds_analyze = outcome.seconds_analyze
         entry.seconds_report = outcome.seconds_report
+        entry.cpu_seconds = outcome.cpu_seconds
         entry.peak_rss_mb = outcome.peak_rss_mb
         entry.worker = outcome.worker
         entry.seconds = (
@@ -1211,7 +1218,7 @@ def _run_area(task: _Task) -> _Outcome:
         network = here / task.network_name
         network.write_bytes(task.network)
         boundary = gpd.GeoDataFrame({"area_id": [task.area_id]}, geometry=[task.polygon], crs=4326)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.thread_time()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # kept in the summary's warnings
@@ -1251,6 +1258,7 @@ def _run_area(task: _Task) -> _Outcome:
             files=files,
             seconds_analyze=round(seconds_analyze, 3),
             seconds_report=round(time.perf_counter() - t1, 3) if task.report else 0.0,
+            cpu_seconds=round(time.thread_time() - cpu0, 3),
             peak_rss_mb=_peak_rss_mb(),
             worker=worker,
         )
@@ -1338,6 +1346,10 @@ def _fault(task: _Task) -> None:
     action, _, token = task.fault.partition(":")
     if action == "raise":
         raise RuntimeError(f"injected failure of area {task.area_id} ({_FAULT_ENV})")
+    if action == "term":  # the batch is stopped while this task runs
+        os.kill(int(token.rsplit("-", 1)[1]), signal.SIGTERM)
+        time.sleep(3)
+        return
     once = Path(tempfile.gettempdir()) / f"fifteenmin-fault-{token}-{task.area_id}"
     if action == "die" or (action == "die-once" and not once.exists()):
         once.touch()
