@@ -1,10 +1,33 @@
-"""fifteenmin: which neighbourhoods lack a service within a 15-minute walk, and for whom."""
+"""fifteenmin: which neighbourhoods lack a service within a 15-minute walk, and for whom.
+
+The public API is :data:`__all__`: :func:`analyze` (the whole analysis, returning an
+:class:`Analysis`), the readers (:func:`read_streets`, :func:`network_from_file`,
+:func:`spaces_from_file`, :func:`zones_from_file`...), the stages (:func:`walk_times`,
+:func:`suggest_sites`, :func:`batch`...), the errors, and the submodules meant to be used
+directly (``fm.plot``, ``fm.scenarios``, ``fm.sample``...). ``dir(fifteenmin)`` lists those,
+``__version__`` and a module's other dunders only; ``import fifteenmin`` imports neither
+matplotlib nor the command line (each module loads on first use).
+
+Names: ``fm.spaces`` and ``fm.zones`` are the modules that read spaces and zones, while
+``result.spaces`` and ``result.zones`` are the GeoDataFrames of an analysis. To keep the
+two apart, the readers are used at the top level (``fm.spaces_from_file``,
+``fm.spaces_from_frame``, ``fm.spaces_from_osm``, ``fm.zones_from_file``,
+``fm.zones_from_frame``), and the two modules are left out of ``__all__`` and ``dir()``;
+``fm.spaces.spaces_from_file`` and ``from fifteenmin import zones`` still work, for
+existing code.
+
+Every layer of an :class:`Analysis` is in one projected CRS, the network's (the UTM zone
+of the data, EPSG:32633 for Rome): zones, spaces, isochrones, coverage, walking times.
+``result.zones.to_crs(4326)`` is the user's choice.
+"""
 
 from __future__ import annotations
 
-import importlib
-from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from . import errors as errors
 from .errors import DownloadError as DownloadError
@@ -25,11 +48,13 @@ _MODULES = (
     "plot",
     "registry",
     "sample",
-    "spaces",
+    "scenarios",
+    "services",
     "study_area",
     "travel",
-    "zones",
 )
+_COMPATIBLE = ("spaces", "zones")
+"""Modules still reachable as ``fm.spaces``/``fm.zones``, not listed (see above)."""
 _NAMES = {
     "batch": "batching",
     "hex_zones": "hexagons",
@@ -43,11 +68,13 @@ _NAMES = {
     "analyze": "pipeline",
     "suggest_sites": "planning",
     "spaces_from_file": "spaces",
+    "spaces_from_frame": "spaces",
     "spaces_from_osm": "spaces",
     "StudyArea": "study_area",
     "walk_times": "travel",
     "zone_coverage": "zones",
     "zones_from_file": "zones",
+    "zones_from_frame": "zones",
 }
 __all__ = [
     "DownloadError",
@@ -59,21 +86,23 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _MODULES:
-        return importlib.import_module(f".{name}", __name__)
+def __getattr__(name: str) -> _Any:
+    if name in _MODULES or name in _COMPATIBLE:
+        return _importlib.import_module(f".{name}", __name__)
     if name in _NAMES:
-        value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
+        value = getattr(_importlib.import_module(f".{_NAMES[name]}", __name__), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'fifteenmin' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    # the public API and a module's own dunders (``__version__``, ``__file__``...):
+    # no helpers, and no private submodule imported along the way
+    return sorted({*__all__, *(k for k in globals() if k.startswith("__") and k.endswith("__"))})
 
 
-if TYPE_CHECKING:  # what type checkers and editors see
+if _TYPE_CHECKING:  # what type checkers and editors see
     from . import batching as batching
     from . import capacity as capacity
     from . import categories as categories
@@ -85,6 +114,8 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from . import plot as plot
     from . import registry as registry
     from . import sample as sample
+    from . import scenarios as scenarios
+    from . import services as services
     from . import spaces as spaces
     from . import study_area as study_area
     from . import travel as travel
@@ -101,13 +132,16 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from .pipeline import analyze as analyze
     from .planning import suggest_sites as suggest_sites
     from .spaces import spaces_from_file as spaces_from_file
+    from .spaces import spaces_from_frame as spaces_from_frame
     from .spaces import spaces_from_osm as spaces_from_osm
     from .study_area import StudyArea as StudyArea
     from .travel import walk_times as walk_times
     from .zones import zone_coverage as zone_coverage
     from .zones import zones_from_file as zones_from_file
+    from .zones import zones_from_frame as zones_from_frame
 
 try:
-    __version__ = version("fifteenmin")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = _version("fifteenmin")
+except _PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
+del annotations  # the __future__ import's binding: not API
