@@ -63,9 +63,26 @@ logger = logging.getLogger(__name__)
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Analysis:
-    """Everything one run computes; :meth:`write` saves it as a report folder."""
+    """Everything one run computes; :meth:`write` saves it as a report folder.
+
+    Every layer is in one projected CRS, the network's (the UTM zone of the data,
+    ``parameters["crs"]``; EPSG:32633 for Rome): :attr:`zones`, :attr:`spaces`,
+    :attr:`isochrones`, :attr:`coverage`, :attr:`fragments` and the walking times
+    (``walk.node_times()``); ``.to_crs(4326)`` where degrees are wanted. Its ``repr`` is a
+    few lines of headline figures (a small table in a notebook).
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> city = fm.sample.write_sample_city(getfixture("tmp_path"))
+    >>> result = fm.analyze(city.network, city.spaces, city.zones, population_column="population")
+    >>> print(repr(result).splitlines()[0])
+    <fifteenmin.Analysis: 14 spaces, 12 zones (12 counted, 0 left out), 4 underserved>
+    >>> result.spaces.crs == result.zones.crs == result.isochrones.crs
+    True
+    """
 
     walk: WalkTimes
     isochrones: gpd.GeoDataFrame
@@ -140,8 +157,9 @@ class Analysis:
         """The spaces with where they join the network (``access_m``) and, with residents,
         what each is worth (``residents_<m>min``, ``sole_residents_<m>min``,
         ``seats_per_1000_residents_<m>min``; see :func:`~fifteenmin.capacity.space_worth`).
-        Input columns named like those get the prefix ``src_``."""
-        spaces = self.walk.spaces.copy()
+        Input columns named like those get the prefix ``src_``. In the network's CRS, like
+        the zones (``walk.spaces`` holds them as read, in WGS84)."""
+        spaces = self.walk.spaces.to_crs(self.walk.streets.crs)
         spaces["access_m"] = self.walk.snaps["access_m"].to_numpy()
         worth = self.space_worth
         ids = spaces[N.SPACE_ID].astype(str).to_numpy()
@@ -158,6 +176,33 @@ class Analysis:
     def has_population(self) -> bool:
         """Whether the zones carry residents."""
         return bool(self.zones[N.POPULATION].notna().any())
+
+    def __repr__(self) -> str:
+        """A few lines: the headline figures, the parameters, the optional parts present
+        and how to write the report (the whole tables are :attr:`zones`, :attr:`summary`)."""
+        about = _about(self)
+        if about is None:
+            return f"<fifteenmin.Analysis: {len(self.zones)} zones>"
+        lines = [f"<fifteenmin.Analysis: {about['title']}>"]
+        lines += [f"  {label}: {value}" for label, value in about["rows"]]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The same as :meth:`__repr__`, as a small table for notebooks."""
+        from html import escape
+
+        about = _about(self)
+        if about is None:
+            return f"<p><code>{escape(repr(self))}</code></p>"
+        left = ' style="text-align:left"'
+        rows = "".join(
+            f"<tr><th{left}>{escape(label)}</th><td{left}>{escape(value)}</td></tr>"
+            for label, value in about["rows"]
+        )
+        return (
+            f'<div class="fifteenmin-analysis"><p><b>fifteenmin.Analysis</b>: '
+            f"{escape(about['title'])}</p><table>{rows}</table></div>"
+        )
 
     def labelled(
         self,
@@ -314,7 +359,9 @@ class Analysis:
             self.coverage.to_file(tmp / "isochrones.gpkg", layer="coverage", driver="GPKG")
             spaces = self.spaces
             spaces.to_file(tmp / "spaces.gpkg", layer="spaces", driver="GPKG")
-            spreadsheet_safe(_space_table(spaces)).to_csv(tmp / "spaces.csv", index=False)
+            # lat/lon as read (not through the network's CRS and back: 2.99735 stays so)
+            table = _space_table(spaces, points=self.walk.spaces.geometry)
+            spreadsheet_safe(table).to_csv(tmp / "spaces.csv", index=False)
             write_styles(self, tmp)  # QGIS default styles inside the GeoPackages
             (tmp / "summary.json").write_text(
                 json.dumps(self.summary, indent=2, ensure_ascii=False, default=_json_default),
@@ -348,9 +395,10 @@ class Analysis:
             write_report_pdf(self, tmp / "report.pdf", html_text=report.read_text("utf-8"))
 
 
-def _space_table(spaces: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The spaces without geometry, with ``lat``/``lon`` (WGS84) after the id and name."""
-    points = spaces.geometry.to_crs(4326)
+def _space_table(spaces: gpd.GeoDataFrame, *, points: gpd.GeoSeries | None = None) -> pd.DataFrame:
+    """The spaces without geometry, with ``lat``/``lon`` (WGS84) after the id and name:
+    of ``points`` (the same spaces as read) when given, else of their geometry."""
+    points = (spaces.geometry if points is None else points).to_crs(4326)
     table = pd.DataFrame(spaces.drop(columns=spaces.geometry.name))
     clash = {c: N.SOURCE_PREFIX + str(c) for c in table if str(c).lower() in ("lat", "lon")}
     table = table.rename(columns=clash)
@@ -358,6 +406,72 @@ def _space_table(spaces: gpd.GeoDataFrame) -> pd.DataFrame:
     table.insert(at, "lat", points.y.to_numpy())
     table.insert(at + 1, "lon", points.x.to_numpy())
     return table
+
+
+def _about(analysis: Analysis) -> dict[str, Any] | None:
+    """What :meth:`Analysis.__repr__` shows: a title line and labelled rows (the note, the
+    residents or the area within each walk, the parameters, the optional parts, how to
+    write it); None where the summary lacks the figures."""
+    summary = analysis.summary
+    counts, within = summary.get("counts"), summary.get("within")
+    if not isinstance(counts, dict) or not isinstance(within, dict):
+        return None
+    params = analysis.parameters
+    try:
+        zones, counted = int(counts["zones"]), int(counts["zones_counted"])
+        title = (
+            f"{counts['spaces']:,} spaces, {zones:,} zones ({counted:,} counted, "
+            f"{zones - counted:,} left out), {counts['underserved_zones']:,} underserved"
+        )
+        total = summary.get("residents_total")
+        rows = [("note", analysis.note)] if analysis.note else []
+        width = max(len(str(k)) for k in within) if within else 0
+        for key, entry in within.items():
+            share = entry.get("share")
+            if total and entry.get("residents") is not None:
+                label = f"residents within {key:>{width}} min"
+                value = f"{entry['residents']:,.0f} of {total:,.0f}"
+                value += f" ({share:.1%})" if share is not None else ""
+            else:
+                label = f"area within {key:>{width}} min"
+                value = "-" if share is None else f"{share:.1%}"
+            rows.append((label, value))
+        minutes = ", ".join(f"{m:g}" for m in params["minutes"])
+        rows += [
+            ("walks", f"{minutes} min at {params['speed_kmh']:g} km/h"),
+            (
+                "underserved",
+                f"below {params['underserved_share']:.0%} of the "
+                f"{'residents' if total else 'area'} within {params['underserved_minutes']:g} min",
+            ),
+        ]
+    except (KeyError, TypeError, ValueError):  # a hand-made analysis: the short form
+        return None
+    crs = analysis.zones.crs
+    data = f"CRS {crs.to_string() if crs is not None else 'none'}"
+    if params.get("population_column"):
+        data = f"residents column {params['population_column']!r}, {data}"
+    parts = []
+    if analysis.capacity is not None:
+        target = params.get("seats_per_1000")
+        parts.append(
+            "capacity (2SFCA/E2SFCA"
+            + (f", target {target:g} desks per 1,000" if target is not None else "")
+            + ")"
+        )
+    elif analysis.space_worth is not None:
+        parts.append("what each space is worth")
+    if analysis.categories is not None:
+        parts.append(f"categories ({len(analysis.categories.times.names)})")
+    if analysis.sensitivity is not None:
+        parts.append(f"sensitivity ({len(analysis.sensitivity.combinations)} cases)")
+    rows += [
+        ("data", data),
+        ("optional parts", ", ".join(parts) or "none (capacity, categories, sensitivity)"),
+        ("tables", ".zones, .spaces, .isochrones, .coverage (GeoDataFrames), .summary"),
+        ("write", '.write("out/folder") saves the report folder'),
+    ]
+    return {"title": title, "rows": rows}
 
 
 def _json_default(value: Any) -> Any:

@@ -55,7 +55,7 @@ from .zones import covered_length
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Figures:
     """The zone figures of one scenario (see :meth:`Scenarios.figures`).
 
@@ -80,6 +80,20 @@ class Figures:
     def underserved(self) -> list[str]:
         """Ids of the underserved zones."""
         return self.zones.loc[self.zones[N.UNDERSERVED], N.ZONE_ID].astype(str).tolist()
+
+    def __repr__(self) -> str:
+        """One line: spaces, zones, underserved zones and the share within each walk."""
+        changed = ", ".join(
+            f"{len(ids)} {what}" for what, ids in (("added", self.added), ("removed", self.removed))
+        )
+        shares = ", ".join(
+            f"{key} min {_percent(entry.get('share'))}" for key, entry in self.within.items()
+        )
+        return (
+            f"<fifteenmin.scenarios.Figures: {len(self.spaces)} spaces ({changed}), "
+            f"{len(self.zones)} zones, {len(self.underserved)} underserved; residents within "
+            f"{shares}>"
+        )
 
 
 @dataclass(frozen=True)
@@ -442,7 +456,7 @@ def _network_key(analysis: Analysis) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Comparison:
     """Two scenarios of one network and one zone layer, zone by zone (see :func:`compare`).
 
@@ -472,6 +486,28 @@ class Comparison:
     def newly_underserved(self) -> list[str]:
         """Ids of the zones underserved after and not before."""
         return self.zones.loc[self.zones[N.NEWLY_UNDERSERVED], N.ZONE_ID].astype(str).tolist()
+
+    def __repr__(self) -> str:
+        """A few lines: the spaces added and removed, the zones that changed side, and the
+        residents within each walk before and after."""
+        change = self.spaces["change"] if "change" in self.spaces else pd.Series(dtype=str)
+        lines = [
+            f"<fifteenmin.scenarios.Comparison: {int((change == 'added').sum())} spaces "
+            f"added, {int((change == 'removed').sum())} removed; "
+            f"{len(self.newly_served)} zones newly served, "
+            f"{len(self.newly_underserved)} newly underserved>"
+        ]
+        width = max((len(str(k)) for k in self.within), default=0)
+        for key, entry in self.within.items():
+            before, after = entry.get("residents_before"), entry.get("residents_after")
+            if before is None or after is None:
+                continue
+            lines.append(
+                f"  residents within {key:>{width}} min: {before:,.0f} -> {after:,.0f} "
+                f"({after - before:+,.0f}; {_percent(entry.get('share_before'))} -> "
+                f"{_percent(entry.get('share_after'))})"
+            )
+        return "\n".join(lines)
 
     def summary(self) -> dict[str, Any]:
         """The comparison's headline figures and lineage, as saved in ``summary.json``."""
@@ -745,10 +781,15 @@ def _within_margin(analysis: Analysis, spaces: gpd.GeoDataFrame) -> gpd.GeoDataF
     return spaces.loc[inside].reset_index(drop=True)
 
 
+def _percent(share: Any) -> str:
+    """A share as ``71.3%`` (``-`` where missing), for the reprs."""
+    return "-" if share is None or pd.isna(share) else f"{float(share):.1%}"
+
+
 # ----------------------------------------------------------------------- sensitivity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Sensitivity:
     """How the figures move with walking speed and population group (see
     :func:`sensitivity`).
@@ -773,6 +814,14 @@ class Sensitivity:
     def borderline(self) -> list[str]:
         """Ids of the zones whose underserved status flips within the band."""
         return self.zones.loc[self.zones[N.BORDERLINE], N.ZONE_ID].astype(str).tolist()
+
+    def __repr__(self) -> str:
+        """One line: the cases computed, the zones and how many are borderline."""
+        cases = ", ".join(f"{column} at {speed:g} km/h" for column, speed in self.combinations)
+        return (
+            f"<fifteenmin.scenarios.Sensitivity: {len(self.combinations)} cases ({cases}); "
+            f"{len(self.zones)} zones, {len(self.borderline)} borderline>"
+        )
 
 
 def sensitivity(

@@ -431,7 +431,7 @@ def check_categories(names: Sequence[str]) -> None:
         seen.add(n)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CategoryFigures:
     """Every category's figures for the zones of an analysis (see :func:`category_figures`).
 
@@ -447,6 +447,25 @@ class CategoryFigures:
     labels: dict[str, dict[str, str]]
     minutes: float
     missing: str | None
+
+    def __repr__(self) -> str:
+        """A few lines: per category its services and the share of residents within the
+        walk (the whole tables are :attr:`zones` and :attr:`citywide`)."""
+        rows = self.citywide.to_dict("records")
+        lines = [
+            f"<fifteenmin.services.CategoryFigures: {len(self.times.names)} categories within "
+            f"{self.minutes:g} min, {len(self.zones)} zones; missing piece: {self.missing}>"
+        ]
+        width = max((len(str(r["category"])) for r in rows), default=0)
+        for r in rows:
+            share = r.get("share")
+            share_text = "-" if share is None or pd.isna(share) else f"{float(share):.1%}"
+            services = r.get("services")
+            count = "" if services is None or pd.isna(services) else f"{int(services):,} services, "
+            lines.append(
+                f"  {str(r['category']):<{width}}  {count}{share_text} of residents within"
+            )
+        return "\n".join(lines)
 
     def summary(self) -> dict[str, Any]:
         """The figures as saved under ``categories`` in ``summary.json``."""
