@@ -586,6 +586,85 @@ def _batch_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and epilogs wrapped paragraph by paragraph, as argparse does, except
+    the indented lines (example commands), which are kept as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        out: list[str] = []
+        for block in text.strip("\n").split("\n\n"):
+            lines = block.splitlines()
+            if any(line.startswith(" ") for line in lines):
+                out.append("\n".join(indent + line for line in lines))
+            else:
+                text = " ".join(block.split())
+                out.append(
+                    textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent)
+                )
+        return "\n\n".join(out)
+
+
+_EXAMPLES = {
+    "": """examples:
+  fifteenmin demo --out out/demo           # the synthetic sample city, end to end
+  fifteenmin analyze --network streets.osm.pbf --spaces albo.csv \\
+      --zones zone_urbanistiche.geojson --population-column pop2018 --out out/rome
+  fifteenmin analyze --help                # every option of one command
+
+The report folder holds report.html (open it in a browser), map.html, the maps, zones.csv
+and summary.json; docs/outputs.md describes every column.""",
+    "analyze": """examples:
+  fifteenmin analyze --network streets.osm.pbf --spaces albo.csv \\
+      --zones zone_urbanistiche.geojson --population-column pop2018 --out out/rome
+  fifteenmin analyze --network streets.osm.pbf --spaces osm --zones hex:9 \\
+      --boundary comune.geojson --out out/hex --lang it
+  fifteenmin analyze ... --categories default --speeds 3.6 4.8 --seats-per-1000 20 \\
+      --out out/rome-all""",
+    "suggest": """examples:
+  fifteenmin suggest --network streets.osm.pbf --spaces albo.csv \\
+      --zones zone_urbanistiche.geojson --population-column pop2018 \\
+      --sites 5 --out out/sites
+  fifteenmin suggest ... --candidates locali_sfitti.csv --new-seats 40 \\
+      --objective shortfall --seats-per-1000 20 --out out/sites""",
+    "compare": """examples:
+  fifteenmin compare --network streets.osm.pbf --zones zone_urbanistiche.geojson \\
+      --population-column pop2018 --before albo_2025.csv --after albo_2026.csv \\
+      --out out/2025-26
+  fifteenmin compare --before out/rome2025 --after out/rome2026 \\
+      --out out/2025-26                    # two analyze report folders
+  fifteenmin compare ... --before albo.csv --remove S01 S07 --out out/what-if""",
+    "batch": """examples:
+  fifteenmin batch --areas municipi.geojson --id-column MUNICIPIO \\
+      --network lazio.osm.pbf --spaces albo.csv --zones zone_urbanistiche.geojson \\
+      --population-column pop2018 --out out/municipi
+  fifteenmin batch ... --scheduler tcp://scheduler.example.org:8786 --out out/lazio
+  fifteenmin batch ... --resume --out out/lazio   # continue: unchanged areas are kept""",
+    "demo": """examples:
+  fifteenmin demo --out out/demo
+  fifteenmin demo --out out/demo --lang it --overwrite""",
+    "registry": """examples:
+  fifteenmin registry validate albo.csv
+  fifteenmin registry merge albo.csv --osm lazio.osm.pbf --out spaces.gpkg""",
+    "validate": """examples:
+  fifteenmin registry validate albo.csv
+  fifteenmin registry validate albo.csv --study-area comune.geojson""",
+    "merge": """examples:
+  fifteenmin registry merge albo.csv --osm lazio.osm.pbf --out spaces.gpkg
+  fifteenmin registry merge albo.csv --osm lazio.osm.pbf --study-area comune.geojson \\
+      --out spaces.gpkg""",
+}
+"""The usage examples at the end of each command's ``--help`` (key: the subcommand)."""
+
+
+def _with_examples(parsers: dict[str, argparse.ArgumentParser]) -> None:
+    """Put each parser's examples (:data:`_EXAMPLES`) at the end of its ``--help``."""
+    for name, parser in parsers.items():
+        parser.epilog = _EXAMPLES[name]
+        parser.formatter_class = _HelpFormatter
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``fifteenmin`` command."""
     from . import __version__
@@ -679,6 +758,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for p in (validate, merge):
         p.add_argument("--quiet", action="store_true", help="no progress output")
+    _with_examples(
+        {"": parser, "analyze": analyze, "suggest": suggest, "compare": compare}
+        | {"batch": batch, "demo": demo, "registry": registry}
+        | {"validate": validate, "merge": merge}
+    )
     return parser
 
 
