@@ -86,6 +86,7 @@ def test_cut_reads_as_the_region(region):
         np.testing.assert_allclose(part.edge_length_m, whole.edge_length_m, rtol=1e-12)
         assert part.file_bounds == whole.file_bounds
         assert part.osm_timestamp == whole.osm_timestamp == STAMP
+        assert part.osm_generator == whole.osm_generator
         assert cut.areas[code].ways < cut.ways  # the area's file is smaller than the region
 
 

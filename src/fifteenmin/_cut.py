@@ -25,8 +25,11 @@ KEPT_KEYS = tuple(dict.fromkeys(("highway", *_osm.EDGE_TAGS, *_osm._WALK_EXCLUDE
 """The tags a cut file keeps: those the network reader uses (:data:`~fifteenmin._osm.EDGE_TAGS`)
 and those of the walk filter, so that a way of a cut file is read as it is from the region."""
 
+_KEPT = frozenset(KEPT_KEYS)
 _SCALE = 10_000_000  # osmium's integer coordinates: 1e-7 degree
 _CHUNK = 1 << 20  # way boxes routed at a time
+_BLOCK = 20_000  # ways' WKB decoded at a time
+_UNDEFINED = 2**31 - 1  # osmium's integer coordinate of a node without a location
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,9 @@ def _read_ways(path: Path, *, progress: bool = False) -> _Ways:
 
     The same ways as :func:`fifteenmin._osm.read_walkable_ways` reads (a ``highway`` tag,
     :func:`~fifteenmin._osm.is_walkable`, two nodes or more), kept whole with the node ids of
-    every vertex; the second pass locates just those nodes.
+    every vertex. The second pass locates just their nodes in C++ (osmium's location
+    handler on the tracked nodes, each way's coordinates handed over as WKB); nodes that
+    come after their ways are found in one more pass over just those.
     """
     way_ids, refs, counts, tag_index = array("q"), array("q"), array("q"), array("q")
     table: dict[tuple[tuple[str, str], ...], int] = {}
@@ -104,32 +109,87 @@ def _read_ways(path: Path, *, progress: bool = False) -> _Ways:
             way_ids.append(way.id)
             refs.extend([n.ref for n in nodes])
             counts.append(len(nodes))
-            tags = way.tags
-            kept = tuple((k, v) for k in KEPT_KEYS if (v := tags.get(k)) is not None)
+            kept = tuple(sorted((t.k, t.v) for t in way.tags if t.k in _KEPT))
             tag_index.append(table.setdefault(kept, len(table)))
         ref = np.frombuffer(refs, dtype=np.int64) if len(refs) else np.zeros(0, np.int64)
+        ids = np.frombuffer(way_ids, dtype=np.int64) if len(way_ids) else np.zeros(0, np.int64)
         _osm._check_ids(path, "node", ref)
-        _osm._check_ids(path, "way", np.frombuffer(way_ids, dtype=np.int64))
-        node_id, node_x, node_y = _osm._node_xy(path, ref)
+        _osm._check_ids(path, "way", ids)
+        count = np.frombuffer(counts, dtype=np.int64) if len(counts) else np.zeros(0, np.int64)
+        start = np.concatenate([[0], np.cumsum(count)]).astype(np.int64)
+        xs, ys = _locate(path, ref, ids, start, progress=progress)
+        lon, _ = _osm._lonlat(path, ref, xs, ys)  # after their ways, or absent (NaN)
     except InputError:
         raise
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # osmium parse errors
         raise _osm._read_error(path, exc) from None
-    count = np.frombuffer(counts, dtype=np.int64) if len(counts) else np.zeros(0, np.int64)
+    located = ~np.isnan(lon)
+    if not located.all():  # found by the extra pass: their coordinates from there
+        _, lat = _osm._lonlat(path, ref, xs, ys)
+        xs = np.where(located, np.rint(lon * _SCALE), 0).astype(np.int32)
+        ys = np.where(located, np.rint(lat * _SCALE), 0).astype(np.int32)
+    node_id, first = np.unique(ref[located], return_index=True)
     pos = np.searchsorted(node_id, ref)
-    pos = np.minimum(pos, max(len(node_id) - 1, 0))
-    found = node_id[pos] == ref if len(node_id) else np.zeros(len(ref), dtype=bool)
     return _Ways(
-        way_id=np.array(way_ids, dtype=np.int64),
-        start=np.concatenate([[0], np.cumsum(count)]).astype(np.int64),
+        way_id=ids.copy(),
+        start=start,
         ref=ref,
         tag_index=np.array(tag_index, dtype=np.int64),
         tags=list(table),
         node_id=node_id,
-        node_x=node_x,
-        node_y=node_y,
-        vertex_node=np.where(found, pos, -1).astype(np.int64),
+        node_x=xs[located][first],
+        node_y=ys[located][first],
+        vertex_node=np.where(located, pos, -1).astype(np.int64),
     )
+
+
+def _locate(
+    path: Path, ref: np.ndarray, way_id: np.ndarray, start: np.ndarray, *, progress: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Integer coordinates (1e-7 degree) of every vertex, undefined where not located."""
+    xs = np.full(len(ref), _UNDEFINED, dtype=np.int32)
+    ys = np.full(len(ref), _UNDEFINED, dtype=np.int32)
+    pending: dict[int, int] = {}
+    for i, w in enumerate(way_id.tolist()):
+        pending.setdefault(w, i)
+    tracker = _osm._tracker(ref, pending)
+    factory = osmium.geom.WKBFactory()
+    block: list[str] = []
+    index = array("q")
+
+    def decode() -> None:
+        if not block:
+            return
+        at = np.array(index, dtype=np.int64)
+        n = start[at + 1] - start[at]
+        raw = np.frombuffer(bytes.fromhex("".join(block)), dtype=np.uint8)
+        size = 9 + 16 * n  # byte order, type, point count, then x, y doubles per point
+        first = np.cumsum(size) - size
+        body = np.ones(len(raw), dtype=bool)
+        body[(first[:, None] + np.arange(9)).ravel()] = False
+        coords = np.frombuffer(raw[body].tobytes(), dtype="<f8").reshape(-1, 2)
+        where = np.repeat(start[at] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+        xs[where] = np.rint(coords[:, 0] * _SCALE)
+        ys[where] = np.rint(coords[:, 1] * _SCALE)
+        block.clear()
+        del index[:]
+
+    for way in _osm._located_ways(path, tracker, progress=progress):
+        i = pending.get(way.id)
+        if i is None or len(way.nodes) != start[i + 1] - start[i] or not way.tags.get("highway"):
+            continue  # a copy without tags (same id, as in some exports) is not the street
+        del pending[way.id]
+        try:
+            block.append(factory.create_linestring(way, use_nodes=osmium.geom.ALL))
+        except osmium.InvalidLocationError:  # a node not located (yet): node by node
+            for k, node in enumerate(way.nodes):
+                xs[start[i] + k], ys[start[i] + k] = node.location.x, node.location.y
+            continue
+        index.append(i)
+        if len(block) >= _BLOCK:
+            decode()
+    decode()
+    return xs, ys
 
 
 def route(way_boxes: np.ndarray, area_boxes: np.ndarray) -> list[np.ndarray]:
@@ -159,11 +219,13 @@ def route(way_boxes: np.ndarray, area_boxes: np.ndarray) -> list[np.ndarray]:
 
 
 def _preamble(path: Path) -> str:
-    """The start of a cut file: the region's box and timestamp, so that a cut file is read
-    as the region is (its data extent is cut to the region's box, not the area's)."""
+    """The start of a cut file: the region's box, timestamp and generator, so that a cut file
+    is read as the region is (its data extent cut to the region's box, not the area's; a
+    synthetic city still said to be one)."""
     told = _osm.file_header(path)
     head = ['<?xml version="1.0" encoding="UTF-8"?>\n']
-    head.append(f'<osm version="0.6" generator={quoteattr("fifteenmin batch: " + path.name)}>\n')
+    generator = f" generator={quoteattr(told.generator)}" if told.generator else ""
+    head.append(f'<osm version="0.6"{generator}>\n')
     if told.timestamp:
         head.append(f" <meta osm_base={quoteattr(told.timestamp)}/>\n")
     if told.bounds is not None:
