@@ -138,6 +138,28 @@ def test_without_residents_nothing_is_computed(sample_city):
     assert 'id="capacity"' not in html and 'id="space-worth"' not in html
 
 
+def test_a_target_that_cannot_be_assessed_is_warned_of(sample_city, tmp_path):
+    with pytest.warns(UserWarning, match="no residents in the counted zones: the target of 20"):
+        result = fm.analyze(
+            sample_city.network, sample_city.spaces, sample_city.zones, seats_per_1000=20
+        )
+    assert result.capacity is None
+    spaces = spaces_file(sample_city, tmp_path, dict.fromkeys(range(14), ""))
+    with pytest.warns(UserWarning, match="no space has a number of seats: the target of 20"):
+        result = fm.analyze(
+            sample_city.network,
+            spaces,
+            sample_city.zones,
+            population_column="population",
+            seats_per_1000=20,
+        )
+    assert result.capacity is None and "capacity" not in result.summary
+    assert result.space_worth["seats"].isna().all()
+    assert any(
+        "no space has a number of seats" in w for w in result.summary["data_quality"]["warnings"]
+    )
+
+
 def test_input_columns_named_like_outputs_are_kept_apart(sample_city, tmp_path):
     zones = gpd.read_file(sample_city.zones)
     zones["demand"] = 7

@@ -952,8 +952,24 @@ def _with_capacity(analysis: Analysis) -> Analysis:
     from .capacity import capacity_figures
 
     zones, params = analysis.zones, analysis.parameters
+    target = params["seats_per_1000"]
     if not analysis.has_population or not zones.loc[analysis.counted, N.POPULATION].sum() > 0:
+        if target is not None:
+            warnings.warn(
+                f"no residents in the counted zones: the target of {target:g} desks per 1,000 "
+                "residents is not assessed; name the residents column with "
+                "--population-column COL",
+                stacklevel=3,
+            )
         return analysis
+    spaces = analysis.walk.spaces
+    if target is not None and not (N.SEATS in spaces and spaces[N.SEATS].notna().any()):
+        warnings.warn(
+            f"no space has a number of seats: the target of {target:g} desks per 1,000 "
+            "residents is not assessed; fill the seats column (seats, postazioni, desks or "
+            "capacity) of the spaces file",
+            stacklevel=3,
+        )
     m = float(params["underserved_minutes"])
     logger.info("capacity and what each space is worth (%g min)", m)
     figures = capacity_figures(
