@@ -374,9 +374,7 @@ def test_cli_compare_bad_speed_is_an_argparse_error(city, tmp_path, capsys):
 # ------------------------------------------------------------------------------- Rome
 
 
-@pytest.fixture(
-    scope="module", params=["rome_esquilino_2016.osm", "rome_nomentano_2012.osm"]
-)
+@pytest.fixture(scope="module", params=["rome_esquilino_2016.osm", "rome_nomentano_2012.osm"])
 def esquilino(rome_file, request):
     """An extract of Rome (Esquilino, then Nomentano) against the 155 zone urbanistiche."""
     streets = fm.read_streets(rome_file(f"network/{request.param}"))
