@@ -21,7 +21,12 @@ MEMORY = "MEMORY"
 """The Dask worker resource (bytes) that a batch's tasks ask for: start workers of a
 cluster with ``dask worker ... --resources MEMORY=32e9`` so that tasks fit in memory."""
 
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+ONE_THREAD = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "FIFTEENMIN_THREADS": "1",  # the isochrones' buffering (fifteenmin.isochrones.threads)
+}
 """The numeric libraries run one thread per worker: the parallelism is the workers'."""
 
 _LOCAL_CONFIG = {

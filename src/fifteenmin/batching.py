@@ -299,7 +299,7 @@ class _Outcome:
     files: dict[str, bytes] = field(default_factory=dict)  # the area's report folder
     seconds_analyze: float | None = None
     seconds_report: float | None = None
-    cpu_seconds: float | None = None  # of the thread that ran the task
+    cpu_seconds: float | None = None  # of the worker process while the task ran
     peak_rss_mb: float | None = None
     worker: str | None = None
 
@@ -1218,7 +1218,7 @@ def _run_area(task: _Task) -> _Outcome:
         network = here / task.network_name
         network.write_bytes(task.network)
         boundary = gpd.GeoDataFrame({"area_id": [task.area_id]}, geometry=[task.polygon], crs=4326)
-        t0, cpu0 = time.perf_counter(), time.thread_time()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # kept in the summary's warnings
@@ -1258,7 +1258,7 @@ def _run_area(task: _Task) -> _Outcome:
             files=files,
             seconds_analyze=round(seconds_analyze, 3),
             seconds_report=round(time.perf_counter() - t1, 3) if task.report else 0.0,
-            cpu_seconds=round(time.thread_time() - cpu0, 3),
+            cpu_seconds=round(time.process_time() - cpu0, 3),
             peak_rss_mb=_peak_rss_mb(),
             worker=worker,
         )
@@ -1297,8 +1297,10 @@ def _figures(summary: dict[str, Any], minutes: Sequence[float]) -> dict[str, Any
 
 @contextlib.contextmanager
 def _one_thread() -> Iterator[None]:
-    """The numeric libraries on one thread while a task runs (threadpoolctl, if installed):
-    the parallelism is the workers'."""
+    """The numeric libraries on one thread while a task runs, on any cluster: the
+    isochrones' threads (``FIFTEENMIN_THREADS``, unless the worker sets it) and the BLAS and
+    OpenMP pools (threadpoolctl, if installed); the parallelism is the workers'."""
+    os.environ.setdefault("FIFTEENMIN_THREADS", "1")
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:

@@ -201,7 +201,7 @@ def isochrones(
     # GEOS releases the GIL, so threads share the buffering and union work across cores;
     # this thread meanwhile runs the next block's searches, one block ahead (memory: a
     # block of distances is one row of node distances per space)
-    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+    pool = ThreadPoolExecutor(max_workers=threads())
     try:
         pending: list[Future[list[shapely.Geometry]]] = []
         for _, dist in walk.per_space_m(limits[-1], spaces=first):
@@ -224,6 +224,15 @@ def isochrones(
     )
     gdf.insert(2, "area_km2", gdf.area / 1e6)
     return gdf
+
+
+def threads() -> int:
+    """Threads the isochrones' buffering may use: ``FIFTEENMIN_THREADS`` if set (a batch's
+    workers run with 1: the parallelism is theirs), else every core."""
+    value = os.environ.get("FIFTEENMIN_THREADS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return os.cpu_count() or 1
 
 
 def _checked(minutes: Sequence[float], buffer_m: float) -> list[float]:
