@@ -115,3 +115,18 @@ def test_layer_without_polygons_is_an_error(sample_city, tmp_path):
     fm.spaces_from_file(sample_city.spaces).to_file(tmp_path / "points.geojson")
     with pytest.raises(InputError, match="has no polygons"):
         fm.zones_from_file(tmp_path / "points.geojson")
+
+
+def test_a_feature_with_nan_coordinates_is_one_line(tmp_path):
+    """Found by the fuzz suite: a point (0, NaN) beside a collapsed polygon crashed GEOS."""
+    path = tmp_path / "z.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "features": ['
+        '{"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": '
+        "[[[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]]}}, "
+        '{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": '
+        "[0.0, NaN]}}]}",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="not numbers"):
+        fm.zones_from_file(path)

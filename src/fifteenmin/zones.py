@@ -206,6 +206,14 @@ def _check_coordinates(geoms: np.ndarray, crs: object, where: str) -> None:
     """Refuse coordinates that no CRS can hold (1e300, inf): one line, not a crash later."""
     if (shapely.is_missing(geoms) | shapely.is_empty(geoms)).all():
         return  # no coordinates at all: "the layer has no polygons", said by the caller
+    coords = shapely.get_coordinates(geoms)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if bad.any():  # NaN or inf: no geometry operation can use them
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{where}: a feature has coordinates that are not numbers ({coords[i, 0]}, "
+            f"{coords[i, 1]}); fix or remove it"
+        )
     with np.errstate(invalid="ignore"):
         bounds = shapely.total_bounds(geoms)
     if not np.isfinite(bounds).all() or np.abs(bounds).max() > 1e8:
