@@ -28,7 +28,7 @@ STAMP = "2024-05-01T00:00:00Z"
 @pytest.fixture(scope="module")
 def client():
     """A local cluster of two single-threaded workers, shared by the tests of this file."""
-    plan = _cluster.Plan(2, 4 * 2**30, "test")
+    plan = _cluster.Plan((4 * 2**30, 4 * 2**30), "test")
     with _cluster.local_client(plan) as c:
         yield c
 
@@ -438,10 +438,17 @@ def test_cli_unreachable_scheduler(region, sample_city, tmp_path, monkeypatch, c
 
 
 def test_local_plan_fits_memory(monkeypatch):
-    monkeypatch.setattr(_cluster, "usable_memory", lambda: 16 * 2**30)
+    gib = 2**30
+    monkeypatch.setattr(_cluster, "usable_memory", lambda: 16 * gib)
     monkeypatch.setattr(_cluster, "cores", lambda: 8)
-    assert _cluster.plan_local(100, 1 * 2**30).workers == 8
-    plan = _cluster.plan_local(100, 5 * 2**30)
-    assert plan.workers == 3 and plan.memory_per_worker >= 5 * 2**30
-    assert _cluster.plan_local(2, 2**20).workers == 2
-    assert _cluster.plan_local(100, 2**20, workers=5).workers == 5
+    assert _cluster.plan_local([gib] * 100).memory == (2 * gib,) * 8
+    # one large area: a worker of its size, the others share the rest
+    plan = _cluster.plan_local([5 * gib] + [gib] * 99)
+    assert plan.workers == 8 and plan.memory[0] == 5 * gib
+    assert set(plan.memory[1:]) == {11 * gib // 7} and sum(plan.memory) <= 16 * gib
+    assert "5.0 GiB for the largest" in plan.describe()
+    # three of 5 GiB leave room for one more worker of 1 GiB, not seven: fewer workers
+    plan = _cluster.plan_local([5 * gib] * 3 + [gib] * 99)
+    assert plan.memory == (5 * gib,) * 3 + (gib,) and "fewer than the cores" in plan.reason
+    assert _cluster.plan_local([2**20, 2**20]).workers == 2
+    assert _cluster.plan_local([2**20] * 100, workers=5).workers == 5

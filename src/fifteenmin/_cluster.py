@@ -6,7 +6,7 @@ import contextlib
 import importlib.util
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -77,53 +77,112 @@ def cores() -> int:
 
 @dataclass(frozen=True)
 class Plan:
-    """How many workers a local cluster starts, and the memory of each."""
+    """The workers of a local cluster: the memory of each (bytes), one thread each."""
 
-    workers: int
-    memory_per_worker: int  # bytes
+    memory: tuple[int, ...]
     reason: str
 
+    @property
+    def workers(self) -> int:
+        return len(self.memory)
 
-def plan_local(tasks: int, largest_task: int, *, workers: int | None = None) -> Plan:
-    """One worker per core, fewer when the largest task would not fit in a worker's share
-    of memory (or when there are fewer tasks); ``workers`` overrides."""
+    def describe(self) -> str:
+        """``"4 worker(s) x 1 thread, 5.8 GiB each"``, or with the large ones named."""
+        gib = [m / 2**30 for m in self.memory]
+        if max(gib) - min(gib) < 0.05:
+            return f"{len(gib)} worker(s) x 1 thread, {gib[0]:.1f} GiB each"
+        big = [g for g in gib if g > min(gib) + 0.05]
+        sizes = ", ".join(f"{g:.1f}" for g in big)
+        return (
+            f"{len(gib)} worker(s) x 1 thread: {len(big)} of {sizes} GiB for the largest "
+            f"areas, the others {min(gib):.1f} GiB each"
+        )
+
+
+def plan_local(estimates: Sequence[int], *, workers: int | None = None) -> Plan:
+    """Workers for tasks needing ``estimates`` bytes each: one per core (or per task, if
+    fewer), the largest tasks given workers of their size and the others sharing the rest
+    of the memory evenly; fewer workers when even that does not fit. ``workers`` fixes the
+    count (memory then split as well as it allows).
+
+    Examples
+    --------
+    >>> gib = 2**30
+    >>> plan = plan_local([3 * gib] + [gib // 4] * 99, workers=4)
+    >>> plan.workers, round(plan.memory[0] / gib, 1) >= 3
+    (4, True)
+    """
     memory, n_cores = usable_memory(), cores()
+    needs = sorted((int(e) for e in estimates), reverse=True) or [0]
+    n = max(1, int(workers)) if workers is not None else max(1, min(n_cores, len(needs)))
+    first = n
+    sizes = _sizes(memory, n, needs)
+    while sizes is None and workers is None and n > 1:
+        n -= 1
+        sizes = _sizes(memory, n, needs)
+    if sizes is None:  # the largest does not fit even alone, or --workers asks for more
+        return Plan((memory // n,) * n, "the largest area may not fit in its worker's memory")
     if workers is not None:
-        n = max(1, int(workers))
         reason = "as asked"
+    elif n < first:
+        reason = f"fewer than the cores: the largest area needs about {needs[0] / 2**30:.1f} GiB"
+    elif n < n_cores:
+        reason = "one per area"
     else:
-        fit = max(1, memory // max(largest_task, 1))
-        n = max(1, min(n_cores, fit, max(tasks, 1)))
-        if n == fit and fit < min(n_cores, tasks):
-            reason = f"the largest area needs about {largest_task / 2**30:.1f} GiB"
-        elif n == tasks and tasks < n_cores:
-            reason = "one per area"
-        else:
-            reason = "one per core"
-    return Plan(n, int(memory // n), reason)
+        reason = "one per core"
+    return Plan(tuple(sizes), reason)
+
+
+def _sizes(memory: int, n: int, needs: Sequence[int]) -> list[int] | None:
+    """Memory of ``n`` workers: the largest needs each their own size while they exceed an
+    even share of what is left, then the rest evenly; None when that does not fit."""
+    sizes: list[int] = []
+    left = memory
+    for k in range(n):
+        even = left // (n - k)
+        need = needs[k] if k < len(needs) else 0
+        if need <= even:
+            return sizes + [even] * (n - k)
+        sizes.append(need)
+        left -= need
+        if left < 0:
+            return None
+    return sizes
 
 
 @contextlib.contextmanager
 def local_client(plan: Plan) -> Iterator[Client]:
-    """A ``LocalCluster`` of ``plan.workers`` processes, one thread each, and its client.
+    """A local cluster of ``plan.workers`` processes, one thread each, and its client.
 
-    Each worker declares its memory as the :data:`MEMORY` resource; a worker that grows past
-    its memory limit is restarted by its nanny and its task runs again once
-    (``allowed-failures`` 1). The numeric libraries run one thread each (:data:`ONE_THREAD`).
+    Each worker's memory limit is its size in the plan, declared as the :data:`MEMORY`
+    resource (a ``SpecCluster`` of nannies, as ``LocalCluster`` starts, but each worker with
+    its own memory); a worker that grows past its limit is restarted by its nanny and its
+    task runs again once (``allowed-failures`` 1). The numeric libraries run one thread each
+    (:data:`ONE_THREAD`).
     """
     import dask
-    from distributed import Client, LocalCluster
+    from distributed import Client, Nanny, Scheduler, SpecCluster
 
     dashboard = ":0" if importlib.util.find_spec("bokeh") is not None else None
+    quiet = logging.CRITICAL  # a failed area is said once, by the batch
+    host = "127.0.0.1"
+    workers = {
+        i: {
+            "cls": Nanny,
+            "options": {
+                "nthreads": 1,
+                "memory_limit": size,
+                "resources": {MEMORY: size},
+                "host": host,
+                "silence_logs": quiet,
+            },
+        }
+        for i, size in enumerate(plan.memory)
+    }
+    scheduler = {"cls": Scheduler, "options": {"host": host, "dashboard_address": dashboard}}
     with dask.config.set(_LOCAL_CONFIG):
-        cluster = LocalCluster(
-            n_workers=plan.workers,
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=plan.memory_per_worker,
-            resources={MEMORY: plan.memory_per_worker},
-            dashboard_address=dashboard,
-            silence_logs=logging.CRITICAL,  # a failed area is said once, by the batch
+        cluster = SpecCluster(
+            workers=workers, scheduler=scheduler, silence_logs=quiet, name="fifteenmin batch"
         )
         try:
             client = Client(cluster, set_as_default=False)

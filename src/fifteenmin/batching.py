@@ -903,22 +903,14 @@ class _Run:
         return None
 
     def _run_tasks(self, tasks: list[tuple[_Entry, dict[str, Any], Path]], tmp: Path) -> None:
-        largest = int(max(e.memory_estimate_mb or 0 for e, _, _ in tasks) * 2**20)
         with contextlib.ExitStack() as stack:
             client = self.client
             if client is None:
-                plan = _cluster.plan_local(len(tasks), largest, workers=self.workers)
-                logger.info(
-                    "starting a local Dask cluster: %d worker(s) x 1 thread, %.1f GiB each (%s)",
-                    plan.workers,
-                    plan.memory_per_worker / 2**30,
-                    plan.reason,
-                )
+                estimates = [int((e.memory_estimate_mb or 0) * 2**20) for e, _, _ in tasks]
+                plan = _cluster.plan_local(estimates, workers=self.workers)
+                logger.info("starting a local Dask cluster: %s (%s)", plan.describe(), plan.reason)
                 client = stack.enter_context(_cluster.local_client(plan))
-                self.cluster_text = (
-                    f"local: {plan.workers} worker process(es) x 1 thread, "
-                    f"{plan.memory_per_worker / 2**30:.1f} GiB each"
-                )
+                self.cluster_text = f"local: {plan.describe()}"
             else:
                 self.cluster_text = f"scheduler {self.address or client.scheduler.address}"
             self._submit_all(client, tasks, tmp)
