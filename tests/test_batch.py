@@ -342,6 +342,31 @@ def test_area_reports_and_no_spaces(region, sample_city, client, tmp_path):
     assert summary["inputs"]["area"] == {"area_id": "C", "name": "Area C"}
 
 
+def test_hexagons_with_a_population_layer(region, sample_city, client, tmp_path):
+    """hex:RES zones, residents carried from a population layer cut to the area: as
+    analyze --boundary AREA --zones hex:9 --population LAYER."""
+    areas = gpd.read_file(region["areas"]).query("code == 'C'")
+    options = {"population": sample_city.zones, "population_column": "population"}
+    done = _quiet(
+        fm.batch,
+        areas,
+        region["network"],
+        sample_city.spaces,
+        "hex:9",
+        tmp_path / "out",
+        scheduler=client,
+        area_reports=False,
+        **options,
+    )
+    one = _quiet(
+        fm.analyze, region["network"], sample_city.spaces, "hex:9", boundary=areas, **options
+    )
+    mine = read_zones(done.out).sort_values(N.ZONE_ID)
+    pd.testing.assert_frame_equal(
+        _figures(mine), _figures(one.zones.sort_values(N.ZONE_ID)), check_dtype=False
+    )
+
+
 def test_rome_municipi_against_the_esquilino_extract(rome_file, client, tmp_path):
     """The 15 municipi against a small extract: those it does not reach fail cleanly as
     outside the network's extent, the one it covers runs, as analyze --boundary would."""

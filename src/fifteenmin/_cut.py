@@ -150,8 +150,8 @@ def _locate(
     xs = np.full(len(ref), _UNDEFINED, dtype=np.int32)
     ys = np.full(len(ref), _UNDEFINED, dtype=np.int32)
     pending: dict[int, int] = {}
-    for i, w in enumerate(way_id.tolist()):
-        pending.setdefault(w, i)
+    for k, w in enumerate(way_id.tolist()):
+        pending.setdefault(w, k)
     tracker = _osm._tracker(ref, pending)
     factory = osmium.geom.WKBFactory()
     block: list[str] = []

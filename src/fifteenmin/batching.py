@@ -178,8 +178,8 @@ def areas_from_frame(
             "(id_column=), e.g. an ISTAT code"
         )
     name_col = name_column or _pick(columns, NAME_COLUMNS)
-    ids = [_id_text(v) for v in gdf[id_col].tolist()]
-    for row, value in enumerate(ids, start=1):
+    cells = [_id_text(v) for v in gdf[id_col].tolist()]
+    for row, value in enumerate(cells, start=1):
         if value is None:
             raise InputError(
                 f"{where} feature {row}: no id in column {id_col!r}; every area needs one "
@@ -191,6 +191,7 @@ def areas_from_frame(
                 "ids are 1-100 letters, digits, '_', '-' or '.' (not first); choose a code "
                 "column with --id-column"
             )
+    ids = [str(v) for v in cells]  # none is empty: checked above
     seen: dict[str, int] = {}
     for row, value in enumerate(ids, start=1):
         if value in seen:
@@ -960,7 +961,8 @@ class _Run:
             )
             resources = None
             if cap is not None:
-                resources = {_cluster.MEMORY: min(entry.memory_estimate_mb * 2**20, cap)}
+                need = (entry.memory_estimate_mb or MEMORY_BASE_MB) * 2**20
+                resources = {_cluster.MEMORY: min(need, cap)}
             future = client.submit(
                 _run_area,
                 task,
