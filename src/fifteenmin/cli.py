@@ -48,6 +48,27 @@ def terminal_safe(text: object) -> str:
 _SPEED = {"low": 0, "high": 20, "low_open": True, "unit": "km/h"}
 
 
+def _walk_options(parser: argparse.ArgumentParser) -> None:
+    """The walks and the underserved rule, alike in ``analyze`` and ``compare``."""
+    parser.add_argument(
+        "--minutes",
+        type=option_number(low=0, high=1440, low_open=True, unit="min"),
+        nargs="+",
+        default=[5, 10, 15],
+        metavar="MIN",
+        help="walking-time thresholds in minutes (default: 5 10 15)",
+    )
+    parser.add_argument(
+        "--speed-kmh", type=option_number(**_SPEED), default=4.8, help="walking speed (default 4.8)"
+    )
+    parser.add_argument(
+        "--underserved-share",
+        type=option_number(low=0, high=1, low_open=True),
+        default=0.5,
+        help="underserved below this share within 15 min (default 0.5)",
+    )
+
+
 def _analysis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--population-column",
@@ -74,28 +95,12 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
         metavar="COL=KMH",
         help="a population group at its own speed, e.g. pop2018_65p=3.6 (older residents)",
     )
-    parser.add_argument(
-        "--minutes",
-        type=option_number(low=0, high=1440, low_open=True, unit="min"),
-        nargs="+",
-        default=[5, 10, 15],
-        metavar="MIN",
-        help="walking-time thresholds in minutes (default: 5 10 15)",
-    )
-    parser.add_argument(
-        "--speed-kmh", type=option_number(**_SPEED), default=4.8, help="walking speed (default 4.8)"
-    )
+    _walk_options(parser)
     parser.add_argument(
         "--buffer-m",
         type=option_number(low=0, high=1000, unit="m"),
         default=50.0,
         help="width counted as covered along a reachable street (default 50 m)",
-    )
-    parser.add_argument(
-        "--underserved-share",
-        type=option_number(low=0, high=1, low_open=True),
-        default=0.5,
-        help="underserved below this share within 15 min (default 0.5)",
     )
     cap = parser.add_argument_group("capacity: desks per resident (see docs/outputs.md)")
     cap.add_argument(
@@ -452,23 +457,7 @@ def _compare_options(parser: argparse.ArgumentParser) -> None:
         help="numeric column of residents, in the zones layer or in --population when given "
         "(required with spaces files)",
     )
-    parser.add_argument(
-        "--minutes",
-        type=option_number(low=0, high=1440, low_open=True, unit="min"),
-        nargs="+",
-        default=[5, 10, 15],
-        metavar="MIN",
-        help="walking-time thresholds in minutes (default: 5 10 15)",
-    )
-    parser.add_argument(
-        "--speed-kmh", type=option_number(**_SPEED), default=4.8, help="walking speed (default 4.8)"
-    )
-    parser.add_argument(
-        "--underserved-share",
-        type=option_number(low=0, high=1, low_open=True),
-        default=0.5,
-        help="underserved below this share within 15 min (default 0.5)",
-    )
+    _walk_options(parser)
     parser.add_argument(
         "--out", required=True, type=Path, help="folder to write the comparison to (new or empty)"
     )
