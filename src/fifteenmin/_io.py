@@ -26,7 +26,14 @@ import geopandas as gpd
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .errors import FifteenMinError, InputError, OutputError, Terminated
+from .errors import (
+    FifteenMinError,
+    InputError,
+    OutputError,
+    check_terminated,
+    forget_terminated,
+    terminate,
+)
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet")
 
@@ -382,10 +389,6 @@ def _signals_held() -> Iterator[None]:
             signal.raise_signal(pending[0])
 
 
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated()
-
-
 @contextlib.contextmanager
 def _sigterm_exits() -> Iterator[None]:
     """SIGTERM raises :class:`~fifteenmin.errors.Terminated` in the block, so cleanup runs.
@@ -399,7 +402,8 @@ def _sigterm_exits() -> Iterator[None]:
     ):
         yield
         return
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    forget_terminated()
+    signal.signal(signal.SIGTERM, terminate)
     try:
         yield
     finally:
@@ -437,6 +441,7 @@ def _swap_in(tmp: Path, out: Path, check: Callable[[], object]) -> None:
     """
     where = _absolute(out)
     with _signals_held():
+        check_terminated()  # one dropped by a finalizer (see fifteenmin.errors.terminate)
         check()
         delay = float(os.environ.get("FIFTEENMIN_TEST_SWAP_DELAY_S") or 0)
         if where.exists():
@@ -564,6 +569,7 @@ def output_file(
                 with fixed_dates():
                     yield tmp
                 with _signals_held():
+                    check_terminated()
                     check_output_file(out, overwrite=overwrite, **names)  # type: ignore[arg-type]
                     os.replace(tmp, where)
                     _WRITTEN.append(out)

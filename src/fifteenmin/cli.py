@@ -14,7 +14,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import FifteenMinError, Terminated
+from .errors import (
+    FifteenMinError,
+    Terminated,
+    check_terminated,
+    forget_terminated,
+    terminate,
+)
 
 logger = logging.getLogger("fifteenmin")
 
@@ -1296,10 +1302,7 @@ def _exit_on_sigterm() -> Callable[[], object]:
     runs as for Ctrl-C; returns what puts the previous handler back."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
-
-    def terminate(signum: int, frame: object) -> None:
-        raise Terminated()
-
+    forget_terminated()
     previous = signal.signal(signal.SIGTERM, terminate)
     return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
@@ -1355,7 +1358,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if quiet:
                 warnings.simplefilter("ignore")
             warnings.showwarning = _show_warning
-            return handlers[args.command](args)
+            code = handlers[args.command](args)
+        check_terminated()  # a SIGTERM whose exception a finalizer dropped
+        return code
     except (FifteenMinError, OSError) as exc:  # OSError: e.g. an input that cannot be read
         if getattr(args, "debug", False):
             raise
