@@ -3,6 +3,9 @@ the streets, and against separate single-category runs."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -14,7 +17,12 @@ from test_travel import spaces_at
 import fifteenmin as fm
 from fifteenmin import _names as N
 from fifteenmin.errors import InputError
-from fifteenmin.services import brute_force_shares, category_coverage, category_times
+from fifteenmin.services import (
+    brute_force_shares,
+    category_coverage,
+    category_figures,
+    category_times,
+)
 from fifteenmin.zones import counted_geometries, street_pieces
 
 
@@ -62,9 +70,28 @@ def test_a_category_without_service(line):
     with pytest.warns(UserWarning, match="1 category has no service.*: none;"):
         ct = category_times(streets, {"a": spaces_at((0, 0)), "none": empty})
     cov = category_coverage(ct, zone, missing="none").iloc[0]
-    assert cov["share_pop_15min_none"] == 0 and cov["share_pop_15min_all"] == 0
+    # "none" itself is not reachable (0); "all of them" is not assessed, never 0
+    assert cov["share_pop_15min_none"] == 0 and np.isnan(cov["share_pop_15min_all"])
+    # the missing piece is "none" itself: everything else (a) is there, so it is assessed
     assert cov["share_missing_none_15min"] == pytest.approx(0.6, abs=1e-6)
-    assert np.isnan(cov["mean_walk_time_s_none"]) and cov["worst_category"] == "none"
+    # the mean and the worst walk are over the categories with a service
+    assert np.isnan(cov["mean_walk_time_s_none"]) and cov["worst_category"] == "a"
+    assert cov["mean_category_time_s"] == pytest.approx(cov["mean_walk_time_s_a"])
+    assert cov["categories_15min"] == pytest.approx(cov["share_pop_15min_a"])
+    # with "a" as the missing piece, another category (none) has no data: not assessed
+    other = category_coverage(ct, zone, missing="a").iloc[0]
+    assert np.isnan(other["share_missing_a_15min"])
+    figures = category_figures(ct, zone.assign(residents=100.0), missing="a")
+    every = figures.citywide.set_index("category").loc["all"]
+    assert np.isnan(every["share"]) and every["not_assessed"] == (
+        "no service in the study area for: none"
+    )
+    summary = figures.summary()
+    json.dumps(summary, allow_nan=False)  # NaN written as null
+    assert summary["all"]["share"] is None and summary["not_reachable"] == ["none"]
+    assert summary["missing_piece"]["residents"] is None
+    assert "none" in summary["missing_piece"]["not_assessed"]
+    assert figures.not_assessed.keys() == {"all", "missing"}
 
 
 def test_bad_categories(line):
@@ -244,8 +271,17 @@ def test_rome_categories_equal_single_runs(rome_file, extract, least):
     assert len(found) - 1 >= least, ct.counts  # work: the spaces placed here
     z = result.zones
     counted = result.counted
-    singles = z.loc[counted, [f"share_pop_15min_{n}" for n in ct.names]].to_numpy()
-    assert (z.loc[counted, "share_pop_15min_all"].to_numpy() <= singles.min(axis=1) + 1e-12).all()
+    # a category with no place in the extract: "all of them" is not assessed, never 0
+    absent = len(found) < len(ct.names)
+    assert np.isnan(z["share_pop_15min_all"]).all() == absent
+    # over the categories found, "all" never exceeds the smallest
+    keep = [ct.names.index(n) for n in found]
+    sub = dataclasses.replace(
+        ct, names=tuple(found), dist_m=ct.dist_m[keep], counts={n: ct.counts[n] for n in found}
+    )
+    cov = category_coverage(sub, z.reset_index(drop=True)).loc[counted]
+    singles = cov[[f"share_pop_15min_{n}" for n in found]].to_numpy()
+    assert (cov["share_pop_15min_all"].to_numpy() <= singles.min(axis=1) + 1e-12).all()
     services = ct.services
     for name in found[:4]:
         mine = services[services["category"] == name][["space_id", "geometry"]]
@@ -286,6 +322,17 @@ def test_suggest_for_the_missing_piece(with_categories, sample_analysis):
     )  # fmt: skip
     with pytest.raises(InputError, match="categories"):
         fm.suggest_sites(sample_analysis, objective="missing")
+    # a category other than work with no place: the missing piece is not assessed
+    figures = result.categories
+    counts = {**figures.times.counts, figures.times.names[0]: 0}
+    blind = dataclasses.replace(
+        result,
+        categories=dataclasses.replace(
+            figures, times=dataclasses.replace(figures.times, counts=counts)
+        ),
+    )
+    with pytest.raises(InputError, match="missing piece is not assessed .*no service"):
+        fm.suggest_sites(blind, objective="missing")
 
 
 def test_cli_missing_objective_needs_categories(sample_city, tmp_path, capsys):

@@ -489,6 +489,13 @@ def _missing_inputs(source: object, zones: object) -> tuple[Any, WalkTimes, str]
             "the missing objective needs the result of analyze() with categories= "
             "(--categories default), without zones="
         )
+    reason = figures.not_assessed.get("missing")
+    if reason is not None:
+        raise InputError(
+            f"the missing piece is not assessed ({reason}), so no site can complete it; "
+            "use a network file with those places (OSM tags) or a --category file for them, "
+            "or choose --objective residents"
+        )
     times = figures.times
     w = times.names.index(figures.missing)
     walk = dataclasses.replace(

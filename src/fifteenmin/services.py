@@ -23,6 +23,14 @@ end is not reached at all). So, exactly:
   that category's interval minus the union of the others' intervals;
 - categories within reach, per resident: the sum over categories of the share within reach
   (the mean count, by linearity);
+
+A category with no service anywhere in the study area (an extract with streets only, a
+table whose tags the extract does not use) is **not reachable**: its own share is 0 in
+every zone. The figures that combine categories are then **not assessed** (NaN), never 0:
+within reach of all of them, and the missing piece when that category is one of the
+others (no data cannot tell "no pharmacy" from "pharmacies not in the extract"). The
+count of categories within reach, the mean category walk and the worst category are over
+the categories with services (see :func:`not_assessed`).
 - mean walking time to a category: the exact mean of ``min(d_u + x, d_v + L - x)`` over the
   zone's streets (piecewise linear, integrated in closed form).
 
@@ -346,6 +354,8 @@ def category_coverage(
             both = _union_length(np.maximum(lo[:, others], w_lo), np.minimum(hi[:, others], w_hi))
             gap_miss += np.bincount(zone, weights=gap[:, miss] - both, minlength=nz)
     has_streets = total > 0
+    absent = [c for c, name in enumerate(names) if times.counts.get(name, 0) == 0]
+    present = [c for c in range(k) if c not in absent]
     status = z[N.STATUS].to_numpy() if N.STATUS in z.columns else np.full(nz, N.OK, dtype=object)
     no_data = (status == N.NO_DATA) | ~has_streets
     pop = (
@@ -370,22 +380,25 @@ def category_coverage(
         out[f"share_pop_{label}_{name}"] = sh
         out[f"mean_walk_time_s_{name}"] = np.where(np.isfinite(mean_s[c]), mean_s[c], np.nan)
         counted_cats += np.nan_to_num(sh)
-    all_share = share(total - gap_all)
+    # every category within reach: not assessed where one has no service at all
+    all_share = np.full(nz, np.nan) if absent else share(total - gap_all)
     out[f"share_pop_{label}_all"] = all_share
     if has_pop:
         out[f"pop_{label}_all"] = pop * all_share
     out[f"categories_{label}"] = np.where(no_data, np.nan, counted_cats)
-    finite = np.where(np.isfinite(mean_s), mean_s, np.nan)
+    # the mean and the worst walk over the categories with a service (others: inf)
+    own = mean_s[present] if present else np.full((1, nz), np.nan)
+    finite = np.where(np.isfinite(own), own, np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN zones
-        out["mean_category_time_s"] = np.where(
-            np.isinf(mean_s).any(axis=0), np.inf, np.nanmean(finite, axis=0)
-        )
-        worst = np.argmax(np.where(np.isnan(mean_s), -1.0, mean_s), axis=0)
-    out["mean_category_time_s"] = np.where(no_data, np.nan, out["mean_category_time_s"])
-    out["worst_category"] = np.where(no_data, None, np.array(names, dtype=object)[worst])
+        mean_cat = np.where(np.isinf(own).any(axis=0), np.inf, np.nanmean(finite, axis=0))
+    worst = np.argmax(np.where(np.isnan(own), -1.0, own), axis=0)
+    worst_name = np.array([names[c] for c in present] or [None], dtype=object)[worst]
+    out["mean_category_time_s"] = np.where(no_data, np.nan, mean_cat)
+    out["worst_category"] = np.where(no_data | (not present), None, worst_name)
     if miss is not None:
-        miss_share = share(gap_miss)
+        # not assessed where another category has no service: no data, not "missing"
+        miss_share = np.full(nz, np.nan) if set(absent) - {miss} else share(gap_miss)
         out[f"share_missing_{names[miss]}_{label}"] = miss_share
         if has_pop:
             out[f"missing_{names[miss]}_{label}"] = pop * miss_share
@@ -431,6 +444,20 @@ def check_categories(names: Sequence[str]) -> None:
         seen.add(n)
 
 
+def not_assessed(counts: Mapping[str, int], missing: str | None = None) -> dict[str, str]:
+    """Which combined figures cannot be assessed, and why: ``{"all": reason}`` when a
+    category has no service in the study area, and ``{"missing": reason}`` when one of
+    the categories other than ``missing`` has none (empty: everything assessed)."""
+    absent = [n for n, k in counts.items() if k == 0]
+    out = {}
+    if absent:
+        out["all"] = f"no service in the study area for: {', '.join(absent)}"
+    others = [n for n in absent if n != missing]
+    if missing is not None and missing in counts and others:
+        out["missing"] = f"no service in the study area for: {', '.join(others)}"
+    return out
+
+
 @dataclass(frozen=True, repr=False)
 class CategoryFigures:
     """Every category's figures for the zones of an analysis (see :func:`category_figures`).
@@ -447,6 +474,12 @@ class CategoryFigures:
     labels: dict[str, dict[str, str]]
     minutes: float
     missing: str | None
+
+    @property
+    def not_assessed(self) -> dict[str, str]:
+        """``{"all": reason}`` and ``{"missing": reason}`` for the combined figures left
+        NaN because a category has no service in the study area (see the module's notes)."""
+        return not_assessed(self.times.counts, self.missing)
 
     def __repr__(self) -> str:
         """A few lines: per category its services and the share of residents within the
@@ -471,7 +504,7 @@ class CategoryFigures:
         """The figures as saved under ``categories`` in ``summary.json``."""
         label = N.minutes_label(self.minutes)
         rows = [
-            {k: (None if v is pd.NA else v) for k, v in r.items()}
+            {k: (None if v is None or pd.isna(v) else v) for k, v in r.items()}  # JSON: null
             for r in self.citywide.astype(object).to_dict("records")
         ]
         out: dict[str, Any] = {
@@ -485,8 +518,10 @@ class CategoryFigures:
             col = f"missing_{self.missing}_{label}"
             share = f"share_missing_{self.missing}_{label}"
             z = self.zones
+            reason = self.not_assessed.get("missing")
             out["missing_piece"] = {
-                "residents": float(z[col].sum()) if col in z else None,
+                "residents": float(z[col].sum()) if col in z and reason is None else None,
+                "not_assessed": reason,
                 "zones": [
                     {
                         "zone_id": str(r[N.ZONE_ID]),
@@ -531,10 +566,11 @@ def category_figures(
     weight = np.where(counted, weight, 0.0)
     label = N.minutes_label(minutes)
     labels = labels or {}
+    unknown = not_assessed(times.counts)
     rows = []
     for name in [*times.names, "all"]:
         share = np.nan_to_num(cov[f"share_pop_{label}_{name}"].to_numpy(dtype=float))
-        got = float(weight @ share)
+        got = np.nan if name in unknown else float(weight @ share)
         lab = labels.get(name, {})
         rows.append(
             {
@@ -544,6 +580,7 @@ def category_figures(
                 "services": int(times.counts[name]) if name in times.counts else None,
                 "share": got / weight.sum() if weight.sum() > 0 else float("nan"),
                 "residents_within": got if np.isfinite(pop).any() else None,
+                "not_assessed": unknown.get(name),
             }
         )
     table = pd.DataFrame(rows)
