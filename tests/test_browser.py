@@ -20,9 +20,9 @@ from PIL import Image
 
 import fifteenmin as fm
 from fifteenmin import _names as N
-from fifteenmin import webmap
-from fifteenmin._i18n import Translator
-from fifteenmin._places import place_names
+from fifteenmin.outputs import webmap
+from fifteenmin.outputs._i18n import Translator
+from fifteenmin.outputs._places import place_names
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

@@ -20,8 +20,8 @@ from fifteenmin import _names as N
 from fifteenmin import capacity as C
 from fifteenmin._tables import spreadsheet_safe
 from fifteenmin.cli import main
-from fifteenmin.pipeline import _space_table
-from fifteenmin.report import report_html
+from fifteenmin.outputs.folder import space_table
+from fifteenmin.outputs.report import report_html
 
 TARGET = 20.0
 CAPACITY = [N.DEMAND, "seats_per_1000_2sfca", "seats_per_1000_e2sfca", "seats_2sfca"]
@@ -265,7 +265,7 @@ def test_report_escapes_space_names(sample_city, tmp_path):
     html = report_html(result, map_png=b"")
     assert "&lt;!--&lt;script&gt;" in html and script not in html
     # spaces.csv as write() writes it (test_spaces_files checks the written file)
-    spreadsheet_safe(_space_table(result.spaces)).to_csv(tmp_path / "s.csv", index=False)
+    spreadsheet_safe(space_table(result.spaces)).to_csv(tmp_path / "s.csv", index=False)
     with (tmp_path / "s.csv").open(encoding="utf-8", newline="") as f:
         cells = [cell for row in csv.reader(f) for cell in row]
     assert "'" + formula in cells and formula not in cells

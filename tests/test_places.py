@@ -11,9 +11,9 @@ import shapely
 from test_rome import placed_spaces
 
 import fifteenmin as fm
-from fifteenmin import _places, webmap
 from fifteenmin.cli import main
 from fifteenmin.errors import InputError
+from fifteenmin.outputs import _places, webmap
 
 ESQUILINO = "network/rome_esquilino_2016.osm"
 ZONES_155 = "boundaries/roma_zone_urbanistiche_155_pop.geojson"

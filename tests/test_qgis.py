@@ -13,7 +13,7 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from fifteenmin import _qgis
+from fifteenmin.outputs import _qgis
 
 # (file, layer) -> (renderer type, attribute)
 EXPECTED = {

@@ -4,9 +4,15 @@ The public API is :data:`__all__`: :func:`analyze` (the whole analysis, returnin
 :class:`Analysis`), the readers (:func:`read_streets`, :func:`network_from_file`,
 :func:`spaces_from_file`, :func:`zones_from_file`...), the stages (:func:`walk_times`,
 :func:`suggest_sites`, :func:`batch`...), the errors, and the submodules meant to be used
-directly (``fm.plot``, ``fm.scenarios``, ``fm.sample``...). ``dir(fifteenmin)`` lists those,
+directly (``fm.outputs``, ``fm.scenarios``, ``fm.sample``...). ``dir(fifteenmin)`` lists those,
 ``__version__`` and a module's other dunders only; ``import fifteenmin`` imports neither
 matplotlib nor the command line (each module loads on first use).
+
+The package has two halves: the computation (every other module) and
+:mod:`fifteenmin.outputs`, everything that draws or writes the report folder (the static
+maps, ``fm.outputs.coverage_map``..., the report, ``map.html``, the QGIS styles, the texts).
+The computation never imports ``outputs`` at module level; :meth:`Analysis.write` and
+:meth:`Comparison.write <fifteenmin.scenarios.Comparison.write>` import it on call.
 
 Names: ``fm.spaces`` and ``fm.zones`` are the modules that read spaces and zones, while
 ``result.spaces`` and ``result.zones`` are the GeoDataFrames of an analysis. To keep the
@@ -43,9 +49,9 @@ _MODULES = (
     "hexagons",
     "isochrones",
     "network",
+    "outputs",
     "pipeline",
     "planning",
-    "plot",
     "registry",
     "sample",
     "scenarios",
@@ -109,9 +115,9 @@ if _TYPE_CHECKING:  # what type checkers and editors see
     from . import hexagons as hexagons
     from . import isochrones as isochrones
     from . import network as network
+    from . import outputs as outputs
     from . import pipeline as pipeline
     from . import planning as planning
-    from . import plot as plot
     from . import registry as registry
     from . import sample as sample
     from . import scenarios as scenarios

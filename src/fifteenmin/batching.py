@@ -1058,10 +1058,16 @@ class _Run:
         return pd.DataFrame(rows)
 
     def finish(self, tmp: Path, id_column: str | None, name_column: str | None) -> dict[str, Any]:
-        """Write the tables, the comparison report and the task table into ``tmp``."""
+        """Write the tables, the comparison report and the task table into ``tmp``.
+
+        The comparison page is :func:`fifteenmin.outputs.write_batch_report`, imported on
+        call (the computation imports ``fifteenmin.outputs`` nowhere else at run time but in
+        :meth:`Analysis.write <fifteenmin.pipeline.Analysis.write>` and
+        :meth:`Comparison.write <fifteenmin.scenarios.Comparison.write>`).
+        """
         from . import __version__
-        from ._batch_report import write_batch_report
         from ._tables import spreadsheet_safe
+        from .outputs import write_batch_report
 
         _unify_zones(tmp / ZONES)
         table = self.table()

@@ -202,7 +202,7 @@ def _basemap(args: argparse.Namespace) -> dict[str, Any]:
         if args.basemap_attribution is not None:
             raise InputError("--basemap-attribution needs --basemap URL, the tiles it is for")
         return {}
-    from .webmap import basemap_source
+    from .outputs.webmap import basemap_source
 
     url, attribution = basemap_source(args.basemap, attribution=args.basemap_attribution)
     return {"basemap": url, "basemap_attribution": attribution}
@@ -1190,6 +1190,7 @@ def _run_batch(args: argparse.Namespace) -> int:
 def _run_demo(args: argparse.Namespace) -> int:
     """The sample city and its report, written inside --out (or the city in --data-dir)."""
     from ._io import output_folder
+    from .outputs import write_analysis_into
     from .pipeline import analyze
     from .sample import SYNTHETIC_NOTE, check_sample_folder, write_sample_city
 
@@ -1219,7 +1220,7 @@ def _run_demo(args: argparse.Namespace) -> int:
             )
         result = result.labelled(**_labels(args, note=SYNTHETIC_NOTE))
         logger.info("writing the report to %s", args.out)
-        result._write_into(report, lang=args.lang, pdf=args.pdf, **basemap)
+        write_analysis_into(result, report, lang=args.lang, pdf=args.pdf, **basemap)
     _print_headline(result.summary, args.out, args.quiet)
     return 0
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import json
 import logging
 import platform
 import warnings
@@ -24,8 +23,7 @@ import shapely
 from . import _names as N
 from ._credits import attribution_lines, street_attribution
 from ._geom import polygonal
-from ._io import VECTOR_SUFFIXES, alongside, check_file, now_utc, output_folder
-from ._tables import spreadsheet_safe
+from ._io import VECTOR_SUFFIXES, check_file, now_utc
 from ._topology import DEFAULT_JOIN_GAP_M, FRAGMENT_MAX_M, join_gaps
 from .errors import InputError
 from .hexagons import hex_zones, interpolate_population, parse_hex_spec
@@ -282,130 +280,32 @@ class Analysis:
         with ``pdf=True`` (needs WeasyPrint). With ``SOURCE_DATE_EPOCH`` set, every date
         written is that time, and a rerun gives the same bytes. ``basemap``: an XYZ tile URL
         template drawn under ``map.html``'s layers, with its ``basemap_attribution`` (see
-        :func:`~fifteenmin.webmap.basemap_source`); without one the page fetches nothing.
+        :func:`~fifteenmin.outputs.webmap.basemap_source`); without one the page fetches nothing.
         ``title``, ``service_name``, ``attributions`` and ``note``: the texts of the report
         and the maps, as :meth:`labelled` sets them (None: the analysis's own).
+
+        A convenience, as pandas' ``DataFrame.plot`` is: the writing is
+        :func:`fifteenmin.outputs.write_analysis`, imported on call, so that the analysis
+        itself needs neither matplotlib nor the report's code. Without matplotlib this
+        raises :class:`~fifteenmin.errors.FifteenMinError` naming it, before anything is
+        written.
         """
-        if {title, service_name, note} != {None} or attributions is not None:
-            labels = {"title": title, "service_name": service_name, "note": note}
-            return self.labelled(**labels, attributions=attributions).write(
-                out,
-                overwrite=overwrite,
-                progress=progress,
-                lang=lang,
-                pdf=pdf,
-                basemap=basemap,
-                basemap_attribution=basemap_attribution,
-            )
-        if basemap is not None:  # a bad URL or a missing attribution: before any work
-            from .webmap import basemap_source
+        from .outputs import write_analysis
 
-            basemap_source(basemap, attribution=basemap_attribution)
-        sources = [v.get("path") for v in self.inputs.values() if isinstance(v, dict)]
-        logger.info("writing the report to %s", out)
-        with output_folder(out, overwrite=overwrite, inputs=sources, command="analyze") as tmp:
-            self._write_into(
-                tmp,
-                lang=lang,
-                pdf=pdf,
-                basemap=basemap,
-                basemap_attribution=basemap_attribution,
-            )
-        logger.debug("wrote %s", out)
-        return Path(out)
-
-    def _write_into(
-        self,
-        folder: Path,
-        *,
-        lang: str = "en",
-        pdf: bool = False,
-        basemap: str | None = None,
-        basemap_attribution: str | None = None,
-    ) -> None:
-        """Write the report's files into ``folder``, a fresh temporary folder (see write)."""
-        from ._qgis import write_styles
-        from .plot import coverage_map, save_figure, walk_time_map
-        from .report import coverage_map_png, write_report, write_report_pdf
-        from .webmap import write_map
-
-        tmp = Path(folder)
-
-        def maps() -> None:  # the vector coverage maps and the walking-time map
-            vector = coverage_map(self, lang=lang)
-            save_figure(vector, tmp / "coverage_map", formats=["svg", "pdf"])
-            save_figure(walk_time_map(self, lang=lang), tmp / "walk_time_map")
-            if self.categories is not None:
-                from .plot import categories_map, missing_piece_map
-
-                save_figure(categories_map(self, lang=lang), tmp / "categories_map")
-                if self.categories.missing is not None:
-                    save_figure(missing_piece_map(self, lang=lang), tmp / "missing_piece_map")
-
-        # on Linux a forked process draws those while this one writes the rest
-        with alongside(maps):
-            save_figure(coverage_map(self, lang=lang), tmp / "coverage_map", formats=["png"])
-            self.zones.to_file(tmp / "zones.gpkg", layer="zones", driver="GPKG")
-            table = spreadsheet_safe(self.zones.drop(columns="geometry"))  # no formulas
-            table.to_csv(tmp / "zones.csv", index=False)
-            self.walk.node_times().to_file(
-                tmp / "walk_times.gpkg", layer="walk_times", driver="GPKG"
-            )
-            if self.categories is not None:  # per node the walk to each category
-                self.categories.times.node_times().to_file(
-                    tmp / "walk_times.gpkg", layer="categories", driver="GPKG"
-                )
-            self.isochrones.to_file(tmp / "isochrones.gpkg", layer="isochrones", driver="GPKG")
-            self.coverage.to_file(tmp / "isochrones.gpkg", layer="coverage", driver="GPKG")
-            spaces = self.spaces
-            spaces.to_file(tmp / "spaces.gpkg", layer="spaces", driver="GPKG")
-            # lat/lon as read (not through the network's CRS and back: 2.99735 stays so)
-            table = _space_table(spaces, points=self.walk.spaces.geometry)
-            spreadsheet_safe(table).to_csv(tmp / "spaces.csv", index=False)
-            write_styles(self, tmp)  # QGIS default styles inside the GeoPackages
-            (tmp / "summary.json").write_text(
-                json.dumps(self.summary, indent=2, ensure_ascii=False, default=_json_default),
-                encoding="utf-8",
-            )
-            if self.categories is not None:  # city-wide per category
-                spreadsheet_safe(self.categories.citywide).to_csv(
-                    tmp / "categories.csv", index=False
-                )
-            if self.sensitivity is not None:  # city-wide, and one row per zone and case
-                sens = self.sensitivity
-                spreadsheet_safe(sens.citywide).to_csv(tmp / "sensitivity.csv", index=False)
-                spreadsheet_safe(sens.table).to_csv(tmp / "sensitivity_zones.csv", index=False)
-            write_map(
-                self,
-                tmp / "map.html",
-                lang=lang,
-                basemap=basemap,
-                basemap_attribution=basemap_attribution,
-            )
-        # the report's images: the saved PNGs (the walking-time map's from the forked
-        # writer, done now), cropped and resampled
-        report = write_report(
+        return write_analysis(
             self,
-            tmp / "report.html",
+            out,
+            overwrite=overwrite,
+            progress=progress,
             lang=lang,
-            map_png=coverage_map_png(self, from_png=tmp / "coverage_map.png"),
-            walk_map_png=coverage_map_png(self, from_png=tmp / "walk_time_map.png"),
+            pdf=pdf,
+            basemap=basemap,
+            basemap_attribution=basemap_attribution,
+            title=title,
+            service_name=service_name,
+            attributions=attributions,
+            note=note,
         )
-        if pdf:
-            write_report_pdf(self, tmp / "report.pdf", html_text=report.read_text("utf-8"))
-
-
-def _space_table(spaces: gpd.GeoDataFrame, *, points: gpd.GeoSeries | None = None) -> pd.DataFrame:
-    """The spaces without geometry, with ``lat``/``lon`` (WGS84) after the id and name:
-    of ``points`` (the same spaces as read) when given, else of their geometry."""
-    points = (spaces.geometry if points is None else points).to_crs(4326)
-    table = pd.DataFrame(spaces.drop(columns=spaces.geometry.name))
-    clash = {c: N.SOURCE_PREFIX + str(c) for c in table if str(c).lower() in ("lat", "lon")}
-    table = table.rename(columns=clash)
-    at = min(2, len(table.columns))
-    table.insert(at, "lat", points.y.to_numpy())
-    table.insert(at + 1, "lon", points.x.to_numpy())
-    return table
 
 
 def _about(analysis: Analysis) -> dict[str, Any] | None:
@@ -472,12 +372,6 @@ def _about(analysis: Analysis) -> dict[str, Any] | None:
         ("write", '.write("out/folder") saves the report folder'),
     ]
     return {"title": title, "rows": rows}
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def _file_info(path: str | Path) -> dict[str, Any]:

@@ -538,37 +538,14 @@ class Comparison:
         ``report.html``; ``out`` as for :meth:`Analysis.write
         <fifteenmin.pipeline.Analysis.write>` (new, empty, or an earlier output with
         ``overwrite=True``).
+
+        A convenience: the writing is :func:`fifteenmin.outputs.write_comparison`, imported
+        on call, so that the comparison itself needs neither matplotlib nor the report's
+        code.
         """
-        import json
+        from .outputs import write_comparison
 
-        from ._io import output_folder
-        from ._tables import spreadsheet_safe
-        from .pipeline import _json_default
-        from .plot import change_map, save_figure
-        from .report import write_comparison_report
-
-        sources = []
-        for side in self.lineage.values():
-            for info in side.values() if isinstance(side, dict) else ():
-                if isinstance(info, dict) and info.get("path"):
-                    sources.append(info["path"])
-        with output_folder(out, overwrite=overwrite, inputs=sources, command="compare") as tmp:
-            self.zones.to_file(tmp / "zones_change.gpkg", layer="zones_change", driver="GPKG")
-            table = pd.DataFrame(self.zones.drop(columns=self.zones.geometry.name))
-            spreadsheet_safe(table).to_csv(tmp / "zones_change.csv", index=False)
-            spaces = pd.DataFrame(self.spaces.drop(columns=self.spaces.geometry.name))
-            spaces["lon"], spaces["lat"] = self.spaces.geometry.x, self.spaces.geometry.y
-            spreadsheet_safe(spaces).to_csv(tmp / "spaces_change.csv", index=False)
-            fig = change_map(self, lang=lang)
-            save_figure(fig, tmp / "change_map", formats=["png", "svg"])
-            (tmp / "summary.json").write_text(
-                json.dumps(self.summary(), indent=2, ensure_ascii=False, default=_json_default),
-                encoding="utf-8",
-            )
-            write_comparison_report(
-                self, tmp / "report.html", lang=lang, map_png=(tmp / "change_map.png")
-            )
-        return Path(out)
+        return write_comparison(self, out, overwrite=overwrite, lang=lang)
 
 
 def _figures_of(side: Analysis | Figures, what: str) -> tuple[Figures, Analysis | None]:

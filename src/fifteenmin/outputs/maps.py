@@ -25,14 +25,14 @@ from matplotlib.patches import Patch
 from matplotlib.path import Path as MplPath
 from matplotlib_scalebar.scalebar import ScaleBar
 
-from . import _names as N
+from .. import _names as N
 from ._i18n import Translator
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from .pipeline import Analysis
-    from .scenarios import Comparison
+    from ..pipeline import Analysis
+    from ..scenarios import Comparison
 
 ATTRIBUTION = "© OpenStreetMap contributors"
 FORMATS = ("png", "svg", "pdf")
@@ -564,7 +564,7 @@ def hexagon_zones(analysis: Analysis) -> bool:
 
 def _furniture(ax: Axes, analysis: Analysis, t: Translator, *, numbered: bool = False) -> None:
     """Scale bar, north arrow and the sources of the analysis's data, then its note."""
-    from ._credits import attribution_lines
+    from .._credits import attribution_lines
 
     lines = attribution_lines(analysis, t.lang)
     if numbered:
@@ -874,8 +874,8 @@ def _pct(share: float) -> str:
 def _sample_analysis() -> Analysis:  # pragma: no cover - used by the doctests only
     import tempfile
 
-    from . import sample
-    from .pipeline import analyze
+    from .. import sample
+    from ..pipeline import analyze
 
     city = sample.write_sample_city(tempfile.mkdtemp(prefix="fifteenmin-doctest-"))
     return analyze(city.network, city.spaces, city.zones, population_column="population")

@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import _names as N
+from .. import _names as N
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +70,8 @@ def areas_map_png(
     from matplotlib import colormaps
     from matplotlib.figure import Figure
 
-    from .network import utm_crs
-    from .plot import add_map_furniture
+    from ..network import utm_crs
+    from .maps import add_map_furniture
 
     shown = areas.assign(value=pd.to_numeric(table[column], errors="coerce").to_numpy())
     shown = shown.loc[shown.geometry.notna() & ~shown.geometry.is_empty]

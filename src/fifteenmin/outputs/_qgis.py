@@ -25,9 +25,9 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import to_hex, to_rgba
 
-from . import _names as N
-from ._io import now_utc
-from .plot import (
+from .. import _names as N
+from .._io import now_utc
+from .maps import (
     SHARE_BOUNDS,
     SHARE_COLORS,
     SPACE_EDGE,
@@ -36,7 +36,7 @@ from .plot import (
 )
 
 if TYPE_CHECKING:
-    from .pipeline import Analysis
+    from ..pipeline import Analysis
 
 QGIS_VERSION = "3.22.0-Białowieża"
 """The QGIS version the QML says it was written for (read by every QGIS 3 since)."""

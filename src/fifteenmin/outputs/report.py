@@ -16,17 +16,17 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _names as N
-from ._credits import attribution_lines
+from .. import _names as N
+from .._credits import attribution_lines
+from ..errors import FifteenMinError, InputError
 from ._i18n import MESSAGES, Translator
-from .errors import FifteenMinError, InputError
-from .plot import hexagon_zones, space_numbers, underserved_mask, zone_statuses
+from .maps import hexagon_zones, space_numbers, underserved_mask, zone_statuses
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from .pipeline import Analysis
-    from .scenarios import Comparison
+    from ..pipeline import Analysis
+    from ..scenarios import Comparison
 
 logger = logging.getLogger(__name__)
 
@@ -538,7 +538,7 @@ def coverage_map_png(
     dpi: int = 110,
     from_png: str | Path | None = None,
 ) -> bytes:
-    """The report's map: :func:`~fifteenmin.plot.coverage_map` as PNG bytes, cropped.
+    """The report's map: :func:`~fifteenmin.outputs.maps.coverage_map` as PNG bytes, cropped.
 
     ``figure`` is that map if already drawn (drawing it takes a while for a large city).
     ``from_png``: the map already saved as PNG at a higher resolution, which is cropped
@@ -573,7 +573,7 @@ def coverage_map_png(
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
         image.resize(size, Image.Resampling.LANCZOS).save(buf, format="png", dpi=(dpi, dpi))
         return buf.getvalue()
-    from .plot import coverage_map
+    from .maps import coverage_map
 
     fig = figure if figure is not None else coverage_map(analysis)
     # the title block, legend and sources stand outside the layout: named to be kept
@@ -1404,7 +1404,7 @@ def report_html(
         :func:`coverage_map_png`.
     walk_map_png
         The walking-time map as PNG bytes; by default drawn (with
-        :func:`~fifteenmin.plot.walk_time_map`); empty: left out.
+        :func:`~fifteenmin.outputs.maps.walk_time_map`); empty: left out.
 
     Returns
     -------
@@ -1412,14 +1412,14 @@ def report_html(
         The HTML text: CSS inline, the map as a ``data:`` URI, the curve as inline SVG,
         the system font stack (no web fonts).
     """
-    from . import __version__
+    from .. import __version__
 
     t = Translator(lang)
     parent = find_parent_column(analysis.zones, parent_column)
     m_u = t.minutes(float(analysis.parameters["underserved_minutes"]))
     png = map_png if map_png is not None else coverage_map_png(analysis)
     if walk_map_png is None:
-        from .plot import walk_time_map
+        from .maps import walk_time_map
 
         walk_map_png = coverage_map_png(analysis, figure=walk_time_map(analysis, lang=t.lang))
     banner = (
@@ -1600,19 +1600,19 @@ def comparison_html(
     lang
         ``"en"`` (default) or ``"it"``.
     map_png
-        :func:`~fifteenmin.plot.change_map` as PNG bytes (drawn when not given).
+        :func:`~fifteenmin.outputs.maps.change_map` as PNG bytes (drawn when not given).
     labels
         Names of the two sides (default from the spaces files, else before/after).
     max_zones
         Most zones listed (largest change first).
     """
-    from . import __version__
+    from .. import __version__
 
     t = Translator(lang)
     params = comparison.parameters
     m = float(params["underserved_minutes"])
     if map_png is None:
-        from .plot import change_map
+        from .maps import change_map
 
         buf = io.BytesIO()
         change_map(comparison, lang=lang).savefig(buf, format="png", dpi=110, bbox_inches="tight")

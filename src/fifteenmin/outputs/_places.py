@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._osm import read_tagged_features
-from .errors import InputError
+from .._osm import read_tagged_features
+from ..errors import InputError
 
 if TYPE_CHECKING:
-    from .network import StreetNetwork
-    from .pipeline import Analysis
+    from ..network import StreetNetwork
+    from ..pipeline import Analysis
 
 logger = logging.getLogger(__name__)
 

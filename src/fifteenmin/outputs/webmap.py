@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _names as N
+from .. import _names as N
+from .._tables import json_for_html
+from ..errors import InputError
 from ._i18n import Translator
 from ._places import MIN_ZOOM, place_names
-from ._tables import json_for_html
-from .errors import InputError
-from .plot import (
+from .maps import (
     COVERAGE_COLOR,
     FRAGMENT_COLOR,
     NO_DATA_COLOR,
@@ -41,12 +41,12 @@ from .plot import (
 )
 
 if TYPE_CHECKING:
-    from .pipeline import Analysis
+    from ..pipeline import Analysis
 
 logger = logging.getLogger(__name__)
 
 LEAFLET_VERSION = "1.9.4"
-"""Version of the Leaflet library vendored in ``fifteenmin/static/leaflet``."""
+"""Version of the Leaflet library vendored in ``fifteenmin/outputs/static/leaflet``."""
 
 SIMPLIFY_M = 2.0
 """Tolerance (metres) for simplifying outlines before they go into the page."""
@@ -66,7 +66,7 @@ MAX_ISOCHRONE_SPACES = 1_000
 
 FILL_HOLES_KM2 = 0.05
 """Holes of the covered area smaller than this (street blocks, reached from their own
-street fronts) are drawn as covered, as on :func:`~fifteenmin.plot.coverage_map`."""
+street fronts) are drawn as covered, as on :func:`~fifteenmin.outputs.maps.coverage_map`."""
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 """OpenStreetMap's own tiles (mind their usage policy: light, interactive use only)."""
@@ -92,7 +92,7 @@ _FONT_STACK = (
 
 
 def _static(name: str) -> bytes:
-    return files("fifteenmin").joinpath("static", "leaflet", name).read_bytes()
+    return files("fifteenmin.outputs").joinpath("static", "leaflet", name).read_bytes()
 
 
 def leaflet_assets() -> tuple[str, str]:
@@ -163,7 +163,8 @@ def _rows(pairs: list[tuple[str, str]]) -> str:
 
 
 def share_colour(share: float | None) -> str:
-    """Fill colour of a zone's share, in the classes of :func:`~fifteenmin.plot.coverage_map`.
+    """Fill colour of a zone's share, in the classes of
+    :func:`~fifteenmin.outputs.maps.coverage_map`.
 
     Examples
     --------
@@ -377,7 +378,7 @@ def map_notes(analysis: Analysis, *, lang: str = "en") -> list[str]:
 
 
 def _place_layer(analysis: Analysis) -> list[dict[str, Any]]:
-    """The place names (:func:`fifteenmin._places.place_names`), most important first."""
+    """The place names (:func:`fifteenmin.outputs._places.place_names`), most important first."""
     places = place_names(analysis)
     return [
         {
@@ -415,7 +416,7 @@ def map_data(
     segments), ``coverage`` and ``isochrones`` (lists of ``{"minutes", "name", "data"}``,
     one per threshold; no isochrones above ``MAX_ISOCHRONE_SPACES`` spaces), ``places``
     (``{"name", "kind", "min_zoom", "lat", "lon"}``, the most important first; see
-    :func:`fifteenmin._places.place_names`), ``basemap`` (``{"url", "attribution"}``, the
+    :func:`fifteenmin.outputs._places.place_names`), ``basemap`` (``{"url", "attribution"}``, the
     attribution as HTML, or ``None``; see :func:`basemap_source`), ``bounds``
     (``[[south, west], [north, east]]`` of the zones with street data and the spaces),
     ``labels`` (texts in ``lang``), ``legend`` and ``notes`` (:func:`map_notes`).
