@@ -221,3 +221,14 @@ def test_cli_checks_the_basemap_before_any_work(tmp_path: Path, capsys) -> None:
     assert main(["demo", "--out", str(out), "--quiet", "--basemap-attribution", "© X"]) == 2
     assert "needs --basemap" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_demo_reads_its_own_place_names(tmp_path: Path, monkeypatch, capsys) -> None:
+    """The demo reads the sample city as sample_data/... inside its folder: map.html gets
+    the town's place names from that file, and no warning says it could not read it."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--out", "report"]) == 0
+    err = capsys.readouterr().err
+    assert "place names not read" not in err, err
+    page = (tmp_path / "report" / "map.html").read_text("utf-8")
+    assert "Rione Campione" in page and "Piazza del Campione" in page

@@ -1211,16 +1211,16 @@ def _run_demo(args: argparse.Namespace) -> int:
             files = [p.relative_to(report) for p in (city.network, city.spaces, city.zones)]
             logger.info("sample city (synthetic) in %s", args.out / SAMPLE_DATA)
             run_in = contextlib.chdir(report)
-        with run_in:
+        with run_in:  # written from there too: map.html reads place names from the network
             result = analyze(
                 *files,
                 population_column="population",
                 note=SYNTHETIC_NOTE,
                 progress=not args.quiet,
             )
-        result = result.labelled(**_labels(args, note=SYNTHETIC_NOTE))
-        logger.info("writing the report to %s", args.out)
-        write_analysis_into(result, report, lang=args.lang, pdf=args.pdf, **basemap)
+            result = result.labelled(**_labels(args, note=SYNTHETIC_NOTE))
+            logger.info("writing the report to %s", args.out)
+            write_analysis_into(result, report, lang=args.lang, pdf=args.pdf, **basemap)
     _print_headline(result.summary, args.out, args.quiet)
     return 0
 
@@ -1257,11 +1257,21 @@ def _print_headline(summary: dict, out: Path, quiet: bool) -> None:
             f"{r['category']} {r['share']:.0%}" for r in cats["categories"] if r["services"]
         )
         print(f"residents within {m} min, by category: {terminal_safe(shares)}")
-        print(f"within {m} min of every category: {cats['all']['share']:.0%}")
+        every = cats["all"]
+        print(
+            f"within {m} min of every category: "
+            + (f"{every['share']:.0%}" if every.get("share") is not None else "not assessed")
+            + (f" ({every['not_assessed']})" if every.get("not_assessed") else "")
+        )
         if cats.get("not_reachable"):
             print(f"categories with no place in the area: {', '.join(cats['not_reachable'])}")
         piece = cats.get("missing_piece") or {}
-        if piece.get("residents") is not None:
+        if piece.get("not_assessed"):
+            print(
+                f"residents with everything but {cats['missing_category']}: not assessed "
+                f"({piece['not_assessed']})"
+            )
+        elif piece.get("residents") is not None:
             print(
                 f"residents with everything but {cats['missing_category']}: "
                 f"{piece['residents']:,.0f}"
