@@ -344,3 +344,74 @@ def test_cli_missing_objective_needs_categories(sample_city, tmp_path, capsys):
             "--objective", "missing", "--out", str(out), "--quiet"]  # fmt: skip
     assert main(args) == 2
     assert "--categories" in capsys.readouterr().err and not out.exists()
+
+
+def test_a_streets_only_extract_says_not_assessed(rome_file, tmp_path, capsys):
+    """Esquilino holds streets and bus stops only: 'every category' and the missing piece
+    are not assessed in every output (never 0 %), the categories found are still counted."""
+    from test_rome import placed_spaces
+
+    from fifteenmin.cli import main
+
+    network = rome_file("network/rome_esquilino_2016.osm")
+    zones = rome_file("boundaries/roma_zone_urbanistiche_155_pop.geojson")
+    spaces = tmp_path / "spaces.geojson"
+    placed_spaces(fm.read_streets(network), 5, seed=2).to_file(spaces)
+    out = tmp_path / "out"
+    args = ["analyze", "--network", str(network), "--spaces", str(spaces), "--zones",
+            str(zones), "--population-column", "pop2018", "--categories", "default",
+            "--lang", "it", "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    said = capsys.readouterr().out
+    assert "every category: not assessed (no service in the study area for: " in said
+    assert "everything but work: not assessed" in said
+    summary = json.loads((out / "summary.json").read_text("utf-8"))["categories"]
+    found = {r["category"] for r in summary["categories"] if r["services"]}
+    assert found == {"moving", "work"}, found
+    assert summary["all"]["share"] is None and summary["all"]["residents_within"] is None
+    assert summary["missing_piece"]["residents"] is None
+    assert set(summary["not_reachable"]) == {r["category"] for r in summary["categories"]} - found
+    table = pd.read_csv(out / "categories.csv").set_index("category")
+    assert np.isnan(table.loc["all", "share"]) and "eating" in table.loc["all", "not_assessed"]
+    assert table.loc["eating", "share"] == 0  # not reachable: nobody reaches it
+    zones_out = pd.read_csv(out / "zones.csv")
+    assert zones_out["share_pop_15min_all"].isna().all()
+    assert zones_out["categories_15min"].max() <= 2 + 1e-9  # of the two found
+    names = {p.name for p in out.iterdir()}
+    assert "categories_map.png" in names and "missing_piece_map.png" not in names
+    html = (out / "report.html").read_text("utf-8")
+    assert "non valutato: nessun luogo nei dati per" in html
+    assert "non sono valutati" in html and "Ristorazione" in html
+    assert "Tutte le categorie" in html and "cat-share-all" not in html
+
+
+def test_categories_map_says_not_assessed(rome_file):
+    from fifteenmin.outputs import categories_map
+
+    network = rome_file("network/rome_esquilino_2016.osm")
+    zones = rome_file("boundaries/roma_zone_urbanistiche_155_pop.geojson")
+    spaces = placed_spaces_for(network)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = fm.analyze(network, spaces, zones, population_column="pop2018",
+                            categories="default")  # fmt: skip
+    for lang, phrase, of in [
+        ("en", "all 10 categories: not assessed (no place in the data for ", "of 2: those"),
+        ("it", "tutte le 10 categorie: non valutato (nessun luogo nei dati per ", "su 2: quelle"),
+    ]:
+        fig = categories_map(result, lang=lang)
+        texts = " ".join(t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")))
+        assert phrase in texts and of in texts, texts
+        assert "0%" not in texts and "0,0%" not in texts
+        assert " / 2" in texts and " / 10" not in texts
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
+
+def placed_spaces_for(network):
+    from test_rome import placed_spaces
+
+    return placed_spaces(fm.read_streets(network), 5, seed=2)

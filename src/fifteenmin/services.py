@@ -476,6 +476,15 @@ class CategoryFigures:
     missing: str | None
 
     @property
+    def absent(self) -> tuple[str, ...]:
+        """The categories with no service in the study area (not reachable)."""
+        return tuple(n for n in self.times.names if self.times.counts.get(n, 0) == 0)
+
+    def label(self, name: str, lang: str) -> str:
+        """A category's name in ``lang`` (``"en"``, ``"it"``): its label, else its name."""
+        return self.labels.get(name, {}).get(lang, name)
+
+    @property
     def not_assessed(self) -> dict[str, str]:
         """``{"all": reason}`` and ``{"missing": reason}`` for the combined figures left
         NaN because a category has no service in the study area (see the module's notes)."""

@@ -97,6 +97,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cat_col_count": "Categories within reach",
         "cat_col_missing_share": "Share of the zone's residents",
         "cat_by_parent": "By {parent}",
+        "cat_map_cbar_found": (
+            "service categories within a {m}-min walk (of {k}: those with places in the data; "
+            "mean per resident)"
+        ),
+        "cat_map_all_na": "all {k} categories: not assessed (no place in the data for {absent})",
+        "cat_not_assessed": "not assessed: no place in the data for {absent}",
+        "cat_missing_na": (
+            "The residents for whom {what} is the only category out of reach are not "
+            "assessed: the data hold no place for {absent}, so nobody can be said to have "
+            "everything else. A network file with those places (their OSM tags) or a "
+            "--category file for them completes the figure."
+        ),
+        "not_assessed_short": "n.a.",
         # sensitivity
         "sens_sec": "Sensitivity: walking speed and population groups",
         "sens_intro": (
@@ -631,6 +644,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cat_col_count": "Categorie raggiungibili",
         "cat_col_missing_share": "Quota dei residenti della zona",
         "cat_by_parent": "Per {parent}",
+        "cat_map_cbar_found": (
+            "categorie di servizi entro {m} min a piedi (su {k}: quelle con luoghi nei dati; "
+            "media per residente)"
+        ),
+        "cat_map_all_na": (
+            "tutte le {k} categorie: non valutato (nessun luogo nei dati per {absent})"
+        ),
+        "cat_not_assessed": "non valutato: nessun luogo nei dati per {absent}",
+        "cat_missing_na": (
+            "I residenti per cui {what} è l'unica categoria fuori portata non sono valutati: "
+            "i dati non contengono alcun luogo per {absent}, quindi di nessuno si può dire che "
+            "abbia tutto il resto. Un file della rete con quei luoghi (i loro tag OSM) o un "
+            "file --category per essi completa il dato."
+        ),
+        "not_assessed_short": "n.v.",
         # sensibilità
         "sens_sec": "Sensibilità: velocità a piedi e gruppi di popolazione",
         "sens_intro": (

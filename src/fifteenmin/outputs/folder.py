@@ -98,7 +98,8 @@ def write_analysis_into(
         save_figure(maps.walk_time_map(analysis, lang=lang), tmp / "walk_time_map")
         if analysis.categories is not None:
             save_figure(maps.categories_map(analysis, lang=lang), tmp / "categories_map")
-            if analysis.categories.missing is not None:
+            cats = analysis.categories
+            if cats.missing is not None and "missing" not in cats.not_assessed:
                 save_figure(maps.missing_piece_map(analysis, lang=lang), tmp / "missing_piece_map")
 
     # on Linux a forked process draws those while this one writes the rest

@@ -1711,11 +1711,12 @@ def categories_map(analysis: Analysis, *, lang: str = "en") -> Figure:
     crs = analysis.walk.streets.crs
     zones = analysis.zones.to_crs(crs)
     k = len(figures.times.names)
+    found = k - len(figures.absent)  # the count is over the categories with places
     column = f"categories_{N.minutes_label(m)}"
     bounds = _map_bounds(analysis, zones)
     fig, ax = _figure(bounds)
-    bins = np.arange(0, k + 2) - 0.5
-    cmap = colormaps["YlGnBu"].resampled(k + 1).with_extremes(bad=NO_DATA_COLOR)
+    bins = np.arange(0, found + 2) - 0.5
+    cmap = colormaps["YlGnBu"].resampled(found + 1).with_extremes(bad=NO_DATA_COLOR)
     norm = BoundaryNorm(bins, cmap.N)
     zones.plot(ax=ax, column=column, cmap=cmap, norm=norm, edgecolor="white", linewidth=0.8,
                missing_kwds={"color": NO_DATA_COLOR, "edgecolor": "white"}, zorder=1)  # fmt: skip
@@ -1725,19 +1726,25 @@ def categories_map(analysis: Analysis, *, lang: str = "en") -> Figure:
     _extent(ax, bounds)
     values = zones[column].to_numpy(dtype=float)
     if not hexagon_zones(analysis):
-        texts = [None if np.isnan(v) else t.num(v, 1) + f" / {k}" for v in values]
+        texts = [None if np.isnan(v) else t.num(v, 1) + f" / {found}" for v in values]
         _label_values(ax, zones, texts)
     numbered = _label_spaces(ax, analysis, crs)
     cbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.6, pad=0.01,
                         aspect=25)  # fmt: skip
-    cbar.set_ticks(np.arange(0, k + 1))
+    cbar.set_ticks(np.arange(0, found + 1))
     cbar.ax.tick_params(labelsize=8)
-    cbar.set_label(t("cat_map_cbar", m=mm, k=k), fontsize=9)
-    _legend(fig, [space_handle, *handles])
-    everything = next(
-        (r["share"] for _, r in figures.citywide.iterrows() if r["category"] == "all"), np.nan
+    cbar_text = t("cat_map_cbar_found", m=mm, k=found) if figures.absent else t(
+        "cat_map_cbar", m=mm, k=k
     )
-    parts = [t("cat_map_all", share=_pct(everything), k=k, m=mm), _speed_text(analysis, t)]
+    cbar.set_label(cbar_text, fontsize=9)
+    _legend(fig, [space_handle, *handles])
+    if figures.absent:  # "all of them" cannot be assessed: say so, never 0%
+        absent = ", ".join(figures.label(n, lang) for n in figures.absent)
+        everything_text = t("cat_map_all_na", k=k, absent=absent)
+    else:
+        everything = figures.citywide.set_index("category").loc["all", "share"]
+        everything_text = t("cat_map_all", share=_pct(everything), k=k, m=mm)
+    parts = [everything_text, _speed_text(analysis, t)]
     _titles(fig, ax, t("cat_map_title", m=mm), parts, kicker=analysis.title)
     _furniture(ax, analysis, t, numbered=numbered)
     return fig
@@ -1749,6 +1756,8 @@ def missing_piece_map(analysis: Analysis, *, lang: str = "en") -> Figure:
     figures = analysis.categories
     if figures is None or figures.missing is None:
         raise ValueError("the analysis has no missing category: run analyze(categories=...)")
+    if "missing" in figures.not_assessed:
+        raise ValueError(f"the missing piece is not assessed: {figures.not_assessed['missing']}")
     t = Translator(lang)
     m = figures.minutes
     mm = t.minutes(m)

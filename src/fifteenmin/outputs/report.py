@@ -2118,22 +2118,27 @@ def _categories_section(analysis: Analysis, t: Translator, parent: str | None) -
     label = N.minutes_label(m)
     names = list(figures.times.names)
     lang_key = f"label_{t.lang}"
+    absent = ", ".join(figures.label(n, t.lang) for n in figures.absent)
     rows = []
     for _, r in figures.citywide.iterrows():
         is_all = r["category"] == "all"
         services = r["services"]
         empty = not is_all and (services is None or pd.isna(services) or int(services) == 0)
         name = t("cat_all") if is_all else str(r[lang_key])
+        if empty:
+            share = _e(t("cat_none"))
+        elif is_all and figures.absent:  # not 0%: the data cannot tell
+            share = _e(t("cat_not_assessed", absent=absent))
+        else:
+            share = _span(f"cat-share-{r['category']}", float(r["share"]), t.pct(r["share"]))
         rows.append(
             [
                 f"<strong>{_e(name)}</strong>" if is_all else _e(name),
                 "–" if is_all else _e(t.integer(services)),
-                _e(t("cat_none"))
-                if empty
-                else _span(f"cat-share-{r['category']}", float(r["share"]), t.pct(r["share"])),
+                share,
             ]
         )
-    what = figures.labels.get(figures.missing or "", {}).get(t.lang, figures.missing or "")
+    what = figures.label(figures.missing or "", t.lang)
     source = Path(str((analysis.inputs.get("network") or {}).get("path", "–"))).name
     parts = [
         f'<section id="categories"><h2>{_e(t("cat_sec"))}</h2>',
@@ -2154,18 +2159,24 @@ def _categories_section(analysis: Analysis, t: Translator, parent: str | None) -
         cols = [f"share_pop_{label}_{n}" for n in [*names, "all"]]
         sums = (z[cols].fillna(0.0).mul(weight, axis=0)).groupby(keys).sum()
         shares = sums.div(weight.groupby(keys).sum().replace(0, np.nan), axis=0)
+        if figures.absent:  # "all" not assessed
+            shares[cols[-1]] = np.nan
         shares = shares.iloc[_natural_order(pd.Series(shares.index))]
-        cat_labels = [figures.labels.get(n, {}).get(t.lang, n) for n in names] + [t("cat_all")]
+        cat_labels = [figures.label(n, t.lang) for n in names] + [t("cat_all")]
+
+        def pct(v: float) -> str:
+            return t.pct(v, 0) if np.isfinite(v) else t("not_assessed_short")
+
         if len(shares) <= 8:  # a column per parent, a row per category: fits the page
             head = [t("cat_col_category"), *map(str, shares.index)]
             body = [
-                [_e(lab), *(_e(t.pct(v, 0)) for v in col)]
+                [_e(lab), *(_e(pct(v)) for v in col)]
                 for lab, col in zip(cat_labels, shares.to_numpy().T, strict=True)
             ]
         else:  # a row per parent
             head = [_parent_names(parent, t)[1], *cat_labels]
             body = [
-                [_e(key), *(_e(t.pct(v, 0)) for v in row)]
+                [_e(key), *(_e(pct(v)) for v in row)]
                 for key, row in zip(shares.index, shares.to_numpy(), strict=True)
             ]
         parts.append(f"<h3>{_e(t('cat_by_parent', parent=_parent_names(parent, t)[0]))}</h3>")
@@ -2177,7 +2188,10 @@ def _categories_section(analysis: Analysis, t: Translator, parent: str | None) -
                 numeric=[False] + [True] * (len(head) - 1),
             )  # fmt: skip
         )
-    if figures.missing is not None and analysis.has_population:
+    if "missing" in figures.not_assessed:
+        others = ", ".join(figures.label(n, t.lang) for n in figures.absent if n != figures.missing)
+        parts.append(f"<p>{_e(t('cat_missing_na', what=what, absent=others))}</p>")
+    elif figures.missing is not None and analysis.has_population:
         col = f"missing_{figures.missing}_{label}"
         share = f"share_missing_{figures.missing}_{label}"
         z = zones.loc[counted & (zones[col].fillna(0) > 0.5)].sort_values(col, ascending=False)
