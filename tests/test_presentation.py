@@ -187,6 +187,38 @@ def test_a_synthetic_city_says_so_instead_of_osm(sample, osm_city) -> None:
     assert "Streets © OpenStreetMap contributors (ODbL)" in page
 
 
+def test_every_output_of_a_synthetic_city_says_so_once(sample, osm_city, tmp_path) -> None:
+    """map.html, the change map and the comparison report credit OpenStreetMap only for
+    OpenStreetMap data; the sample city's note is not repeated under its maps."""
+    from fifteenmin.outputs import webmap
+    from fifteenmin.scenarios import compare, figures_from_report
+
+    for lang, text in (("en", SYNTHETIC_EN), ("it", SYNTHETIC_IT)):
+        assert webmap.map_data(sample, lang=lang)["labels"]["attribution"] == text
+        fig = maps.coverage_map(sample, lang=lang)
+        footer = [t.get_text() for t in fig.texts]
+        assert footer.count(text) == 1 and NOTE not in footer, footer
+        assert not any("© OpenStreetMap" in t for t in footer)
+    osm = webmap.map_data(osm_city.labelled(attributions=["Zone: <b>ISTAT</b>"]))
+    assert osm["labels"]["attribution"] == (
+        "Streets © OpenStreetMap contributors (ODbL) · Zone: &lt;b&gt;ISTAT&lt;/b&gt;"
+    )  # user text shown as text, never as HTML
+    # a comparison of two scenarios, in memory and from two report folders
+    removed = sample.scenarios.figures(remove=["S01"])
+    folder = sample.write(tmp_path / "before")
+    osm_removed = osm_city.scenarios.figures(remove=["S01"])
+    for cmp, want, not_want in (
+        (compare(sample, removed), SYNTHETIC_EN, "© OpenStreetMap"),
+        (compare(figures_from_report(folder), removed), SYNTHETIC_EN, "© OpenStreetMap"),
+        (compare(osm_city, osm_removed), "© OpenStreetMap", "Synthetic"),
+    ):
+        texts = [t.get_text() for t in maps.change_map(cmp).texts]
+        assert any(want in t for t in texts) and not any(not_want in t for t in texts), texts
+        page = report.comparison_html(cmp, map_png=b"")
+        source = re.findall(r'<p class="attribution">(.*?)</p>', page)
+        assert len(source) == 1 and want in source[0] and not_want not in source[0], source
+
+
 # ----------------------------------------------------------------------------- report
 
 

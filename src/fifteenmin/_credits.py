@@ -69,8 +69,17 @@ def is_synthetic(analysis: Analysis) -> bool:
     """
     if getattr(analysis.walk.streets, "synthetic", False):
         return True
-    quality = analysis.summary.get("data_quality") or {}
-    return "SYNTHETIC" in str(quality.get("osm_generator") or "").upper()
+    return summary_is_synthetic(analysis.summary)
+
+
+def summary_is_synthetic(summary: dict) -> bool:
+    """Whether the ``summary.json`` of a run says its data are synthetic (a report folder
+    read back, e.g. by ``fifteenmin compare``)."""
+    quality = summary.get("data_quality") or {}
+    return (
+        summary.get("attribution") == SYNTHETIC_ATTRIBUTION
+        or "SYNTHETIC" in str(quality.get("osm_generator") or "").upper()
+    )
 
 
 def street_attribution(analysis: Analysis) -> str:

@@ -45,6 +45,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from . import _names as N
+from ._credits import is_synthetic, summary_is_synthetic
 from .errors import InputError
 from .network import _check_speed, _shortest_pairs
 from .pipeline import Analysis
@@ -446,13 +447,15 @@ def _union_length(spans: list[tuple[float, float]], s: float, e: float) -> float
 
 
 def _network_key(analysis: Analysis) -> dict[str, Any]:
-    """What identifies the network of an analysis: its file (SHA-256) and its size."""
+    """What identifies the network of an analysis: its file (SHA-256) and its size; and
+    whether it is synthetic (the maps then do not credit OpenStreetMap)."""
     streets = analysis.walk.streets
     info = analysis.inputs.get("network") if isinstance(analysis.inputs, dict) else None
     return {
         "sha256": info.get("sha256") if isinstance(info, dict) else None,
         "nodes": int(streets.n_nodes),
         "street_segments": int(streets.n_edges),
+        "synthetic": is_synthetic(analysis),
     }
 
 
@@ -998,5 +1001,6 @@ def figures_from_report(folder: str | Path) -> Figures:
             "sha256": network.get("sha256"),
             "nodes": int(counts["network_nodes"]),
             "street_segments": int(counts["street_segments"]),
+            "synthetic": summary_is_synthetic(summary),
         },
     )

@@ -564,12 +564,15 @@ def hexagon_zones(analysis: Analysis) -> bool:
 
 def _furniture(ax: Axes, analysis: Analysis, t: Translator, *, numbered: bool = False) -> None:
     """Scale bar, north arrow and the sources of the analysis's data, then its note."""
-    from .._credits import attribution_lines
+    from .._credits import attribution_lines, is_synthetic
+    from ..sample import SYNTHETIC_NOTE
 
     lines = attribution_lines(analysis, t.lang)
     if numbered:
         lines.insert(0, t("map_numbered"))
-    add_map_furniture(ax, note=analysis.note, lines=lines)
+    # the sample city's note says what its attribution line says: once is enough
+    note = "" if is_synthetic(analysis) and analysis.note == SYNTHETIC_NOTE else analysis.note
+    add_map_furniture(ax, note=note, lines=lines)
 
 
 def _with_data(zones: pd.DataFrame) -> int:
@@ -1664,7 +1667,10 @@ def change_map(comparison: Comparison, *, minutes: float | None = None, lang: st
         t("map_speed", speed=t.minutes(comparison.parameters["speed_kmh"])),
     ]
     _titles(fig, ax, t("cmp_map_title", m=mm), parts)
-    add_map_furniture(ax)
+    synthetic = comparison.after.network.get("synthetic") or comparison.before.network.get(
+        "synthetic"
+    )
+    add_map_furniture(ax, lines=[t("attr_synthetic" if synthetic else "attr_osm")])
     return fig
 
 
@@ -1733,8 +1739,8 @@ def categories_map(analysis: Analysis, *, lang: str = "en") -> Figure:
                         aspect=25)  # fmt: skip
     cbar.set_ticks(np.arange(0, found + 1))
     cbar.ax.tick_params(labelsize=8)
-    cbar_text = t("cat_map_cbar_found", m=mm, k=found) if figures.absent else t(
-        "cat_map_cbar", m=mm, k=k
+    cbar_text = (
+        t("cat_map_cbar_found", m=mm, k=found) if figures.absent else t("cat_map_cbar", m=mm, k=k)
     )
     cbar.set_label(cbar_text, fontsize=9)
     _legend(fig, [space_handle, *handles])

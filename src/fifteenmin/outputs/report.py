@@ -1610,6 +1610,8 @@ def comparison_html(
 
     t = Translator(lang)
     params = comparison.parameters
+    synthetic = any(side.network.get("synthetic") for side in (comparison.before, comparison.after))
+    source = "attr_synthetic" if synthetic else "attr_osm"
     m = float(params["underserved_minutes"])
     if map_png is None:
         from .maps import change_map
@@ -1748,7 +1750,7 @@ def comparison_html(
             lineage_rows,
             table_class="inputs",
         )
-        + f'<p>{_e(method)}</p><p class="attribution">© OpenStreetMap contributors</p>'
+        + f'<p>{_e(method)}</p><p class="attribution">{_e(t(source))}</p>'
         "</section>"
     )
     css = _CSS.replace("__FONTS__", FONT_STACK).replace("__BLUE__", _BLUE).replace("__RED__", _RED)

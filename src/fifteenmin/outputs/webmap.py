@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from .. import _names as N
+from .._credits import attribution_lines
 from .._tables import json_for_html
 from ..errors import InputError
 from ._i18n import Translator
@@ -456,7 +457,7 @@ def map_data(
             "fragments": t("layer_fragments"),
             "places": t("layer_places"),
             "basemap": t("layer_basemap"),
-            "attribution": t("attribution"),
+            "attribution": _e(" · ".join(attribution_lines(analysis, lang))),  # as HTML
         },
         "legend": {
             "title": t("legend_pop" if pop else "legend_area", m=m_u),
