@@ -326,12 +326,12 @@ def test_maps_in_italian(noted):
     assert f"zona carente ({len(under)} su {len(noted.zones)})" in labels
     assert "entro 15 min a piedi" in labels and "strada percorribile a piedi" in labels
     assert "71% di 60.000 residenti" in maps.subtitle(fig)  # Italian separators
-    assert any(" residenti senza" in t for t in _texts(fig))
+    assert any(" residenti senza" in t or " residente senza" in t for t in _texts(fig))
     assert "quota di residenti" in fig.axes[1].get_ylabel()
     walk = maps.walk_time_map(noted, lang="it")
-    assert walk.get_suptitle() == "Tempo di cammino fino allo spazio più vicino"
+    assert walk.get_suptitle() == "Tempo a piedi fino allo spazio più vicino"
     assert "≤ 15 min a piedi" in _legend_labels(walk)
-    assert walk.axes[1].get_ylabel() == "tempo di cammino fino allo spazio più vicino (min)"
+    assert walk.axes[1].get_ylabel() == "tempo a piedi fino allo spazio più vicino (min)"
     bands = maps.isochrone_map(noted, space_id="S01", lang="it")
     assert bands.get_suptitle() == "Isocrone a piedi dello spazio S01"
     assert "≤ 15 min" in _legend_labels(bands)
@@ -404,7 +404,7 @@ def test_maps_mark_zones_without_street_data_and_fragments(sample_analysis):
 
     walk = maps.walk_time_map(result, lang="it")
     labels = _legend_labels(walk)
-    assert "nessun dato stradale" in labels and "strade scarse (non conteggiate)" in labels
+    assert "nessun dato stradale" in labels and "rete stradale rada (non conteggiate)" in labels
     assert "frammento stradale (non collegato)" in labels
     assert maps.NO_DATA_HATCH in _hatches(walk)
 

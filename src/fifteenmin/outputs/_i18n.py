@@ -8,6 +8,7 @@ included here, so that :data:`MESSAGES` is every text of the report and the map.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from .._credits import ATTRIBUTION_TEXTS
@@ -29,7 +30,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "map_hex_unlabelled": "hexagons unlabelled: the report lists the underserved ones",
         "sec_spaces": "The spaces",
         "spaces_intro": (
-            "The {n} spaces of the analysis; their numbers are those on the maps. The walk to "
+            "The {n} {n|space|spaces} of the analysis; "
+            "{n|its number is that|their numbers are those} on the maps. The walk to "
             "the street is the straight walk from the space to the nearest point of the nearest "
             "walkable street, counted in every walking time."
         ),
@@ -62,9 +64,10 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Study area: {area}; the network file as it is, with no margin read beyond it."
         ),
         "method_quality": (
-            "Data quality: {counted} of {zones} zones counted ({left} left out: no street "
-            "data or sparse streets); {fragments} street fragments left out; {joins} dangling "
-            "street ends joined; the farthest space is {snap} m from its street (the details "
+            "Data quality: {counted} of {zones} {zones|zone|zones} counted ({left} left out: no "
+            "street data or sparse streets); {fragments} street {fragments|fragment|fragments} "
+            "left out; {joins} dangling street {joins|end|ends} joined; the farthest space is "
+            "{snap} m from its street (the details "
             "are in Data quality)."
         ),
         "dq_margin_none": "none: the network file as it is",
@@ -76,7 +79,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "miss_map_cbar": (
             "share of residents with every other category within {m} min but no {what}"
         ),
-        "miss_map_total": "{n} residents have everything else but no {what}",
+        "miss_map_total": "{n} {n|resident has|residents have} everything else but no {what}",
         "cat_sec": "Daily services: the whole 15-minute city",
         "cat_intro": (
             "Share of residents within a {m}-minute walk of each category of daily service "
@@ -90,7 +93,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cat_all": "All categories",
         "cat_none": "none in the area: nobody reaches it",
         "cat_missing_intro": (
-            "{n} residents have every other category within {m} minutes but no {what}: "
+            "{n} {n|resident has|residents have} every other category within {m} minutes but no "
+            "{what}: "
             "zones where a new {what} place completes the 15-minute city, most residents first."
         ),
         "cat_col_missing": "Residents missing only {what}",
@@ -110,6 +114,48 @@ MESSAGES: dict[str, dict[str, str]] = {
             "--category file for them completes the figure."
         ),
         "not_assessed_short": "n.a.",
+        # batch: the page of every area
+        "batch_title": "15-minute access by area",
+        "batch_generated": (
+            "Areas: {n} ({status}). Generated {date} by fifteenmin {version}; {cluster}."
+        ),
+        "batch_status_ok": "done",
+        "batch_status_no_spaces": "no space",
+        "batch_status_failed": "failed",
+        "batch_status_not_run": "not run",
+        "batch_within": "of {what} within {m} min (all the areas analysed)",
+        "batch_what_pop": "residents",
+        "batch_what_area": "the area",
+        "batch_sec_map": "Map",
+        "batch_map_title": "Share of {what} within {m} min of {service}, by area; hatched: no figures",
+        "batch_map_alt": "Areas by the share of {what} within {m} minutes",
+        "batch_map_caption": "Share of {what} within a {m}-minute walk of {service}, per area",
+        "batch_service": "a space",
+        "batch_sec_ranked": "Areas ranked",
+        "batch_ranked_intro": (
+            "The lowest share of {what} within {m} minutes first. Areas with no space within "
+            "the walking margin (no space) have nobody within a walk."
+        ),
+        "batch_col_area": "Area",
+        "batch_col_name": "Name",
+        "batch_col_status": "Status",
+        "batch_col_residents": "Residents",
+        "batch_col_within": "Within {m} min",
+        "batch_col_underserved": "Underserved zones",
+        "batch_col_seconds": "Seconds",
+        "batch_col_report": "Report",
+        "batch_report_link": "report",
+        "batch_sec_failed": "Failed or not run",
+        "batch_col_reason": "Reason",
+        "batch_sec_inputs": "Inputs",
+        "batch_col_role": "Role",
+        "batch_col_file": "File",
+        "batch_footer": (
+            "Each area is analysed as fifteenmin analyze --boundary AREA: zones clipped to "
+            "it, streets and spaces within {margin} m around it counted. Per-zone figures of "
+            "every area: zones/ (GeoParquet, partitioned by area_id); the task table: "
+            "manifest.json."
+        ),
         # sensitivity
         "sens_sec": "Sensitivity: walking speed and population groups",
         "sens_intro": (
@@ -195,7 +241,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "spaces": "Spaces",
         "spaces_detail": "taken into account",
         "underserved_zones": "Underserved zones",
-        "underserved_of": "of {n} zones",
+        "underserved_of": "of {n} {n|zone|zones}",
         "underserved_residents": "Residents of underserved zones",
         "without_access": "{n} without a space within {m} min",
         "residents_total": "Residents in all zones",
@@ -206,7 +252,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "map_share_pop": "{share} of {total} residents live within a {m}-min walk",
         "map_share_area": "{share} of the area lies within a {m}-min walk",
         "map_speed": "walking at {speed} km/h",
-        "map_underserved_count": "{n} of {total} zones underserved",
+        "map_underserved_count": "{n} of {total} {total|zone|zones} underserved",
         "map_cbar_pop": (
             "share of residents within a {m}-min walk\n(black line: underserved below {limit})"
         ),
@@ -219,8 +265,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "map_no_street": "far from any street (> {d} m)",
         "map_no_data": "no residents / streets",
         "map_label_share": "{share} within {m} min",
-        "map_label_without": "{n} residents without",
-        "map_labels_shown": "labels: the {n} underserved zones with most residents without",
+        "map_label_without": "{n} {n|resident|residents} without",
+        "map_labels_shown": (
+            "labels: the {n} underserved {n|zone|zones} with most residents without"
+        ),
         "map_spaces": "space ({n})",
         "map_space": "space {id}",
         "map_walk_title": "Walking time to the nearest space",
@@ -459,15 +507,16 @@ MESSAGES: dict[str, dict[str, str]] = {
             "for the part inside."
         ),
         "warn_most_no_data": (
-            "Warning: {n} of {total} zones ({share}) have no street data. The street network "
+            "Warning: {n} of {total} zones ({share}) {n|has|have} no street data. The street "
+            "network "
             "probably covers only part of the zones: check the extent of the network file "
             "against the zones, or give a study area (--boundary or --bbox) that the network "
             "covers."
         ),
         "sparse_rule": "Rule for sparse streets: {rule}.",
-        "underserved_of_counted": "of {n} zones counted",
+        "underserved_of_counted": "of {n} {n|zone|zones} counted",
         "residents_counted": "Residents in the zones counted",
-        "residents_left_out": "{n} more in {k} zones not counted",
+        "residents_left_out": "{n} more in {k} {k|zone|zones} not counted",
         "area_counted": "Area of the zones counted",
         "no_street_data": "no street data",
         "col_left_out": "Zones not counted",
@@ -480,7 +529,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col_data": "Data",
         "dq_fragments": "Street fragments not connected to the main network",
         "dq_fragments_value": (
-            "{n} fragments ({nodes} nodes, {km} km of street), {kept}; rule: {rule}"
+            "{n} {n|fragment|fragments} ({nodes} {nodes|node|nodes}, {km} km of street), {kept}; "
+            "rule: {rule}"
         ),
         "dq_fragments_kept": "kept in the analysis",
         "dq_fragments_dropped": "left out of the analysis",
@@ -503,7 +553,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "map_status_no_data": "no street data",
         "map_status_sparse": "sparse streets (not counted)",
         "map_fragments": "street fragment (not connected)",
-        "map_left_out": "{n} zones not counted",
+        "map_left_out": "{n} {n|zone|zones} not counted",
         "layer_fragments": "Street fragments",
         "tip_status": "Data",
         # what each space is worth, desks per resident (capacity)
@@ -511,10 +561,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "worth_intro": (
             "Residents who would lose access if a space closed: those for whom it is the only "
             "space within a {m}-minute walk. Of the {covered} residents within the walk of a "
-            "space, {sole} have only one within reach and {two} ({share}) have two or more."
+            "space, {sole} {sole|has|have} only one within reach and {two} ({share}) "
+            "{two|has|have} two "
+            "or more."
         ),
         "worth_top": (
-            "The {n} spaces whose closure would leave the most residents without a space "
+            "The {n} {n|space|spaces} whose closure would leave the most residents without a space "
             "within the walk:"
         ),
         "worth_col_sole": "Would lose access",
@@ -532,7 +584,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cap_kernel_linear": "linear",
         "cap_detail_e2sfca_step": "no decay (step): the same as 2SFCA",
         "cap_label_2plus": "Residents with two or more spaces within {m} min",
-        "cap_detail_2plus": "{n} residents",
+        "cap_detail_2plus": "{n} {n|resident|residents}",
         "cap_intro": (
             "Each space's desks are shared among the residents within a {m}-minute walk of it, "
             "and each resident gets the shares of every space within that walk (two-step "
@@ -546,13 +598,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "cap_all_seats": "Every space has a number of seats.",
         "cap_missing_seats": (
-            "{n} of {total} spaces have no number of seats and are left out of these figures "
+            "{n} of {total} spaces {n|has|have} no number of seats and {n|is|are} left out of "
+            "these figures "
             "(neither desks nor competition for them): {ids}."
         ),
         "cap_more": "{ids} and {n} more",
         "cap_target": (
-            "Target: {target} desks per 1,000 residents. {short} desks are missing within the "
-            "walk, in {n} zones ({short_e} by E2SFCA)."
+            "Target: {target} desks per 1,000 residents. {short} {short|desk is|desks are} missing "
+            "within the walk, in {n} {n|zone|zones} ({short_e} by E2SFCA)."
         ),
         "cap_target_met": "Target: {target} desks per 1,000 residents, met in every zone.",
         "cap_short_intro": "The zones with the largest shortfall:",
@@ -567,32 +620,34 @@ MESSAGES: dict[str, dict[str, str]] = {
         "report_title_svc": "Città dei 15 minuti: {service} raggiungibili a piedi",
         "map_spaces_svc": "{service} ({n})",
         "map_cov_title_svc": "{service} entro {m} minuti a piedi",
-        "map_walk_title_svc": "{service}: tempo di cammino fino alla sede più vicina",
+        "map_walk_title_svc": "{service}: tempo a piedi fino alla sede più vicina",
         "map_numbered": "spazi numerati: vedi la tabella degli spazi nel report",
         "map_hex_unlabelled": "esagoni senza etichetta: il report elenca quelli carenti",
         "sec_spaces": "Gli spazi",
         "spaces_intro": (
-            "I {n} spazi dell'analisi; i numeri sono quelli delle mappe. Il cammino fino alla "
-            "strada è il tratto in linea retta dallo spazio al punto più vicino della strada "
-            "percorribile più vicina, contato in ogni tempo di cammino."
+            "{n|L'unico spazio|I {n} spazi} dell'analisi; {n|il suo numero è quello|i numeri sono "
+            "quelli} delle mappe. Il tratto a piedi fino alla strada è la linea retta dallo "
+            "spazio al punto più vicino della strada percorribile a piedi più vicina, contato "
+            "in ogni tempo a piedi."
         ),
         "spaces_more": "I primi {n} di {total} spazi; tutti sono in spaces.csv.",
         "col_no": "N.",
         "col_kind": "Tipo",
         "col_seats": "Postazioni",
-        "col_walk_street": "Cammino fino alla strada (m)",
+        "col_walk_street": "Distanza a piedi dalla strada (m)",
         "kind_coworking": "coworking",
-        "kind_internet_cafe": "internet café",
+        "kind_internet_cafe": "internet point",
         "kind_community_space": "spazio comunitario",
         "kind_other": "altro",
-        "sec_walk_map": "Tempo di cammino da ogni strada",
+        "sec_walk_map": "Tempo a piedi da ogni strada",
         "walk_map_caption": (
-            "Ogni strada colorata secondo il cammino fino allo spazio più vicino: blu entro {m} "
+            "Ogni strada colorata secondo il tempo a piedi fino allo spazio più vicino: blu entro "
+            "{m} "
             "minuti, dall'arancio al rosso oltre; grigio punteggiato dove nessuno spazio è "
             "raggiungibile."
         ),
         "walk_map_alt": (
-            "Mappa delle strade colorate secondo il tempo di cammino fino allo spazio più vicino"
+            "Mappa delle strade colorate secondo il tempo a piedi fino allo spazio più vicino"
         ),
         "col_near_street": "Strada più vicina al centro",
         "hex_names_note": (
@@ -608,9 +663,11 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Area di studio: {area}; il file della rete così com'è, senza margine oltre."
         ),
         "method_quality": (
-            "Qualità dei dati: {counted} zone contate su {zones} ({left} escluse: senza dati "
-            "stradali o con strade scarse); {fragments} frammenti stradali esclusi; {joins} "
-            "estremità di strade collegate; lo spazio più lontano dista {snap} m dalla sua "
+            "Qualità dei dati: {counted} {counted|zona contata|zone contate} su {zones} ({left} "
+            "{left|esclusa|escluse}: senza dati stradali o con rete stradale rada); {fragments} "
+            "{fragments|frammento stradale escluso|frammenti stradali esclusi}; {joins} "
+            "{joins|estremità di strada collegata|estremità di strade collegate}; lo spazio più "
+            "lontano dista {snap} m dalla sua "
             "strada (i dettagli sono in Qualità dei dati)."
         ),
         "dq_margin_none": "nessuno: il file della rete così com'è",
@@ -622,7 +679,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "miss_map_cbar": (
             "quota di residenti con tutte le altre categorie entro {m} min ma senza {what}"
         ),
-        "miss_map_total": "{n} residenti hanno tutto il resto ma non {what}",
+        "miss_map_total": "{n} {n|residente ha|residenti hanno} tutto il resto ma non {what}",
         "cat_sec": "Servizi quotidiani: la città dei 15 minuti per intero",
         "cat_intro": (
             "Quota di residenti entro {m} minuti a piedi da ciascuna categoria di servizi "
@@ -636,7 +693,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cat_all": "Tutte le categorie",
         "cat_none": "nessuno nell'area: nessuno la raggiunge",
         "cat_missing_intro": (
-            "{n} residenti hanno tutte le altre categorie entro {m} minuti ma non {what}: le "
+            "{n} {n|residente ha|residenti hanno} tutte le altre categorie entro {m} minuti ma non "
+            "{what}: le "
             "zone in cui un nuovo luogo di {what} completa la città dei 15 minuti, dalla più "
             "popolosa."
         ),
@@ -659,6 +717,51 @@ MESSAGES: dict[str, dict[str, str]] = {
             "file --category per essi completa il dato."
         ),
         "not_assessed_short": "n.v.",
+        # batch: la pagina di tutte le aree
+        "batch_title": "Accessibilità a 15 minuti per area",
+        "batch_generated": (
+            "Aree: {n} ({status}). Generato il {date} da fifteenmin {version}; {cluster}."
+        ),
+        "batch_status_ok": "completate",
+        "batch_status_no_spaces": "senza spazi",
+        "batch_status_failed": "non riuscite",
+        "batch_status_not_run": "non eseguite",
+        "batch_within": "{what} entro {m} min (tutte le aree analizzate)",
+        "batch_what_pop": "dei residenti",
+        "batch_what_area": "della superficie",
+        "batch_sec_map": "Mappa",
+        "batch_map_title": (
+            "Quota {what} entro {m} min da {service}, per area; a tratteggio: senza dati"
+        ),
+        "batch_map_alt": "Aree per quota {what} entro {m} minuti",
+        "batch_map_caption": "Quota {what} entro {m} minuti a piedi da {service}, per area",
+        "batch_service": "uno spazio",
+        "batch_sec_ranked": "Aree in ordine",
+        "batch_ranked_intro": (
+            "Prima le aree con la quota {what} più bassa entro {m} minuti. Le aree senza "
+            "alcuno spazio entro il margine a piedi (senza spazi) non hanno nessuno a "
+            "distanza pedonale."
+        ),
+        "batch_col_area": "Area",
+        "batch_col_name": "Nome",
+        "batch_col_status": "Stato",
+        "batch_col_residents": "Residenti",
+        "batch_col_within": "Entro {m} min",
+        "batch_col_underserved": "Zone carenti",
+        "batch_col_seconds": "Secondi",
+        "batch_col_report": "Report",
+        "batch_report_link": "report",
+        "batch_sec_failed": "Non riuscite o non eseguite",
+        "batch_col_reason": "Motivo",
+        "batch_sec_inputs": "Dati di partenza",
+        "batch_col_role": "Ruolo",
+        "batch_col_file": "File",
+        "batch_footer": (
+            "Ogni area è analizzata come da fifteenmin analyze --boundary AREA: le zone "
+            "ritagliate sull'area, contando strade e spazi fino a {margin} m oltre il suo "
+            "confine. I dati per zona di tutte le aree: zones/ (GeoParquet, suddiviso per "
+            "area_id); la tabella delle elaborazioni: manifest.json."
+        ),
         # sensibilità
         "sens_sec": "Sensibilità: velocità a piedi e gruppi di popolazione",
         "sens_intro": (
@@ -725,7 +828,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cmp_method": (
             "I due lati usano la stessa rete, lo stesso strato di zone e la stessa velocità a "
             "piedi ({speed} km/h); i residenti sono distribuiti in modo uniforme sulle strade "
-            "percorribili della loro zona, come nel rapporto dell'analisi. Una zona è carente "
+            "percorribili della loro zona, come nel report dell'analisi. Una zona è carente "
             "quando meno del {share} dei residenti vive entro {m} minuti a piedi. Le quote di "
             "superficie non sono ricalcolate."
         ),
@@ -743,7 +846,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "spaces": "Spazi",
         "spaces_detail": "considerati",
         "underserved_zones": "Zone carenti",
-        "underserved_of": "su {n} zone",
+        "underserved_of": "su {n} {n|zona|zone}",
         "underserved_residents": "Residenti delle zone carenti",
         "without_access": "{n} senza uno spazio entro {m} min",
         "residents_total": "Residenti in tutte le zone",
@@ -754,7 +857,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "map_share_pop": "{share} di {total} residenti vive entro {m} min a piedi",
         "map_share_area": "{share} della superficie è entro {m} min a piedi",
         "map_speed": "a piedi a {speed} km/h",
-        "map_underserved_count": "{n} zone carenti su {total}",
+        "map_underserved_count": "{n} {n|zona carente|zone carenti} su {total}",
         "map_cbar_pop": (
             "quota di residenti entro {m} min a piedi\n(linea nera: carente sotto il {limit})"
         ),
@@ -767,20 +870,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "map_no_street": "lontano dalle strade (> {d} m)",
         "map_no_data": "senza residenti / strade",
         "map_label_share": "{share} entro {m} min",
-        "map_label_without": "{n} residenti senza",
-        "map_labels_shown": "etichette: le {n} zone carenti con più residenti senza",
+        "map_label_without": "{n} {n|residente|residenti} senza",
+        "map_labels_shown": (
+            "etichette: {n|la zona carente|le {n} zone carenti} con più residenti senza"
+        ),
         "map_spaces": "spazio ({n})",
         "map_space": "spazio {id}",
-        "map_walk_title": "Tempo di cammino fino allo spazio più vicino",
-        "map_walk_cbar": "tempo di cammino fino allo spazio più vicino (min)",
+        "map_walk_title": "Tempo a piedi fino allo spazio più vicino",
+        "map_walk_cbar": "tempo a piedi fino allo spazio più vicino (min)",
         "map_walk_le": "≤ {m} min a piedi",
         "map_walk_gt": "> {m} min a piedi",
         "map_unreached": "nessuno spazio raggiungibile",
         "map_zone": "zona",
         "map_half_nodes": "metà dei nodi stradali è entro {m} min",
-        "map_bands_title_all": "Area entro un cammino dallo spazio più vicino",
+        "map_bands_title_all": "Area raggiungibile a piedi dallo spazio più vicino",
         "map_bands_title_one": "Isocrone a piedi dello spazio {id}",
-        "map_bands": "fasce di tempo di cammino; {speed}",
+        "map_bands": "fasce di tempo a piedi; {speed}",
         "map_band": "≤ {m} min",
         "sec_map": "Mappa della copertura",
         "map_alt": "Mappa delle zone colorate secondo la quota coperta entro {m} minuti",
@@ -795,8 +900,8 @@ MESSAGES: dict[str, dict[str, str]] = {
             "evidenziate."
         ),
         "map_interactive": "Una versione interattiva, con livelli attivabili, è in map.html.",
-        "sec_curve": "Residenti per tempo di cammino",
-        "sec_curve_streets": "Strade per tempo di cammino",
+        "sec_curve": "Residenti per tempo a piedi",
+        "sec_curve_streets": "Strade per tempo a piedi",
         "curve_caption_pop": (
             "Quota cumulata dei residenti che raggiungono a piedi uno spazio entro il tempo "
             "sull'asse orizzontale (residenti distribuiti uniformemente sulle strade "
@@ -806,10 +911,10 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Quota cumulata della lunghezza delle strade percorribili a piedi entro il tempo "
             "sull'asse orizzontale (popolazione non fornita)."
         ),
-        "curve_x": "tempo di cammino fino allo spazio più vicino (minuti)",
+        "curve_x": "tempo a piedi fino allo spazio più vicino (minuti)",
         "curve_y_pop": "quota di residenti",
         "curve_y_streets": "quota della lunghezza stradale",
-        "curve_title": "Quota cumulata per tempo di cammino",
+        "curve_title": "Quota cumulata per tempo a piedi",
         "sec_underserved": "Zone carenti",
         "underserved_intro_pop": (
             "Zone in cui meno del {share} dei residenti abita entro {m} minuti a piedi da uno "
@@ -826,7 +931,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col_residents": "Residenti",
         "col_share_within": "Entro {m} min",
         "col_without": "Senza accesso",
-        "col_median": "Cammino mediano (min)",
+        "col_median": "Tempo a piedi mediano (min)",
         "col_nearest": "Spazio più vicino",
         "col_zones": "Zone",
         "col_area": "Superficie (km²)",
@@ -842,7 +947,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "total": "Totale",
         "sec_method": "Metodo e dati",
         "method_text": (
-            "I tempi di cammino seguono la rete stradale: ogni spazio si collega alla strada "
+            "I tempi a piedi seguono la rete stradale: ogni spazio si collega alla strada "
             "percorribile a piedi più vicina, e per ogni punto di ogni strada si calcola il "
             "percorso a piedi più breve fino allo spazio più vicino a {speed} km/h (tratti "
             "parziali compresi). I contorni della copertura sono le strade raggiungibili, "
@@ -851,7 +956,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "weighting_pop": (
             "Ponderazione per popolazione: i residenti di ogni zona sono distribuiti "
             "uniformemente sulla lunghezza delle strade percorribili a piedi al suo interno, "
-            "quindi la quota di residenti entro un tempo di cammino è la quota della lunghezza "
+            "quindi la quota di residenti entro un tempo a piedi è la quota della lunghezza "
             "stradale della zona entro quel tempo (lunghezze esatte, tratti parziali compresi). "
             "Una zona senza strade percorribili a piedi non ha valori e non è conteggiata (vedi "
             "Qualità dei dati)."
@@ -882,11 +987,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sec_parameters": "Parametri",
         "col_parameter": "Parametro",
         "col_value": "Valore",
-        "param_minutes": "Soglie di tempo di cammino (min)",
-        "param_speed": "Velocità di cammino (km/h)",
+        "param_minutes": "Soglie di tempo a piedi (min)",
+        "param_speed": "Velocità a piedi (km/h)",
         "param_buffer": "Larghezza coperta per lato di strada (m)",
         "param_underserved_share": "Carente sotto questa quota",
-        "param_underserved_minutes": "Cammino considerato per le zone carenti (min)",
+        "param_underserved_minutes": "Tempo a piedi per le zone carenti (min)",
         "param_max_snap": "Distanza massima di uno spazio da una strada (m)",
         "param_population_column": "Colonna della popolazione",
         "param_crs": "Sistema di coordinate proiettato",
@@ -928,7 +1033,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tip_population": "Residenti",
         "tip_area": "Superficie",
         "tip_within": "Entro {m} min",
-        "tip_median": "Cammino mediano",
+        "tip_median": "Tempo a piedi mediano",
         "tip_p90": "90% entro",
         "tip_nearest": "Spazio più vicino",
         "tip_underserved": "Carente",
@@ -961,14 +1066,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status_ok": "dati completi",
         "status_partial_data": "dati parziali",
         "status_no_data": "nessun dato stradale",
-        "status_sparse_streets": "strade scarse",
+        "status_sparse_streets": "rete stradale rada",
         "status_ok_means": "La zona è dentro l'area di studio e ha strade percorribili a piedi.",
         "status_partial_data_means": (
             "Parte della zona è fuori dall'area di studio o dai dati stradali: i suoi valori "
             "riguardano la parte interna, con i residenti riportati a quella parte."
         ),
         "status_no_data_means": (
-            "Nessuna strada percorribile a piedi nella zona: nessun valore di cammino; mai carente."
+            "Nessuna strada percorribile a piedi nella zona: nessun valore di tempo a piedi; mai "
+            "carente."
         ),
         "status_sparse_streets_means": (
             "Molta meno lunghezza stradale per residente (per km² senza popolazione) di "
@@ -983,11 +1089,12 @@ MESSAGES: dict[str, dict[str, str]] = {
             "{n} zone su {total} non hanno dati stradali e non sono conteggiate ({area} km²)."
         ),
         "left_out_sparse": (
-            "{n} zone su {total} hanno strade scarse (molta meno lunghezza stradale per "
+            "{n} zone su {total} hanno una rete stradale rada (molta meno lunghezza stradale per "
             "residente di quanto è tipico qui) e non sono conteggiate ({residents} residenti)."
         ),
         "left_out_sparse_area": (
-            "{n} zone su {total} hanno strade scarse (molta meno lunghezza stradale per km² di "
+            "{n} zone su {total} hanno una rete stradale rada (molta meno lunghezza stradale per "
+            "km² di "
             "quanto è tipico qui) e non sono conteggiate ({area} km²)."
         ),
         "partial_note": (
@@ -1001,11 +1108,13 @@ MESSAGES: dict[str, dict[str, str]] = {
             "{n} zona su {total} non ha dati stradali e non è conteggiata ({area} km²)."
         ),
         "left_out_sparse_one": (
-            "{n} zona su {total} ha strade scarse (molta meno lunghezza stradale per residente di "
+            "{n} zona su {total} ha una rete stradale rada (molta meno lunghezza stradale per "
+            "residente di "
             "quanto è tipico qui) e non è conteggiata ({residents} residenti)."
         ),
         "left_out_sparse_area_one": (
-            "{n} zona su {total} ha strade scarse (molta meno lunghezza stradale per km² di "
+            "{n} zona su {total} ha una rete stradale rada (molta meno lunghezza stradale per km² "
+            "di "
             "quanto è tipico qui) e non è conteggiata ({area} km²)."
         ),
         "partial_note_one": (
@@ -1013,15 +1122,16 @@ MESSAGES: dict[str, dict[str, str]] = {
             "riguardano la parte interna."
         ),
         "warn_most_no_data": (
-            "Attenzione: {n} zone su {total} ({share}) non hanno dati stradali. La rete "
+            "Attenzione: {n} {n|zona|zone} su {total} ({share}) {n|non ha|non hanno} dati "
+            "stradali. La rete "
             "stradale copre probabilmente solo una parte delle zone: confrontare l'estensione "
             "del file della rete con le zone, o indicare un'area di studio (--boundary o "
             "--bbox) coperta dalla rete."
         ),
-        "sparse_rule": "Regola per le strade scarse: {rule}.",
-        "underserved_of_counted": "su {n} zone conteggiate",
+        "sparse_rule": "Regola per la rete stradale rada: {rule}.",
+        "underserved_of_counted": "su {n} {n|zona conteggiata|zone conteggiate}",
         "residents_counted": "Residenti nelle zone conteggiate",
-        "residents_left_out": "altri {n} in {k} zone non conteggiate",
+        "residents_left_out": "altri {n} in {k} {k|zona non conteggiata|zone non conteggiate}",
         "area_counted": "Superficie delle zone conteggiate",
         "no_street_data": "nessun dato stradale",
         "col_left_out": "Zone non conteggiate",
@@ -1030,13 +1140,15 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Le zone tratteggiate in grigio non hanno dati stradali e non sono conteggiate."
         ),
         "map_caption_sparse": (
-            "Le zone con un tratteggio a punti e il contorno tratteggiato hanno strade scarse e "
+            "Le zone con un tratteggio a punti e il contorno tratteggiato hanno una rete stradale "
+            "rada e "
             "non sono conteggiate."
         ),
         "col_data": "Dati",
         "dq_fragments": "Frammenti stradali non collegati alla rete principale",
         "dq_fragments_value": (
-            "{n} frammenti ({nodes} nodi, {km} km di strade), {kept}; regola: {rule}"
+            "{n} {n|frammento|frammenti} ({nodes} {nodes|nodo|nodi}, {km} km di strade), {kept}; "
+            "regola: {rule}"
         ),
         "dq_fragments_kept": "mantenuti nell'analisi",
         "dq_fragments_dropped": "esclusi dall'analisi",
@@ -1057,20 +1169,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "input_boundary": "Confine dell'area di studio",
         "input_population": "Livello della popolazione",
         "map_status_no_data": "nessun dato stradale",
-        "map_status_sparse": "strade scarse (non conteggiate)",
+        "map_status_sparse": "rete stradale rada (non conteggiate)",
         "map_fragments": "frammento stradale (non collegato)",
-        "map_left_out": "{n} zone non conteggiate",
+        "map_left_out": "{n} {n|zona non conteggiata|zone non conteggiate}",
         "layer_fragments": "Frammenti stradali",
         "tip_status": "Dati",
         "worth_sec": "Quanto vale ogni spazio",
         "worth_intro": (
             "Residenti che perderebbero l'accesso se uno spazio chiudesse: quelli per cui è "
             "l'unico spazio a meno di {m} minuti a piedi. Dei {covered} residenti a distanza a "
-            "piedi da uno spazio, {sole} ne hanno uno solo e {two} ({share}) due o più."
+            "piedi da uno spazio, {sole} ne {sole|ha|hanno} uno solo e {two} ({share}) due o più."
         ),
         "worth_top": (
-            "I {n} spazi la cui chiusura lascerebbe più residenti senza uno spazio a distanza "
-            "a piedi:"
+            "{n|Lo spazio|I {n} spazi} la cui chiusura lascerebbe più residenti senza uno spazio "
+            "a distanza a piedi:"
         ),
         "worth_col_sole": "Perderebbero l'accesso",
         "worth_col_within": "Residenti entro {m} min",
@@ -1087,11 +1199,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cap_kernel_linear": "lineare",
         "cap_detail_e2sfca_step": "nessun decadimento (a gradino): uguale a 2SFCA",
         "cap_label_2plus": "Residenti con due o più spazi entro {m} min",
-        "cap_detail_2plus": "{n} residenti",
+        "cap_detail_2plus": "{n} {n|residente|residenti}",
         "cap_intro": (
             "Le postazioni di ogni spazio sono ripartite tra i residenti a meno di {m} minuti "
             "a piedi, e ogni residente riceve le quote di tutti gli spazi raggiungibili (bacino "
-            "mobile a due stadi, 2SFCA; E2SFCA pesa le quote con un decadimento secondo il "
+            "d'utenza mobile a due fasi, 2SFCA; E2SFCA pesa le quote con un decadimento secondo il "
             "tempo a piedi). {reached} delle {total} postazioni sono raggiungibili a piedi dai "
             "residenti. Sull'intera città i due valori coincidono, perché ogni postazione "
             "raggiungibile viene ripartita; differiscono zona per zona (zones.csv)."
@@ -1102,13 +1214,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "cap_all_seats": "Ogni spazio ha un numero di postazioni.",
         "cap_missing_seats": (
-            "{n} spazi su {total} non hanno un numero di postazioni e sono esclusi da questi "
+            "{n} {n|spazio|spazi} su {total} {n|non ha|non hanno} un numero di postazioni e {n|è "
+            "escluso|sono esclusi} da questi "
             "valori (né offerta né concorrenza): {ids}."
         ),
-        "cap_more": "{ids} e altri {n}",
+        "cap_more": "{ids} e {n|un altro|altri {n}}",
         "cap_target": (
-            "Obiettivo: {target} postazioni ogni 1.000 residenti. Mancano {short} postazioni "
-            "raggiungibili a piedi, in {n} zone ({short_e} con E2SFCA)."
+            "Obiettivo: {target} postazioni ogni 1.000 residenti. {short|Manca|Mancano} {short} "
+            "{short|postazione raggiungibile|postazioni raggiungibili} a piedi, in {n} "
+            "{n|zona|zone} ({short_e} con E2SFCA)."
         ),
         "cap_target_met": (
             "Obiettivo: {target} postazioni ogni 1.000 residenti, raggiunto in ogni zona."
@@ -1131,6 +1245,36 @@ def check_language(lang: str) -> str:
     return lang
 
 
+_FORM = r"((?:[^{}|]|\{\w+\})*)"  # a form: text, and {placeholders} in it
+_PLURAL = re.compile(r"\{(\w+)\|" + _FORM + r"\|" + _FORM + r"\}")
+"""``{name|singular|plural}`` in a text: the form that agrees with the value ``name``."""
+
+
+def is_one(value: Any) -> bool:
+    """Whether a count (a number, or a number as written in a text) takes the singular."""
+    if isinstance(value, str):
+        return value.strip() == "1"
+    try:
+        return float(value) == 1
+    except (TypeError, ValueError):
+        return False
+
+
+def plural_forms(text: str, values: dict[str, Any]) -> str:
+    """``text`` with each ``{name|singular|plural}`` replaced by the form ``values[name]``
+    takes (a name not in ``values``: the plural).
+
+    >>> plural_forms("{n} {n|zona|zone}, {k} {k|zona|zone}", {"n": 1, "k": "3"})
+    '{n} zona, {k} zone'
+    >>> plural_forms("{n|L'unico spazio|I {n} spazi}", {"n": 2})
+    'I {n} spazi'
+    """
+    return _PLURAL.sub(
+        lambda m: m[2] if is_one(values.get(m[1], 0)) else m[3],
+        text,
+    )
+
+
 class Translator:
     """Texts and number formats of one language.
 
@@ -1146,8 +1290,21 @@ class Translator:
         self._messages = MESSAGES[lang]
 
     def __call__(self, key: str, **values: Any) -> str:
-        """The text ``key``, with ``{placeholders}`` filled from ``values``."""
-        return self._messages[key].format(**values)
+        """The text ``key``, with ``{placeholders}`` filled from ``values``.
+
+        Plurals: where ``n`` is one and ``key_one`` exists, that text is used; and in any
+        text ``{name|singular|plural}`` is the form that agrees with the value ``name``
+        (one: the number 1 or the text ``"1"``; every other value, 0 included, is plural):
+
+        >>> t = Translator("it")
+        >>> t("map_label_without", n="1"), t("map_label_without", n="2")
+        ('1 residente senza', '2 residenti senza')
+        >>> Translator("en")("map_label_without", n=1)
+        '1 resident without'
+        """
+        if "n" in values and is_one(values["n"]) and f"{key}_one" in self._messages:
+            key = f"{key}_one"
+        return plural_forms(self._messages[key], values).format(**values)
 
     def num(self, value: float | None, digits: int = 0) -> str:
         """``value`` with ``digits`` decimals and the language's separators ("–" if missing)."""
