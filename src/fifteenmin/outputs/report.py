@@ -1242,7 +1242,8 @@ def _method_section(analysis: Analysis, t: Translator) -> str:
     parts += [f"<p>{_e(p)}</p>" for p in paras]
     if analysis.note:
         parts.append(
-            f'<p class="note"><strong>{_e(t("note_label"))}:</strong> {_e(analysis.note)}</p>'
+            f'<p class="note"><strong>{_e(t("note_label"))}:</strong> '
+            f"{_e(t.note(analysis.note))}</p>"
         )
     parts.append(f"<h3>{_e(t('sec_parameters'))}</h3>")
     values = [
@@ -1424,7 +1425,7 @@ def report_html(
         walk_map_png = coverage_map_png(analysis, figure=walk_time_map(analysis, lang=t.lang))
     banner = (
         f'<p class="banner" id="note"><strong>{_e(t("note_label"))}:</strong> '
-        f"{_e(analysis.note)}</p>"
+        f"{_e(t.note(analysis.note))}</p>"
         if analysis.note
         else ""
     )

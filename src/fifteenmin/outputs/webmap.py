@@ -727,7 +727,7 @@ def map_html(
     js, css = leaflet_assets()
     page_css = _PAGE_CSS.replace("__FONTS__", _FONT_STACK)
     page_js = _PAGE_JS.replace("/*__BASEMAP__*/", _BASEMAP_JS if data["basemap"] else "")
-    note = f'<p class="note">{_e(analysis.note)}</p>' if analysis.note else ""
+    note = f'<p class="note">{_e(t.note(analysis.note))}</p>' if analysis.note else ""
     note += "".join(f'<p class="omitted">{_e(text)}</p>' for text in data["notes"])
     title = t("map_title")
     return (
