@@ -43,6 +43,7 @@ def region(sample_city, tmp_path_factory) -> dict[str, Path]:
     box = fm._osm.file_header(sample_city.network).bounds
     header.add_box(osmium.osm.Box(osmium.osm.Location(*box[:2]), osmium.osm.Location(*box[2:])))
     header.set("osmosis_replication_timestamp", STAMP)
+    header.set("generator", fm._osm.file_header(sample_city.network).generator)  # synthetic
     writer = osmium.SimpleWriter(str(pbf), header=header)
     for obj in osmium.FileProcessor(str(sample_city.network)):
         writer.add(obj)
@@ -323,6 +324,10 @@ def test_area_reports_and_no_spaces(region, sample_city, client, tmp_path):
         scheduler=client,
         margin_m=300,
         lang="it",
+        title="Coworking per quartiere",
+        service_name="spazi di coworking",
+        attributions=["Quartieri: comune di prova"],
+        note="Bozza per la commissione",
     )
     table = result.areas.set_index("area_id")
     b, c = table.loc["B"], table.loc["C"]
@@ -336,7 +341,19 @@ def test_area_reports_and_no_spaces(region, sample_city, client, tmp_path):
     assert (folder / "report.html").exists() and (folder / "zones.gpkg").exists()
     assert fm._io.read_marker(folder)["command"] == "analyze"
     assert 'lang="it"' in (folder / "report.html").read_text()
-    assert 'href="areas/C/report.html"' in (result.out / "report.html").read_text()
+    page = (result.out / "report.html").read_text()
+    assert 'href="areas/C/report.html"' in page
+    # the batch's page and every area's report carry the texts, in Italian
+    area_page = (folder / "report.html").read_text()
+    for text in ("Coworking per quartiere", "spazi di coworking", "Quartieri: comune di prova",
+                 "Bozza per la commissione"):  # fmt: skip
+        assert text.lower() in page.lower() and text.lower() in area_page.lower(), text
+    assert 'lang="it"' in page and "Aree in ordine" in page and "senza spazi" in page
+    assert "Areas ranked" not in page and "15-minute access" not in page
+    synthetic = fm.outputs._i18n.MESSAGES["it"]["attr_synthetic"]
+    assert synthetic in page and "© OpenStreetMap" not in page  # the sample region's data
+    manifest = json.loads((result.out / "manifest.json").read_text())
+    assert manifest["parameters"]["title"] == "Coworking per quartiere"
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["inputs"]["network"]["path"] == str(region["network"])
     assert summary["inputs"]["area"] == {"area_id": "C", "name": "Area C"}

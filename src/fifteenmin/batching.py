@@ -284,6 +284,7 @@ class _Task:
     report: bool
     lang: str
     pdf: bool
+    texts: dict[str, Any] = field(default_factory=dict)  # title, service_name... of write()
     drop_columns: tuple[str, ...] = ()
     fault: str | None = None
 
@@ -375,6 +376,10 @@ def batch(
     area_reports: bool = True,
     lang: str = "en",
     pdf: bool = False,
+    title: str | None = None,
+    service_name: str | None = None,
+    attributions: Sequence[str] | None = None,
+    note: str | None = None,
     connect_timeout_s: float | None = None,
     progress: bool = False,
     **options: Any,
@@ -431,6 +436,10 @@ def batch(
         figures (much faster for thousands of areas: the maps take most of a task).
     lang, pdf
         Language of the reports; also ``report.pdf`` per area.
+    title, service_name, attributions, note
+        The texts of every area's report and of the batch's own page, as
+        :meth:`Analysis.write <fifteenmin.pipeline.Analysis.write>` takes them (the title,
+        what the spaces are, the inputs' sources, a note).
     connect_timeout_s
         How long to wait for the ``scheduler`` (default :data:`CONNECT_TIMEOUT_S`).
     progress
@@ -561,6 +570,13 @@ def batch(
             report=area_reports,
             lang=lang,
             pdf=pdf,
+            texts={
+                "title": title,
+                "service_name": service_name,
+                "attributions": list(attributions) if attributions is not None else None,
+                "note": note,
+            },
+            synthetic=_synthetic(network),
             previous=previous,
             fault=fault,
             progress=progress,
@@ -699,6 +715,8 @@ class _Run:
     report: bool
     lang: str
     pdf: bool
+    texts: dict[str, Any]
+    synthetic: bool
     previous: dict[str, Any] | None
     fault: dict[str, str]
     progress: bool
@@ -755,7 +773,7 @@ class _Run:
                     **entry.inputs,
                     "options": options,
                     "fifteenmin": __version__,
-                    "report": [self.report, self.lang, self.pdf],
+                    "report": [self.report, self.lang, self.pdf, self.texts],
                 }
             )
             before = old.get(row.area_id)
@@ -957,6 +975,7 @@ class _Run:
                 report=self.report,
                 lang=self.lang,
                 pdf=self.pdf,
+                texts=self.texts,
                 drop_columns=self.drop_columns,
                 fault=self.fault.get(entry.area_id),
             )
@@ -1092,6 +1111,7 @@ class _Run:
                 "name_column": name_column,
                 "area_reports": self.report,
                 "lang": self.lang,
+                **{k: v for k, v in self.texts.items() if v is not None},
             },
             "run": {
                 "cluster": self.cluster_text or None,
@@ -1106,7 +1126,16 @@ class _Run:
             },
             "areas": [dataclasses.asdict(e) for e in self.entries.values()],
         }
-        write_batch_report(tmp, table, self.area_gdf, manifest, self.options)
+        write_batch_report(
+            tmp,
+            table,
+            self.area_gdf,
+            manifest,
+            self.options,
+            lang=self.lang,
+            texts=self.texts,
+            synthetic=self.synthetic,
+        )
         (tmp / MANIFEST).write_text(
             json.dumps(manifest, indent=1, ensure_ascii=False, default=_json_value) + "\n",
             encoding="utf-8",
@@ -1162,6 +1191,17 @@ def _collect(future: Future, area_id: str) -> _Outcome:
     else:
         text = _one_line(exc)
     return _Outcome(area_id, FAILED, text)
+
+
+def _synthetic(network: Path) -> bool:
+    """Whether the regional network is synthetic data (its OSM header says so, as the
+    sample city's does): the batch's page then credits no OpenStreetMap."""
+    from ._osm import file_header
+
+    try:
+        return "SYNTHETIC" in (file_header(network).generator or "").upper()
+    except FifteenMinError:
+        return False
 
 
 def _one_line(exc: BaseException | None) -> str:
@@ -1249,7 +1289,7 @@ def _run_area(task: _Task) -> _Outcome:
         t1 = time.perf_counter()
         if task.report:
             report = here / "report"
-            analysis.write(report, lang=task.lang, pdf=task.pdf)
+            analysis.write(report, lang=task.lang, pdf=task.pdf, **task.texts)
             files = {p.name: p.read_bytes() for p in sorted(report.iterdir()) if p.is_file()}
         return _Outcome(
             task.area_id,

@@ -209,7 +209,7 @@ def _basemap(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _label_options(parser: argparse.ArgumentParser) -> None:
-    """The texts of the report and the maps (``analyze``, ``demo``)."""
+    """The texts of the report and the maps (``analyze``, ``demo``, ``batch``)."""
     texts = parser.add_argument_group("texts of the report and the maps")
     texts.add_argument(
         "--title", metavar="TEXT", help="the report's title (also shown above each map's)"
@@ -704,6 +704,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _batch_options(batch)
     _analysis_options(batch)
+    _label_options(batch)
 
     demo = sub.add_parser("demo", help="run the analysis on the bundled synthetic sample city")
     demo.add_argument(
@@ -1176,6 +1177,7 @@ def _run_batch(args: argparse.Namespace) -> int:
         seats_per_1000=args.seats_per_1000,
         demand_share=args.demand_share,
         decay=args.decay,
+        **_labels(args),
     )
     if not args.quiet:
         run = result.manifest["run"]

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _names as N
+from ._i18n import Translator
 
 logger = logging.getLogger(__name__)
 
@@ -43,18 +44,6 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _num(value: Any, digits: int = 0) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "–"
-    return f"{float(value):,.{digits}f}"
-
-
-def _pct(value: Any) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "–"
-    return f"{100 * float(value):.1f} %"
-
-
 def share_column(table: pd.DataFrame, minutes: float) -> str:
     """The share mapped and ranked: of residents within ``minutes``, else of area."""
     pop = N.share("pop", minutes)
@@ -64,9 +53,17 @@ def share_column(table: pd.DataFrame, minutes: float) -> str:
 
 
 def areas_map_png(
-    areas: gpd.GeoDataFrame, table: pd.DataFrame, column: str, *, note: str = ""
+    areas: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    column: str,
+    *,
+    t: Translator,
+    service: str,
+    note: str = "",
+    sources: list[str] | None = None,
 ) -> bytes:
-    """A map of every area coloured by ``column`` (a share); areas without figures hatched."""
+    """A map of every area coloured by ``column`` (a share); areas without figures hatched;
+    texts by ``t``, the data's ``sources`` under it."""
     from matplotlib import colormaps
     from matplotlib.figure import Figure
 
@@ -95,17 +92,15 @@ def areas_map_png(
     from matplotlib.colors import Normalize
 
     bar = fig.add_axes((0.86, 0.2, 0.03, 0.6))
-    fig.colorbar(ScalarMappable(Normalize(0, 1), cmap), cax=bar, format=lambda v, _: f"{v:.0%}")
+    fig.colorbar(ScalarMappable(Normalize(0, 1), cmap), cax=bar, format=lambda v, _: t.pct(v, 0))
     if len(shown) <= MAX_LABELS:
         for geom, label in zip(shown.geometry, shown["area_id"], strict=True):
             at = geom.representative_point()
             ax.annotate(str(label), (at.x, at.y), ha="center", va="center", fontsize=7)
-    what = "residents" if "_pop_" in column else "area"
-    minutes = column.rsplit("_", 1)[-1].replace("min", " min")
-    fig.suptitle(
-        f"Share of {what} within {minutes} of a space, by area; hatched: no figures", fontsize=10
-    )
-    add_map_furniture(ax, note=note)
+    what = t("batch_what_pop" if "_pop_" in column else "batch_what_area")
+    minutes = t.minutes(float(column.rsplit("_", 1)[-1].removesuffix("min")))
+    fig.suptitle(t("batch_map_title", what=what, m=minutes, service=service), fontsize=10)
+    add_map_furniture(ax, note=note, lines=sources)
     return _png(fig)
 
 
@@ -116,13 +111,24 @@ def _png(fig: Any) -> bytes:
 
 
 def batch_html(
-    table: pd.DataFrame, manifest: dict[str, Any], options: dict[str, Any], png: bytes
+    table: pd.DataFrame,
+    manifest: dict[str, Any],
+    options: dict[str, Any],
+    png: bytes,
+    *,
+    t: Translator,
+    service: str,
+    title: str | None = None,
+    note: str = "",
+    sources: list[str] | None = None,
 ) -> str:
-    """The page: headline, map, areas ranked, failures, inputs."""
+    """The page: headline, map, areas ranked, failures, inputs; texts by ``t``."""
     minutes = [float(m) for m in options["minutes"]]
     walk = float(options.get("underserved_minutes", 15.0))
+    mw = t.minutes(walk)
     column = share_column(table, walk)
     by_pop = column.startswith("share_pop")
+    what = t("batch_what_pop" if by_pop else "batch_what_area")
     done = table.loc[table["status"].isin(["ok", "no_spaces"])]
     residents = pd.to_numeric(done["residents"], errors="coerce")
     parts = []
@@ -131,38 +137,56 @@ def batch_html(
         total = residents[reached.notna()].sum()
         share = reached.sum() / total if total > 0 else None
         parts.append(
-            f'<div class="figure"><div class="value">{_pct(share)}</div>'
-            f"<div>of residents within {m:g} min (all areas analysed)</div></div>"
+            f'<div class="figure"><div class="value">{_e(t.pct(share))}</div>'
+            f"<div>{_e(t('batch_within', what=what, m=t.minutes(m)))}</div></div>"
         )
     run = manifest.get("run", {})
     counts = run.get("by_status", {})
-    status = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+
+    def status_text(status: str) -> str:
+        key = f"batch_status_{status}"
+        return t(key) if key in t._messages else str(status)
+
+    status = ", ".join(f"{v} {status_text(k)}" for k, v in counts.items() if v)
     ranked = table.assign(_v=pd.to_numeric(table[column], errors="coerce"))
     ranked = ranked.sort_values(["_v", "area_id"], na_position="last", kind="stable")
-    head = (
-        "<tr><th class='num'>#</th><th>area</th><th>name</th><th>status</th>"
-        "<th class='num'>residents</th>"
-        + "".join(f"<th class='num'>within {m:g} min</th>" for m in minutes)
-        + "<th class='num'>underserved zones</th><th class='num'>seconds</th><th>report</th></tr>"
+    cols = [
+        ("#", True),
+        (t("batch_col_area"), False),
+        (t("batch_col_name"), False),
+        (t("batch_col_status"), False),
+        (t("batch_col_residents"), True),
+        *((t("batch_col_within", m=t.minutes(m)), True) for m in minutes),
+        (t("batch_col_underserved"), True),
+        (t("batch_col_seconds"), True),
+        (t("batch_col_report"), False),
+    ]
+    head = "".join(
+        f"<th class='num'>{_e(n)}</th>" if num else f"<th>{_e(n)}</th>" for n, num in cols
     )
     rows = []
     for rank, row in enumerate(ranked.itertuples(index=False), start=1):
         rec = row._asdict()
+        kind = "pop" if by_pop else "area"
         shares = "".join(
-            f"<td class='num'>{_pct(rec.get(N.share('pop' if by_pop else 'area', m)))}</td>"
-            for m in minutes
+            f"<td class='num'>{_e(t.pct(_finite(rec.get(N.share(kind, m)))))}</td>" for m in minutes
         )
         link = rec.get("report")
-        cell = f'<a href="{_e(link)}">report</a>' if isinstance(link, str) else ""
+        cell = (
+            f'<a href="{_e(link)}">{_e(t("batch_report_link"))}</a>'
+            if isinstance(link, str)
+            else ""
+        )
         rows.append(
             f"<tr><td class='num'>{rank}</td><td>{_e(rec['area_id'])}</td><td>{_e(rec['name'])}"
-            f"</td><td>{_e(rec['status'])}</td><td class='num'>{_num(rec.get('residents'))}</td>"
-            f"{shares}<td class='num'>{_num(rec.get('underserved_zones'))}</td>"
-            f"<td class='num'>{_num(rec.get('seconds'), 1)}</td><td>{cell}</td></tr>"
+            f"</td><td>{_e(status_text(rec['status']))}</td>"
+            f"<td class='num'>{_e(t.integer(_finite(rec.get('residents'))))}</td>"
+            f"{shares}<td class='num'>{_e(t.integer(_finite(rec.get('underserved_zones'))))}</td>"
+            f"<td class='num'>{_e(t.num(_finite(rec.get('seconds')), 1))}</td><td>{cell}</td></tr>"
         )
     failed = table.loc[table["status"].isin(["failed", "not_run"])]
     fail_rows = "".join(
-        f"<tr><td>{_e(r.area_id)}</td><td>{_e(r.name)}</td><td>{_e(r.status)}</td>"
+        f"<tr><td>{_e(r.area_id)}</td><td>{_e(r.name)}</td><td>{_e(status_text(r.status))}</td>"
         f"<td>{_e(r.error)}</td></tr>"
         for r in failed.itertuples(index=False)
     )
@@ -172,44 +196,60 @@ def batch_html(
         for role, info in manifest.get("inputs", {}).items()
         if isinstance(info, dict)
     )
-    note = options.get("note") or ""
     img = base64.b64encode(png).decode("ascii")
-    what = "residents" if by_pop else "area"
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>15-minute access by area</title><style>{_CSS}</style></head>
-<body><main>
-<h1>15-minute access by area</h1>
-<p class="generated">{len(table)} areas: {_e(status)}. Generated {_e(manifest.get("generated"))}
-by fifteenmin {_e(manifest.get("fifteenmin"))}; {_e(run.get("cluster") or "")}.</p>
-{f'<p class="note">{_e(note)}</p>' if note else ""}
-<div class="figures">{"".join(parts)}</div>
-<h2>Map</h2>
-<figure><img class="map" alt="areas by share within {walk:g} minutes"
- src="data:image/png;base64,{img}">
-<figcaption>Share of {what} within a {walk:g}-minute walk of a space, per area
-(<code>{_e(column)}</code>).</figcaption></figure>
-<h2>Areas ranked</h2>
-<p>Lowest share of {what} within {walk:g} minutes first. Areas without a space within the
-walking margin (<code>no_spaces</code>) have nobody within a walk.</p>
-<table><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>
-{
-        "<h2>Failed or not run</h2><table><thead><tr><th>area</th><th>name</th><th>status</th>"
-        "<th>reason</th></tr></thead><tbody>" + fail_rows + "</tbody></table>"
+    heading = title or t("batch_title")
+    margin = t.integer(_finite(manifest.get("parameters", {}).get("margin_m")))
+    failed_html = (
+        f"<h2>{_e(t('batch_sec_failed'))}</h2><table><thead><tr>"
+        f"<th>{_e(t('batch_col_area'))}</th><th>{_e(t('batch_col_name'))}</th>"
+        f"<th>{_e(t('batch_col_status'))}</th><th>{_e(t('batch_col_reason'))}</th></tr></thead>"
+        f"<tbody>{fail_rows}</tbody></table>"
         if fail_rows
         else ""
-    }
-<h2>Inputs</h2>
-<table><thead><tr><th>role</th><th>file</th><th>SHA-256</th></tr></thead>
+    )
+    source_lines = "".join(f"<br>{_e(line)}" for line in sources or [])
+    generated = t(
+        "batch_generated",
+        n=t.integer(len(table)),
+        status=status,
+        date=manifest.get("generated"),
+        version=manifest.get("fifteenmin"),
+        cluster=run.get("cluster") or "",
+    )
+    return f"""<!DOCTYPE html>
+<html lang="{t.lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(heading)}</title><style>{_CSS}</style></head>
+<body><main>
+<h1>{_e(heading)}</h1>
+<p class="generated">{_e(generated)}</p>
+{f'<p class="note">{_e(note)}</p>' if note else ""}
+<div class="figures">{"".join(parts)}</div>
+<h2>{_e(t("batch_sec_map"))}</h2>
+<figure><img class="map" alt="{_e(t("batch_map_alt", what=what, m=mw))}"
+ src="data:image/png;base64,{img}">
+<figcaption>{_e(t("batch_map_caption", what=what, m=mw, service=service))}
+(<code>{_e(column)}</code>).</figcaption></figure>
+<h2>{_e(t("batch_sec_ranked"))}</h2>
+<p>{_e(t("batch_ranked_intro", what=what, m=mw))}</p>
+<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>
+{failed_html}
+<h2>{_e(t("batch_sec_inputs"))}</h2>
+<table><thead><tr><th>{_e(t("batch_col_role"))}</th><th>{_e(t("batch_col_file"))}</th>
+<th>SHA-256</th></tr></thead>
 <tbody>{inputs}</tbody></table>
-<footer><p>Each area is analysed as <code>fifteenmin analyze --boundary AREA</code>: zones
-clipped to it, streets and spaces within {_num(manifest.get("parameters", {}).get("margin_m"))}
-m around it counted. Per-zone figures of every area: <code>zones/</code> (GeoParquet,
-partitioned by <code>area_id</code>); the task table: <code>manifest.json</code>.
-Street data © OpenStreetMap contributors.</p></footer>
+<footer><p>{_e(t("batch_footer", margin=margin))}{source_lines}</p></footer>
 </main></body></html>
 """
+
+
+def _finite(value: Any) -> float | None:
+    """A number, or None where missing."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
 
 
 def write_batch_report(
@@ -218,12 +258,27 @@ def write_batch_report(
     areas: gpd.GeoDataFrame,
     manifest: dict[str, Any],
     options: dict[str, Any],
+    *,
+    lang: str = "en",
+    texts: dict[str, Any] | None = None,
+    synthetic: bool = False,
 ) -> Path:
-    """Write ``report.html`` and ``areas_map.png`` into ``folder``."""
+    """Write ``report.html`` and ``areas_map.png`` into ``folder``, in ``lang``, with the
+    ``texts`` of the batch (``title``, ``service_name``, ``attributions``, ``note``); a
+    ``synthetic`` network is credited as such, never to OpenStreetMap."""
+    t = Translator(lang)
+    texts = texts or {}
     walk = float(options.get("underserved_minutes", 15.0))
     column = share_column(table, walk)
-    png = areas_map_png(areas, table, column, note=options.get("note") or "")
+    service = texts.get("service_name") or t("batch_service")
+    sources = [t("attr_synthetic" if synthetic else "attr_osm"), *(texts.get("attributions") or [])]
+    note = texts.get("note") or ""
+    png = areas_map_png(areas, table, column, t=t, service=service, note=note, sources=sources)
     (folder / "areas_map.png").write_bytes(png)
     path = folder / "report.html"
-    path.write_text(batch_html(table, manifest, options, png), encoding="utf-8")
+    page = batch_html(
+        table, manifest, options, png, t=t, service=service, title=texts.get("title"),
+        note=note, sources=sources,
+    )  # fmt: skip
+    path.write_text(page, encoding="utf-8")
     return path
