@@ -111,6 +111,29 @@ def space_seats_per_1000(minutes: float) -> str:
     return f"seats_per_1000_residents_{minutes_label(minutes)}"
 
 
+# suggested sites (fifteenmin.planning, one row per site); all residents within a site's walk
+# are ``space_residents(m)``, its seats per 1,000 of them ``space_seats_per_1000(m)``
+def new_residents(minutes: float) -> str:
+    """Column of the residents a site adds within ``minutes`` (``new_residents_15min``)."""
+    return f"new_residents_{minutes_label(minutes)}"
+
+
+def cumulative_share(minutes: float) -> str:
+    """Column of the city-wide share within ``minutes`` after sites 1..k."""
+    return f"cumulative_share_{minutes_label(minutes)}"
+
+
+def completed_residents(minutes: float) -> str:
+    """Column of the residents a site completes (``missing`` objective): every other
+    category within ``minutes`` already, this one only now."""
+    return f"completed_residents_{minutes_label(minutes)}"
+
+
+def shortfall_residents(minutes: float) -> str:
+    """Column of what a site adds to the ``shortfall`` objective (weighted residents)."""
+    return f"shortfall_residents_{minutes_label(minutes)}"
+
+
 def is_worth_column(name: str) -> bool:
     """Whether an input column of the spaces named ``name`` would clash with a worth column.
 

@@ -1001,14 +1001,9 @@ def _run_suggest(args: argparse.Namespace) -> int:
 
 def _print_sites(sites: Any, args: argparse.Namespace) -> None:
     """The ranked sites and the exact check, a line each."""
-    from .planning import (
-        cumulative_share_column,
-        new_residents_column,
-        seats_ratio_column,
-        shortfall_column,
-    )
+    from . import _names as N
 
-    new, share = new_residents_column(args.minutes), cumulative_share_column(args.minutes)
+    new, share = N.new_residents(args.minutes), N.cumulative_share(args.minutes)
     print(
         f"residents within {args.minutes:g} min of a space now: {sites.attrs['baseline_share']:.1%}"
     )
@@ -1021,9 +1016,9 @@ def _print_sites(sites: Any, args: argparse.Namespace) -> None:
         label = f" {terminal_safe(row['candidate_id'])}" if row["candidate_id"] else ""
         extra = ""
         if args.objective == "shortfall":
-            extra += f", {row[shortfall_column(args.minutes)]:,.0f} weighted by unmet seats"
+            extra += f", {row[N.shortfall_residents(args.minutes)]:,.0f} weighted by unmet seats"
         if args.new_seats is not None:
-            ratio = row[seats_ratio_column(args.minutes)]
+            ratio = row[N.space_seats_per_1000(args.minutes)]
             extra += f", {args.new_seats} seats = {ratio:.1f} per 1,000 within reach"
         print(
             f"{row['rank']}.{label} {row['lat']:.6f}, {row['lon']:.6f}  {where}: "

@@ -67,37 +67,6 @@ DEFAULT_EXACT_TIME_LIMIT_S = 120.0
 SUMMARY_FILE = "suggest_summary.json"
 
 
-def new_residents_column(minutes: float) -> str:
-    """Column of the residents a site adds within ``minutes`` (``new_residents_15min``)."""
-    return f"new_residents_{N.minutes_label(minutes)}"
-
-
-def cumulative_share_column(minutes: float) -> str:
-    """Column of the city-wide share within ``minutes`` after sites 1..k."""
-    return f"cumulative_share_{N.minutes_label(minutes)}"
-
-
-def reach_column(minutes: float) -> str:
-    """Column of all residents within ``minutes`` of a site, served already or not."""
-    return f"residents_{N.minutes_label(minutes)}"
-
-
-def seats_ratio_column(minutes: float) -> str:
-    """Column of a site's seats per 1,000 residents within ``minutes`` of it."""
-    return f"seats_per_1000_residents_{N.minutes_label(minutes)}"
-
-
-def missing_column(minutes: float) -> str:
-    """Column of the residents a site completes (``missing`` objective): every other
-    category within ``minutes`` already, this one only now."""
-    return f"completed_residents_{N.minutes_label(minutes)}"
-
-
-def shortfall_column(minutes: float) -> str:
-    """Column of what a site adds to the ``shortfall`` objective (weighted residents)."""
-    return f"shortfall_residents_{N.minutes_label(minutes)}"
-
-
 def _groups(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """``(ptr, order)``: the items with key ``k`` are ``order[ptr[k]:ptr[k + 1]]``."""
     order = np.argsort(keys, kind="stable")
@@ -853,7 +822,7 @@ def suggest_sites(
 def _unmet_share(analysis: Analysis, minutes: float, target: float) -> np.ndarray:
     """Per counted zone: ``max(0, 1 - seats_per_1000_2sfca / target)`` (1 without seats)."""
     cap = capacity(analysis, minutes=minutes, seats_per_1000=target)
-    ratio = cap["seats_per_1000_2sfca"].to_numpy(dtype=float)[analysis.counted]
+    ratio = cap[N.seats_per_1000("2sfca")].to_numpy(dtype=float)[analysis.counted]
     return np.clip(1.0 - np.nan_to_num(ratio, nan=0.0) / target, 0.0, 1.0)
 
 
@@ -871,19 +840,19 @@ def _add_columns(
     at = sites.columns.get_loc("candidate") + 1
     sites.insert(at, "candidate_id", pd.Series(list(ids), index=sites.index, dtype=object))
     sites.insert(at + 1, "candidate_name", pd.Series(list(names), index=sites.index, dtype=object))
-    reach = sites[reach_column(minutes)].to_numpy(dtype=float)
+    reach = sites[N.space_residents(minutes)].to_numpy(dtype=float)
     at = sites.columns.get_loc(sites.geometry.name)
     per_site = np.full(n, np.nan if seats is None else float(seats))
     sites.insert(at, "seats", pd.array([pd.NA if seats is None else int(seats)] * n, dtype="Int64"))
     sites.insert(
         at + 1,
-        seats_ratio_column(minutes),
+        N.space_seats_per_1000(minutes),
         np.divide(1000.0 * per_site, reach, out=np.full(n, np.nan), where=reach > 0),
     )
     if objective == "shortfall":
-        sites.insert(at + 2, shortfall_column(minutes), [float(r["gain"]) for r in rows])
+        sites.insert(at + 2, N.shortfall_residents(minutes), [float(r["gain"]) for r in rows])
     elif objective == "missing":
-        sites.insert(at + 2, missing_column(minutes), [float(r["gain"]) for r in rows])
+        sites.insert(at + 2, N.completed_residents(minutes), [float(r["gain"]) for r in rows])
 
 
 def _site_label(
@@ -1044,9 +1013,9 @@ def _table(
             "lat": lonlat[:, 1],
             "zone_id": zone_id,
             "zone_name": zone_name,
-            new_residents_column(minutes): [float(r["new"]) for r in rows],
-            reach_column(minutes): [float(r["reach"]) for r in rows],
-            cumulative_share_column(minutes): [float(r["share"]) for r in rows],
+            N.new_residents(minutes): [float(r["new"]) for r in rows],
+            N.space_residents(minutes): [float(r["reach"]) for r in rows],
+            N.cumulative_share(minutes): [float(r["share"]) for r in rows],
         }
     )
     return gpd.GeoDataFrame(table, geometry=shapely.points(xy), crs=walk.streets.crs)
