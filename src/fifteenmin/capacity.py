@@ -473,9 +473,14 @@ def demand_points(
     return points, costs
 
 
-def _points_for(walk: WalkTimes, dem: _Demand, limit_m: float, spaces: np.ndarray) -> _Points:
+def _searches(walk: WalkTimes, dem: _Demand, limit_m: float, spaces: np.ndarray) -> _Reach:
+    """The per-space searches from ``spaces`` over the pieces where residents live."""
     keep = dem.density[dem.pieces.zone] > 0
-    reach = _reach(walk, dem.pieces, keep, limit_m, spaces)
+    return _reach(walk, dem.pieces, keep, limit_m, spaces)
+
+
+def _points_for(walk: WalkTimes, dem: _Demand, limit_m: float, spaces: np.ndarray) -> _Points:
+    reach = _searches(walk, dem, limit_m, spaces)
     return _points(dem.pieces, reach, dem.density, limit_m)
 
 
@@ -876,12 +881,17 @@ def space_worth(analysis: Analysis, *, minutes: float = 15.0) -> gpd.GeoDataFram
     True
     """
     minutes = _check_minutes(minutes)
+    dem, reach, cover = _worth_searches(analysis, analysis.walk.minutes_to_m(minutes))
+    return _worth_table(analysis, dem, reach, cover, minutes)
+
+
+def _worth_searches(analysis: Analysis, limit_m: float) -> tuple[_Demand, _Reach, _Cover]:
+    """The residents, the searches from every space and the cover of the pieces: what
+    :func:`space_worth` and :func:`capacity_figures` compute on."""
     walk = analysis.walk
-    limit_m = walk.minutes_to_m(minutes)
     dem = _demand(analysis)
-    keep = dem.density[dem.pieces.zone] > 0
-    reach = _reach(walk, dem.pieces, keep, limit_m, np.arange(len(walk.spaces)))
-    return _worth_table(analysis, dem, reach, _cover(walk, dem.pieces, limit_m), minutes)
+    reach = _searches(walk, dem, limit_m, np.arange(len(walk.spaces)))
+    return dem, reach, _cover(walk, dem.pieces, limit_m)
 
 
 def _worth_table(
@@ -964,10 +974,7 @@ def capacity_figures(
     decay = kernel_function(kernel, minutes)
     walk = analysis.walk
     limit_m = walk.minutes_to_m(minutes)
-    dem = _demand(analysis)
-    keep = dem.density[dem.pieces.zone] > 0
-    reach = _reach(walk, dem.pieces, keep, limit_m, np.arange(len(walk.spaces)))
-    cover = _cover(walk, dem.pieces, limit_m)
+    dem, reach, cover = _worth_searches(analysis, limit_m)
     worth = _worth_table(analysis, dem, reach, cover, minutes)
     robustness = _robustness_table(analysis, dem, cover, minutes)
     if N.SEATS not in walk.spaces.columns or not walk.spaces[N.SEATS].notna().any():
