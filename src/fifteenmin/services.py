@@ -128,6 +128,10 @@ def category_times(
         left out with a warning for a point from OSM tags (``source`` starting "osm").
     fragment_max_m
         Components without any service and with less street than this are fragments.
+        Found again on this graph, not taken from the analysis's walk: a component is
+        kept here if it holds a service of any category, not just one of the analysis's
+        spaces (and the analysis's spaces need not be a category), so the two sets of
+        fragments differ in general.
 
     Raises
     ------
