@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._glossary import Console, language_from_environment
 from .errors import (
     FifteenMinError,
     Terminated,
@@ -165,12 +166,23 @@ def _category_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _console_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lang",
+        choices=["en", "it"],
+        default=None,
+        help="language of the console (default: the locale, Italian where LC_ALL, "
+        "LC_MESSAGES or LANG starts with it, else en)",
+    )
+
+
 def _report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lang",
         choices=["en", "it"],
-        default="en",
-        help="language of report.html, map.html and the maps (default en; it: Italian)",
+        default=None,
+        help="language of report.html, map.html, the maps and the console (default: the "
+        "locale, Italian where LC_ALL, LC_MESSAGES or LANG starts with it, else en)",
     )
     parser.add_argument(
         "--pdf", action="store_true", help="also write report.pdf (needs fifteenmin[pdf])"
@@ -472,8 +484,9 @@ def _compare_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lang",
         choices=["en", "it"],
-        default="en",
-        help="language of report.html and the map (default en; it: Italian)",
+        default=None,
+        help="language of report.html, map.html, the maps and the console (default: the "
+        "locale, Italian where LC_ALL, LC_MESSAGES or LANG starts with it, else en)",
     )
 
 
@@ -684,6 +697,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _input_options(suggest)
     _suggest_options(suggest)
+    _console_options(suggest)
 
     compare = sub.add_parser(
         "compare",
@@ -754,6 +768,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for p in (validate, merge):
         p.add_argument("--quiet", action="store_true", help="no progress output")
+        _console_options(p)
     _with_examples(
         {"": parser, "analyze": analyze, "suggest": suggest, "compare": compare}
         | {"batch": batch, "demo": demo, "registry": registry}
@@ -775,10 +790,15 @@ def _run_registry(args: argparse.Namespace) -> int:
             area = read_vector(args.study_area).to_crs(4326).union_all()
         problems = registry.validate_registry(args.file, study_area=area)
         if problems:
-            print(registry.format_problems(problems))
+            lines = registry.format_problems(problems).splitlines()
+            print("\n".join(_console.translate(line) for line in lines))
         errors = sum(p.severity == "error" for p in problems)
-        print(
-            f"{args.file}: {errors} error(s), {len(problems) - errors} warning(s)", file=sys.stderr
+        _say(
+            "{file}: {errors} {errors|error|errors}, {warnings} {warnings|warning|warnings}",
+            file=args.file,
+            errors=errors,
+            warnings=len(problems) - errors,
+            stream=sys.stderr,
         )
         return 2 if errors else 0
     from ._io import check_output_file
@@ -810,11 +830,16 @@ def _run_registry(args: argparse.Namespace) -> int:
     )
     result.write(args.out, overwrite=args.overwrite)
     if not args.quiet:
-        print(
-            f"{len(result.merged)} spaces written to {args.out}: "
-            f"{len(result.conflicts)} conflict(s), {len(result.unmatched_registry)} registry "
-            f"and {len(result.unmatched_osm)} OSM record(s) unmatched, "
-            f"{len(result.not_geocoded)} address(es) not geocoded"
+        _say(
+            "{n} {n|space|spaces} written to {out}: {conflicts} {conflicts|conflict|conflicts}, "
+            "{reg} registry and {osm} OSM {osm|record|records} unmatched, {geo} "
+            "{geo|address|addresses} not geocoded",
+            n=len(result.merged),
+            out=args.out,
+            conflicts=len(result.conflicts),
+            reg=len(result.unmatched_registry),
+            osm=len(result.unmatched_osm),
+            geo=len(result.not_geocoded),
         )
     return 0
 
@@ -1004,7 +1029,7 @@ def _print_sites(sites: Any, args: argparse.Namespace) -> None:
     from . import _names as N
 
     new, share = N.new_residents(args.minutes), N.cumulative_share(args.minutes)
-    print(
+    _tprint(
         f"residents within {args.minutes:g} min of a space now: {sites.attrs['baseline_share']:.1%}"
     )
     for row in sites.to_dict("records"):
@@ -1020,29 +1045,29 @@ def _print_sites(sites: Any, args: argparse.Namespace) -> None:
         if args.new_seats is not None:
             ratio = row[N.space_seats_per_1000(args.minutes)]
             extra += f", {args.new_seats} seats = {ratio:.1f} per 1,000 within reach"
-        print(
+        _tprint(
             f"{row['rank']}.{label} {row['lat']:.6f}, {row['lon']:.6f}  {where}: "
             f"+{row[new]:,.0f} residents -> {row[share]:.1%}{extra}"
         )
     if len(sites) < args.sites:
-        print(f"only {len(sites)} site(s) reach anybody new")
+        _say("only {n} {n|site reaches|sites reach} anybody new", n=len(sites))
     exact = sites.attrs.get("exact")
     if exact and exact["run"] and exact["status"] == "not_solved":
-        print(
+        _tprint(
             f"exact check: no solution within the time limit ({exact['solver_status']}, "
             f"{exact['seconds_solve']:.0f} s); give fewer candidates"
         )
     elif exact and exact["run"]:
         what = "residents within the walk" if args.objective == "residents" else "weighted"
         proven = "" if exact["status"] == "optimal" else " (time limit: best found, not proven)"
-        print(
+        _tprint(
             f"exact check{proven}: greedy {exact['greedy']:,.0f}, optimum "
             f"{exact['optimum']:,.0f} {what}; gap {exact['gap']:,.0f} "
             f"({exact['gap_pct']:.2f} %), solved in {exact['seconds_solve']:.1f} s"
         )
     elif exact:
-        print(f"exact check not run: {exact['reason']}")
-    print(f"suggested sites written to {args.out}")
+        _say("exact check not run: {msg}", msg=_console.translate(str(exact["reason"])))
+    _say("suggested sites written to {out}", out=args.out)
 
 
 def _run_compare(args: argparse.Namespace) -> int:
@@ -1117,19 +1142,19 @@ def _print_comparison(comparison: Any, args: argparse.Namespace) -> None:
     if args.quiet:
         return
     for key, w in comparison.within.items():
-        print(
+        _tprint(
             f"residents within {key} min: {w['residents_before']:,.0f} "
             f"({w['share_before']:.1%}) -> {w['residents_after']:,.0f} "
             f"({w['share_after']:.1%}), {w['change']:+,.0f}"
         )
     served, worse = comparison.newly_served, comparison.newly_underserved
-    print(
+    _tprint(
         f"zones newly served: {len(served)}"
         + (f" ({terminal_safe(', '.join(served[:10]))})" if served else "")
         + f"; newly underserved: {len(worse)}"
         + (f" ({terminal_safe(', '.join(worse[:10]))})" if worse else "")
     )
-    print(f"comparison written to {args.out}")
+    _say("comparison written to {out}", out=args.out)
 
 
 def _run_batch(args: argparse.Namespace) -> int:
@@ -1176,11 +1201,20 @@ def _run_batch(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         run = result.manifest["run"]
-        counts = ", ".join(f"{n} {s}" for s, n in run["by_status"].items() if n)
-        print(f"{run['areas']} areas: {counts}; {run['reused']} kept from before")
+        counts = ", ".join(f"{_console.integer(n)} {s}" for s, n in run["by_status"].items() if n)
+        _say(
+            "{n} {n|area|areas}: {counts}; {kept} kept from before",
+            n=run["areas"],
+            counts=counts,
+            kept=run["reused"],
+        )
         for row in result.failed.itertuples(index=False):
-            print(f"  failed: {terminal_safe(row.area_id)}: {terminal_safe(row.error)}")
-        print(f"batch written to {args.out}")
+            _say(
+                "  failed: {area}: {msg}",
+                area=terminal_safe(row.area_id),
+                msg=_console.translate(terminal_safe(row.error)),
+            )
+        _say("batch written to {out}", out=args.out)
     return 0
 
 
@@ -1225,84 +1259,142 @@ def _run_demo(args: argparse.Namespace) -> int:
 def _print_headline(summary: dict, out: Path, quiet: bool) -> None:
     if quiet:
         return
+    c = _console
     within = summary["within"]
-    parts = [f"{m} min: {v['share']:.0%}" for m, v in within.items()]
+    parts = ", ".join(f"{m} min: {c.pct(v['share'])}" for m, v in within.items())
     what = "residents" if summary.get("residents_total") else "area"
-    print(f"{what} within a walk of a space: " + ", ".join(parts))
+    _say(f"{what} within a walk of a space: {{parts}}", parts=parts)
     counts = summary["counts"]
-    print(
-        f"underserved zones: {counts['underserved_zones']} of "
-        f"{counts.get('zones_counted', counts['zones'])} with street data"
+    _say(
+        "underserved zones: {n} of {total} with street data",
+        n=counts["underserved_zones"],
+        total=counts.get("zones_counted", counts["zones"]),
     )
     left = summary.get("data_quality", {}).get("left_out") or {}
     if left.get("zones"):
         by = summary["data_quality"]["zones_by_status"]
         why = ", ".join(
-            f"{by[k]['zones']} {label}"
+            c.say(label, n=by[k]["zones"])
             for k, label in (
-                ("no_data", "without street data"),
-                ("sparse_streets", "with sparse streets"),
+                ("no_data", "{n} without street data"),
+                ("sparse_streets", "{n} with sparse streets"),
             )
             if by.get(k, {}).get("zones")
         )
-        residents = f" ({left['residents']:,.0f} residents)" if left.get("residents") else ""
-        print(f"left out of the figures: {left['zones']} zone(s){residents}: {why}")
+        residents = (
+            c.say(" ({n} {n|resident|residents})", n=round(left["residents"]))
+            if left.get("residents")
+            else ""
+        )
+        _say(
+            "left out of the figures: {n} {n|zone|zones}{residents}: {why}",
+            n=left["zones"],
+            residents=residents,
+            why=why,
+        )
     cats = summary.get("categories")
     if cats:
-        m = f"{cats['minutes']:g}"
+        m = c.minutes(cats["minutes"])
         shares = ", ".join(
-            f"{r['category']} {r['share']:.0%}" for r in cats["categories"] if r["services"]
+            f"{r['category']} {c.pct(r['share'])}" for r in cats["categories"] if r["services"]
         )
-        print(f"residents within {m} min, by category: {terminal_safe(shares)}")
+        _say("residents within {m} min, by category: {shares}", m=m, shares=terminal_safe(shares))
         every = cats["all"]
-        print(
-            f"within {m} min of every category: "
-            + (f"{every['share']:.0%}" if every.get("share") is not None else "not assessed")
-            + (f" ({every['not_assessed']})" if every.get("not_assessed") else "")
-        )
+        share = c.pct(every["share"]) if every.get("share") is not None else c.say("not assessed")
+        if every.get("not_assessed"):
+            share += f" ({c.translate(str(every['not_assessed']))})"
+        _say("within {m} min of every category: {share}", m=m, share=share)
         if cats.get("not_reachable"):
-            print(f"categories with no place in the area: {', '.join(cats['not_reachable'])}")
+            _say(
+                "categories with no place in the area: {names}",
+                names=", ".join(cats["not_reachable"]),
+            )
         piece = cats.get("missing_piece") or {}
         if piece.get("not_assessed"):
-            print(
-                f"residents with everything but {cats['missing_category']}: not assessed "
-                f"({piece['not_assessed']})"
+            _say(
+                "residents with everything but {what}: not assessed ({why})",
+                what=cats["missing_category"],
+                why=c.translate(str(piece["not_assessed"])),
             )
         elif piece.get("residents") is not None:
-            print(
-                f"residents with everything but {cats['missing_category']}: "
-                f"{piece['residents']:,.0f}"
+            _say(
+                "residents with everything but {what}: {n}",
+                what=cats["missing_category"],
+                n=round(piece["residents"]),
             )
     sens = summary.get("sensitivity")
     if sens:
         m = f"{sens['underserved_minutes']:g}"
         rows = [r for r in sens["citywide"] if f"{r['minutes']:g}" == m]
+        at = " a " if c.lang == "it" else " at "
         cases = ", ".join(
-            f"{r['population_column']} at {r['speed_kmh']:g} km/h {r['share']:.0%}" for r in rows
+            f"{r['population_column']}{at}{c.minutes(r['speed_kmh'])} km/h {c.pct(r['share'])}"
+            for r in rows
         )
-        print(f"within {m} min by walking speed and group: {terminal_safe(cases)}")
-        print(f"borderline zones (underserved at some speeds only): {len(sens['borderline'])}")
+        m = c.minutes(sens["underserved_minutes"])
+        _say("within {m} min by walking speed and group: {cases}", m=m, cases=terminal_safe(cases))
+        _say(
+            "borderline zones (underserved at some speeds only): {n}",
+            n=len(sens["borderline"]),
+        )
     cap = summary.get("capacity")
     if cap and cap.get("seats_per_1000_2sfca") is not None:
-        per = (
-            "residents"
-            if cap["demand_share"] == 1
-            else f"users ({cap['demand_share']:.0%} of residents)"
-        )
         target = (
-            f"; target {cap['seats_per_1000']:g}: {cap['shortfall_seats']:,.0f} desks short "
-            f"in {cap['zones_short']} zone(s)"
+            c.say(
+                "; target {target}: {short} {short|desk|desks} short in {n} {n|zone|zones}",
+                target=c.minutes(cap["seats_per_1000"]),
+                short=round(cap["shortfall_seats"]),
+                n=cap["zones_short"],
+            )
             if cap.get("seats_per_1000") is not None
             else ""
         )
-        print(
-            f"desks within {cap['minutes']:g} min per 1,000 {per}: "
-            f"{cap['seats_per_1000_2sfca']:.1f} (2SFCA), {cap['seats_per_1000_e2sfca']:.1f} "
-            f"(E2SFCA){target}"
-        )
+        values = {
+            "m": c.minutes(cap["minutes"]),
+            "a": c.decimal(cap["seats_per_1000_2sfca"]),
+            "b": c.decimal(cap["seats_per_1000_e2sfca"]),
+            "target": target,
+        }
+        if cap["demand_share"] == 1:
+            _say(
+                "desks within {m} min per 1,000 residents: {a} (2SFCA), {b} (E2SFCA){target}",
+                **values,
+            )
+        else:
+            _say(
+                "desks within {m} min per 1,000 users ({share} of residents): {a} (2SFCA), "
+                "{b} (E2SFCA){target}",
+                share=c.pct(cap["demand_share"]),
+                **values,
+            )
     if summary.get("note"):
-        print(summary["note"])
-    print(f"report written to {out}")
+        print(c.note(summary["note"]))
+    _say("report written to {out}", out=out)
+
+
+_console = Console("en")
+"""The language of the console's lines: set by :func:`main` (``--lang``, or the locale)."""
+
+
+def _say(template: str, *, stream: Any = None, **values: Any) -> None:
+    """Print the CLI's own line ``template`` (a ``[[message]]`` of ``glossary.toml``) in
+    the console's language."""
+    print(_console.say(template, **values), file=stream)
+
+
+def _tprint(text: str) -> None:
+    """Print an English line in the console's language (``[[message]]`` patterns)."""
+    print(_console.translate(text))
+
+
+class _ConsoleFormatter(logging.Formatter):
+    """Log records in the console's language: by their %-template (``[log]``), else the
+    line as a whole (``[[message]]``); English where neither has it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if _console.lang == "en":
+            return super().format(record)
+        return _console.log(str(record.msg), record.args)
 
 
 def _exit_on_sigterm() -> Callable[[], object]:
@@ -1343,14 +1435,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     restore = _exit_on_sigterm()
     args: argparse.Namespace | None = None
     before: int | None = None
+    global _console
+    _console = Console("en")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(_ConsoleFormatter("%(message)s"))
     try:
         from . import _io  # the start-up imports: interrupted here, nothing to say but that
 
         before = len(_io.written())
         parser = build_parser()
         args = parser.parse_args(argv)
+        if getattr(args, "lang", None) is None and "lang" in vars(args):
+            args.lang = language_from_environment()  # the report follows the console
+        _console = Console(getattr(args, "lang", None) or language_from_environment())
         quiet = getattr(args, "quiet", False)
         logger.addHandler(handler)
         logger.setLevel(logging.WARNING if quiet else logging.INFO)
@@ -1372,10 +1469,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FifteenMinError, OSError) as exc:  # OSError: e.g. an input that cannot be read
         if getattr(args, "debug", False):
             raise
-        print(f"fifteenmin: error: {terminal_safe(exc)}", file=sys.stderr)
+        message = _console.translate(terminal_safe(exc))
+        _say("fifteenmin: error: {msg}", msg=message, stream=sys.stderr)
         return 2
     except (KeyboardInterrupt, Terminated) as exc:
-        print(f"fifteenmin: {_interrupted(before)}", file=sys.stderr)
+        print(f"fifteenmin: {_console.translate(_interrupted(before))}", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
     finally:
         logger.removeHandler(handler)  # a second call (tests, notebooks) logs each line once
