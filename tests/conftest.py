@@ -48,3 +48,12 @@ def sample_analysis(sample_city: fm.sample.SampleCity) -> fm.Analysis:
     return fm.analyze(
         sample_city.network, sample_city.spaces, sample_city.zones, population_column="population"
     )
+
+
+@pytest.fixture(autouse=True)
+def _english_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command's tests expect English unless they ask for Italian: an Italian locale
+    (LANG=it_IT.UTF-8 on a developer's machine) would make ``fifteenmin`` speak Italian."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if os.environ.get(name, "").lower().startswith("it"):
+            monkeypatch.setenv(name, "C.UTF-8")
