@@ -8,7 +8,6 @@ import io
 import json
 import os
 import re
-import string
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -235,10 +234,10 @@ def test_report_without_population(no_population: fm.Analysis) -> None:
 def test_languages_have_the_same_keys_and_placeholders() -> None:
     en, it = _i18n.MESSAGES["en"], _i18n.MESSAGES["it"]
     assert set(en) == set(it)
-    fields = string.Formatter()
+    fields = re.compile(r"\{(\w+)[}|]")  # {name}, and {n|singular|plural} (plural forms)
     for key in en:
-        names_en = {f for _, f, _, _ in fields.parse(en[key]) if f}
-        names_it = {f for _, f, _, _ in fields.parse(it[key]) if f}
+        names_en = set(fields.findall(en[key]))
+        names_it = set(fields.findall(it[key]))
         assert names_en == names_it, key
         assert it[key].strip() and en[key].strip()
 
@@ -271,7 +270,7 @@ def test_report_in_each_language(analysis: fm.Analysis, lang: str) -> None:
         assert mine[key] in text.replace("&#x27;", "'")
         assert theirs[key] not in text
     assert "© OpenStreetMap contributors" not in text  # the sample city is synthetic
-    assert NOTE in text
+    assert _i18n.Translator(lang).note(NOTE) in text  # the sample city's note, translated
     for version in analysis.summary["software"].values():
         assert f"<td>{version}</td>" in text
     map_text = webmap.map_html(analysis, lang=lang)

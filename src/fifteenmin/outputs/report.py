@@ -1056,7 +1056,7 @@ def _area_text(info: dict[str, Any] | None, t: Translator) -> str | None:
     """``"<source> (<area> km²)"`` of a recorded study area or data extent."""
     if not info:
         return None
-    source = info.get("source") or "–"
+    source = t.area_source(info.get("source") or "–")
     area = info.get("area_km2")
     return t("dq_area_value", source=source, area=t.num(area, 2)) if area is not None else source
 
