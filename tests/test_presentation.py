@@ -270,7 +270,7 @@ def test_report_has_the_walking_time_map_and_the_study_area(sample) -> None:
     text = report.report_html(sample, lang="it", map_png=b"")
     assert '<section id="walk-map">' in text and text.count("<img") == 2
     method = text[text.index('<section id="method">') :]
-    assert "Area di studio: walkable streets" in method and "15,05 km²" in method
+    assert "Area di studio: strade percorribili a piedi di" in method and "15,05 km²" in method
     assert "senza margine" in method
     assert "12 zone contate su 12" in method and "50 m dalla sua strada" in method
     fenced = fm.analyze(
@@ -387,9 +387,9 @@ def test_console_log_has_no_bars_and_says_everything_once(cli_run) -> None:
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == len(set(lines)), "a message said twice"
     # a warning is one log line, without the source line that raised it
-    warned = [line for line in lines if "warning" in line]
-    assert warned == [line for line in lines if "without a number of seats" in line]
-    assert warned[0].startswith("fifteenmin: warning: 1 space(s) without a number of seats")
+    warned = [line for line in lines if "avviso" in line]  # --lang it: the console too
+    assert warned == [line for line in lines if "senza numero di postazioni" in line]
+    assert warned[0].startswith("fifteenmin: avviso: spazi senza numero di postazioni esclusi")
     assert not any("warnings.warn" in line or ".py:" in line for line in lines)
 
 
@@ -398,10 +398,10 @@ def test_console_counts_the_ways_before_and_after_the_filter(cli_run, sample_cit
     tagged = sum(
         any(tag.get("k") == "highway" for tag in way.iter("tag")) for way in root.iter("way")
     )
-    line = next(line for line in cli_run["stderr"].splitlines() if "highway tag" in line)
-    assert f"{tagged:,} ways with a highway tag" in line
-    walkable = re.search(r"(\d+) of them walkable; (\d+) kept", line)
-    assert walkable and int(walkable.group(1)) < tagged
+    line = next(line for line in cli_run["stderr"].splitlines() if "tag highway" in line)
+    assert f"vie con tag highway {tagged:,}".replace(",", ".") in line  # --lang it
+    walkable = re.search(r"di cui percorribili a piedi ([\d.]+); mantenute ([\d.]+)", line)
+    assert walkable and int(walkable.group(1).replace(".", "")) < tagged
 
 
 def test_progress_without_a_terminal_is_plain_log_lines(caplog) -> None:

@@ -363,8 +363,9 @@ def test_a_streets_only_extract_says_not_assessed(rome_file, tmp_path, capsys):
             "--lang", "it", "--out", str(out)]  # fmt: skip
     assert main(args) == 0
     said = capsys.readouterr().out
-    assert "every category: not assessed (no service in the study area for: " in said
-    assert "everything but work: not assessed" in said
+    # the console in Italian (--lang it), the reasons too
+    assert "da ogni categoria: non valutato (nessun servizio nell'area di studio per: " in said
+    assert "tutto tranne work: non valutato" in said
     summary = json.loads((out / "summary.json").read_text("utf-8"))["categories"]
     found = {r["category"] for r in summary["categories"] if r["services"]}
     assert found == {"moving", "work"}, found
