@@ -365,7 +365,9 @@ def test_a_streets_only_extract_says_not_assessed(rome_file, tmp_path, capsys):
     said = capsys.readouterr().out
     # the console in Italian (--lang it), the reasons too
     assert "da ogni categoria: non valutato (nessun servizio nell'area di studio per: " in said
-    assert "tutto tranne work: non valutato" in said
+    assert "tutto tranne Lavoro (coworking): non valutato" in said
+    assert "per categoria: Trasporti 100%, Lavoro (coworking) 9" in said  # Italian labels
+    assert "Ristorazione" in said and "eating" not in said
     summary = json.loads((out / "summary.json").read_text("utf-8"))["categories"]
     found = {r["category"] for r in summary["categories"] if r["services"]}
     assert found == {"moving", "work"}, found

@@ -1295,31 +1295,41 @@ def _print_headline(summary: dict, out: Path, quiet: bool) -> None:
     cats = summary.get("categories")
     if cats:
         m = c.minutes(cats["minutes"])
+        label = {
+            r["category"]: r.get(f"label_{c.lang}") or r["category"] for r in cats["categories"]
+        }
         shares = ", ".join(
-            f"{r['category']} {c.pct(r['share'])}" for r in cats["categories"] if r["services"]
+            f"{label[r['category']]} {c.pct(r['share'])}"
+            for r in cats["categories"]
+            if r["services"]
         )
         _say("residents within {m} min, by category: {shares}", m=m, shares=terminal_safe(shares))
         every = cats["all"]
         share = c.pct(every["share"]) if every.get("share") is not None else c.say("not assessed")
-        if every.get("not_assessed"):
-            share += f" ({c.translate(str(every['not_assessed']))})"
+        if every.get("not_assessed"):  # the categories by their names in this language
+            absent = ", ".join(label.get(n, n) for n in cats.get("not_reachable") or [])
+            share += f" ({c.say('no service in the study area for: {names}', names=absent)})"
         _say("within {m} min of every category: {share}", m=m, share=share)
         if cats.get("not_reachable"):
             _say(
                 "categories with no place in the area: {names}",
-                names=", ".join(cats["not_reachable"]),
+                names=", ".join(label.get(n, n) for n in cats["not_reachable"]),
             )
         piece = cats.get("missing_piece") or {}
+        work = cats["missing_category"]
         if piece.get("not_assessed"):
+            absent = ", ".join(
+                label.get(n, n) for n in cats.get("not_reachable") or [] if n != work
+            )
             _say(
                 "residents with everything but {what}: not assessed ({why})",
-                what=cats["missing_category"],
-                why=c.translate(str(piece["not_assessed"])),
+                what=label.get(work, work),
+                why=c.say("no service in the study area for: {names}", names=absent),
             )
         elif piece.get("residents") is not None:
             _say(
                 "residents with everything but {what}: {n}",
-                what=cats["missing_category"],
+                what=label.get(work, work),
                 n=round(piece["residents"]),
             )
     sens = summary.get("sensitivity")
