@@ -185,9 +185,7 @@ class Console:
         """A run's note: the sample city's own note in this language, any other as is."""
         from .sample import SYNTHETIC_NOTE
 
-        if note == SYNTHETIC_NOTE and self.lang == "it":
-            return "Città campione SINTETICA generata da fifteenmin: non è un luogo reale"
-        return note
+        return self.say(SYNTHETIC_NOTE) if note == SYNTHETIC_NOTE else note
 
     def _number(self, text: str) -> str:
         if self.lang != "it":
