@@ -199,3 +199,24 @@ def test_qgis_loads_the_default_styles(report):
     got = {line.split()[0]: tuple(line.split()[1:]) for line in out if line.strip()}
     for (_, layer), (kind, attr) in EXPECTED.items():
         assert got[layer] == ("True", kind, attr)
+
+
+def test_styles_in_italian(report, sample_analysis, tmp_path):
+    """The legends and descriptions follow the report's language (QGIS shows them as is)."""
+    folder = tmp_path / "it"
+    shutil.copytree(report, folder)
+    styles = {s.layer: s for s in _qgis.write_styles(sample_analysis, folder, lang="it")}
+    assert styles["zones"].description == "zone per quota di residenti entro 15 min a piedi"
+    assert styles["spaces"].description == "spazi per tipo"
+
+    def labels(name: str, layer: str) -> list[str]:
+        (qml,) = _rows(folder / name, "SELECT styleQML FROM layer_styles WHERE useAsDefault = 1 "
+                       "AND f_table_name = ?", layer)[0]  # fmt: skip
+        root = ET.fromstring(qml)
+        return [e.get("label") for e in root.iter() if e.get("label") is not None]
+
+    shares = labels("zones.gpkg", "zones")
+    assert shares[0] == "0% – 25%" and len(shares) == 4, shares
+    kinds = labels("spaces.gpkg", "spaces")
+    assert "internet point" in kinds and "altro" in kinds and "internet cafe" not in kinds
+    assert "5 – 10 min" in labels("walk_times.gpkg", "walk_times")

@@ -114,6 +114,13 @@ MESSAGES: dict[str, dict[str, str]] = {
             "--category file for them completes the figure."
         ),
         "not_assessed_short": "n.a.",
+        # QGIS: the layers' default styles
+        "qgis_zones_pop": "zones by the share of residents within a {m}-min walk",
+        "qgis_zones_area": "zones by the share of their area within a {m}-min walk",
+        "qgis_isochrones": "isochrones by walking time (minutes)",
+        "qgis_coverage": "area within each walk (minutes)",
+        "qgis_spaces": "spaces by kind",
+        "qgis_walk_times": "street nodes by walking time to the nearest space (seconds)",
         # batch: the page of every area
         "batch_title": "15-minute access by area",
         "batch_generated": (
@@ -725,6 +732,13 @@ MESSAGES: dict[str, dict[str, str]] = {
             "file --category per essi completa il dato."
         ),
         "not_assessed_short": "n.v.",
+        # QGIS: gli stili predefiniti dei layer
+        "qgis_zones_pop": "zone per quota di residenti entro {m} min a piedi",
+        "qgis_zones_area": "zone per quota della superficie entro {m} min a piedi",
+        "qgis_isochrones": "isocrone per tempo a piedi (minuti)",
+        "qgis_coverage": "area entro ciascuna camminata (minuti)",
+        "qgis_spaces": "spazi per tipo",
+        "qgis_walk_times": "nodi stradali per tempo a piedi fino allo spazio più vicino (secondi)",
         # batch: la pagina di tutte le aree
         "batch_title": "Accessibilità a 15 minuti per area",
         "batch_generated": (

@@ -27,6 +27,7 @@ from matplotlib.colors import to_hex, to_rgba
 
 from .. import _names as N
 from .._io import now_utc
+from ._i18n import Translator
 from .maps import (
     SHARE_BOUNDS,
     SHARE_COLORS,
@@ -450,8 +451,8 @@ def _minutes_colors(minutes: Sequence[float]) -> list[str]:
     return [to_hex(c) for c in colormaps["YlGnBu"](np.linspace(0.85, 0.3, len(minutes)))]
 
 
-def _pct_label(lower: float, upper: float) -> str:
-    return f"{lower:.0%} – {upper:.0%}"
+def _pct_label(lower: float, upper: float, t: Translator) -> str:
+    return f"{t.pct(lower, 0)} – {t.pct(upper, 0)}"
 
 
 def _kinds(values: Iterable[object]) -> list[str]:
@@ -460,8 +461,11 @@ def _kinds(values: Iterable[object]) -> list[str]:
     return known + extra
 
 
-def write_styles(analysis: Analysis, directory: str | Path) -> list[LayerStyle]:
-    """Give every GeoPackage of a report folder its default QGIS style.
+def write_styles(
+    analysis: Analysis, directory: str | Path, *, lang: str = "en"
+) -> list[LayerStyle]:
+    """Give every GeoPackage of a report folder its default QGIS style, its legend and
+    description in ``lang``.
 
     - ``zones.gpkg``: graduated by the share (of residents, else of area) within the
       underserved walk, in the classes and colours of the coverage map; labelled by name.
@@ -471,10 +475,10 @@ def write_styles(analysis: Analysis, directory: str | Path) -> list[LayerStyle]:
     - ``walk_times.gpkg``: graduated by ``walk_time_s``, in the walking-time map's colours.
     """
     directory = Path(directory)
+    t = Translator(lang)
     m = float(analysis.parameters["underserved_minutes"])
     kind = "pop" if analysis.has_population else "area"
     share_col = N.share(kind, m)
-    who = "residents" if kind == "pop" else "area"
     styles: list[LayerStyle] = []
 
     def add(path: Path, layer: str, qml: str, renderer: str, attr: str, text: str) -> None:
@@ -482,7 +486,7 @@ def write_styles(analysis: Analysis, directory: str | Path) -> list[LayerStyle]:
         styles.append(LayerStyle(path, layer, renderer, attr, text))
 
     share_ranges = [
-        (lo, hi, _pct_label(lo, hi), color)
+        (lo, hi, _pct_label(lo, hi, t), color)
         for lo, hi, color in zip(SHARE_BOUNDS[:-1], SHARE_BOUNDS[1:], SHARE_COLORS, strict=True)
     ]
     add(
@@ -491,13 +495,13 @@ def write_styles(analysis: Analysis, directory: str | Path) -> list[LayerStyle]:
         graduated_qml(share_col, share_ranges, "fill", label_field=N.ZONE_NAME, outline="#ffffff"),
         "graduatedSymbol",
         share_col,
-        f"zones by share of {who} within a {m:g}-min walk",
+        t("qgis_zones_pop" if kind == "pop" else "qgis_zones_area", m=t.minutes(m)),
     )
 
     minutes = [float(x) for x in analysis.parameters["minutes"]]
     colors = _minutes_colors(minutes)
     for layer, alpha in (("isochrones", 0.3), ("coverage", 0.5)):
-        cats = [(x, f"≤ {x:g} min", c) for x, c in zip(minutes, colors, strict=True)]
+        cats = [(x, f"≤ {t.minutes(x)} min", c) for x, c in zip(minutes, colors, strict=True)]
         add(
             directory / "isochrones.gpkg",
             layer,
@@ -514,12 +518,17 @@ def write_styles(analysis: Analysis, directory: str | Path) -> list[LayerStyle]:
             ),
             "categorizedSymbol",
             "minutes",
-            f"{layer} by walking time (minutes)",
+            t(f"qgis_{layer}"),
         )
 
     kinds = _kinds(analysis.spaces["kind"])
-    cats_k = [(k, k.replace("_", " "), SPACE_KINDS.get(k, ("#999999", "circle"))[0]) for k in kinds]
-    cats_k.append(("", "other", "#999999"))
+
+    def kind_label(k: str) -> str:
+        key = f"kind_{k}"
+        return t(key) if key in t._messages else k.replace("_", " ")
+
+    cats_k = [(k, kind_label(k), SPACE_KINDS.get(k, ("#999999", "circle"))[0]) for k in kinds]
+    cats_k.append(("", t("kind_other"), "#999999"))
     add(
         directory / "spaces.gpkg",
         "spaces",
@@ -534,16 +543,16 @@ def write_styles(analysis: Analysis, directory: str | Path) -> list[LayerStyle]:
         ),
         "categorizedSymbol",
         "kind",
-        "spaces by kind",
+        t("qgis_spaces"),
     )
 
     step = m / 3
     edges = [i * step for i in range(7)]  # 0 .. 2 m, 3 classes on each side of m
     walk_ranges = [
-        (lo * 60, hi * 60, f"{lo:g} – {hi:g} min", c)
+        (lo * 60, hi * 60, f"{t.minutes(lo)} – {t.minutes(hi)} min", c)
         for lo, hi, c in zip(edges[:-1], edges[1:], walk_time_colors(3), strict=True)
     ]
-    walk_ranges.append((edges[-1] * 60, 1e9, f"> {edges[-1]:g} min", WALK_OVER_COLOR))
+    walk_ranges.append((edges[-1] * 60, 1e9, f"> {t.minutes(edges[-1])} min", WALK_OVER_COLOR))
     add(
         directory / "walk_times.gpkg",
         "walk_times",
@@ -552,6 +561,6 @@ def write_styles(analysis: Analysis, directory: str | Path) -> list[LayerStyle]:
         ),
         "graduatedSymbol",
         "walk_time_s",
-        "street nodes by walking time to the nearest space (seconds)",
+        t("qgis_walk_times"),
     )
     return styles

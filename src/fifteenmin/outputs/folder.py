@@ -122,7 +122,7 @@ def write_analysis_into(
         # lat/lon as read (not through the network's CRS and back: 2.99735 stays so)
         table = space_table(spaces, points=analysis.walk.spaces.geometry)
         spreadsheet_safe(table).to_csv(tmp / "spaces.csv", index=False)
-        _qgis.write_styles(analysis, tmp)  # QGIS default styles inside the GeoPackages
+        _qgis.write_styles(analysis, tmp, lang=lang)  # QGIS default styles in the GeoPackages
         (tmp / "summary.json").write_text(
             json.dumps(analysis.summary, indent=2, ensure_ascii=False, default=json_default),
             encoding="utf-8",
