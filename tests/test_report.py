@@ -275,6 +275,11 @@ def test_report_in_each_language(analysis: fm.Analysis, lang: str) -> None:
         assert f"<td>{version}</td>" in text
     map_text = webmap.map_html(analysis, lang=lang)
     assert json.dumps(mine["layer_spaces"], ensure_ascii=False) in map_text
+    # the data-quality rule and the study area in words of this language
+    rule = _i18n.Translator(lang)("sparse_rule_pop", share="10%")
+    assert rule in text.replace("&#x27;", "'") and "∩" not in text
+    if lang == "it":
+        assert "walkable street length" not in text and "buffered by" not in text
 
 
 def test_italian_number_format() -> None:

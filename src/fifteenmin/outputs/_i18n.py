@@ -244,6 +244,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         # the study area's source, as the computation records it (English)
         "area_src_streets": "walkable streets of {source} buffered by {m} m",
         "area_src_file_bounds": "the file's bounds",
+        "area_src_and": ", within ",
         "area_src_street_data": "the street data",
         "area_src_boundary": "boundary polygon",
         "area_src_network": "the network",
@@ -529,6 +530,15 @@ MESSAGES: dict[str, dict[str, str]] = {
             "covers."
         ),
         "sparse_rule": "Rule for sparse streets: {rule}.",
+        "sparse_rule_pop": (
+            "walkable street length per resident below {share} of the median of the study "
+            "area's zones with streets"
+        ),
+        "sparse_rule_area": (
+            "walkable street length per km² below {share} of the median of the study area's "
+            "zones with streets"
+        ),
+        "sparse_off": "off",
         "underserved_of_counted": "of {n} {n|zone|zones} counted",
         "residents_counted": "Residents in the zones counted",
         "residents_left_out": "{n} more in {k} {k|zone|zones} not counted",
@@ -862,6 +872,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_label": "Nota",
         "area_src_streets": "strade percorribili a piedi di {source} allargate di {m} m",
         "area_src_file_bounds": "i limiti del file",
+        "area_src_and": ", entro ",
         "area_src_street_data": "i dati stradali",
         "area_src_boundary": "poligono di confine",
         "area_src_network": "la rete",
@@ -1156,6 +1167,15 @@ MESSAGES: dict[str, dict[str, str]] = {
             "--bbox) coperta dalla rete."
         ),
         "sparse_rule": "Regola per la rete stradale rada: {rule}.",
+        "sparse_rule_pop": (
+            "lunghezza delle strade percorribili a piedi per residente inferiore al {share} "
+            "della mediana delle zone con strade dell'area di studio"
+        ),
+        "sparse_rule_area": (
+            "lunghezza delle strade percorribili a piedi per km² inferiore al {share} della "
+            "mediana delle zone con strade dell'area di studio"
+        ),
+        "sparse_off": "disattivata",
         "underserved_of_counted": "su {n} {n|zona conteggiata|zone conteggiate}",
         "residents_counted": "Residenti nelle zone conteggiate",
         "residents_left_out": "altri {n} in {k} {k|zona non conteggiata|zone non conteggiate}",
@@ -1371,11 +1391,12 @@ class Translator:
 
     def area_source(self, source: str) -> str:
         """The study area's source as the computation records it (English), in this
-        language: its parts joined by `` ∩ ``, each a file name or a known phrase.
+        language: its parts (joined by `` ∩ `` there) in words, each a file name or a known
+        phrase.
 
         >>> source = "walkable streets of a.osm buffered by 200 m ∩ the street data"
         >>> Translator("it").area_source(source)
-        'strade percorribili a piedi di a.osm allargate di 200 m ∩ i dati stradali'
+        'strade percorribili a piedi di a.osm allargate di 200 m, entro i dati stradali'
         """
         english = MESSAGES["en"]
         parts = []
@@ -1389,7 +1410,7 @@ class Translator:
                     if part == english[key]:
                         part = self(key)
             parts.append(part)
-        return " ∩ ".join(parts)
+        return self("area_src_and").join(parts)
 
     def minutes(self, minutes: float) -> str:
         """A number of minutes as written in texts: ``15``, ``7,5`` (no trailing zeros)."""

@@ -1166,8 +1166,10 @@ def _data_quality_section(analysis: Analysis, t: Translator) -> str:
         )
     )
     sentences = _left_out_sentences(analysis, t)
-    rule = dq.get("sparse_rule")
-    if rule:
+    share = analysis.parameters.get("sparse_share")
+    if dq.get("sparse_rule") and share is not None:  # the rule in this language
+        per = "pop" if analysis.has_population else "area"
+        rule = t(f"sparse_rule_{per}", share=t.pct(share, 0)) if share > 0 else t("sparse_off")
         sentences.append(t("sparse_rule", rule=rule))
     parts += [f'<p class="left-out">{_e(x)}</p>' for x in sentences]
     # where the spaces join the streets
