@@ -251,3 +251,223 @@ def test_an_unknown_error_stays_english(
     monkeypatch.setattr(cli, "_run_registry", fail)
     code, lines = _run(capsys, ["registry", "validate", "x.csv", "--lang", "it"])
     assert code == 2 and lines == ["fifteenmin: errore: something nobody translated yet"]
+
+
+# ---------------------------------------------------------------- every error and warning
+
+_ERRORS = {"InputError", "OutputError", "DownloadError"}
+"""Errors built anywhere (``raise``, or kept to raise later); any ``raise <X>Error(...)``
+and any ``warnings.warn(...)`` is searched too."""
+
+
+def _called(node: ast.expr) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+
+
+def _message_calls(tree: ast.AST) -> list[ast.Call]:
+    """The calls that build an error or a warning of the library, in ``tree``."""
+    calls: dict[int, ast.Call] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+            if _called(node.exc.func).endswith("Error"):
+                calls[id(node.exc)] = node.exc
+        elif isinstance(node, ast.Call) and (
+            _called(node.func) in _ERRORS
+            or (
+                isinstance(node.func, ast.Attribute)
+                and node.func.attr == "warn"
+                and _called(node.func.value) == "warnings"
+            )
+        ):
+            calls[id(node)] = node
+    return sorted(calls.values(), key=lambda c: (c.lineno, c.col_offset))
+
+
+def _parts(node: ast.expr) -> list[str | ast.FormattedValue | ast.expr] | None:
+    """A message as its literal texts and its expressions (each a placeholder); None where
+    it is not a literal, an f-string or a concatenation of them (a variable, a call)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        return [v.value if isinstance(v, ast.Constant) else v for v in node.values]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _parts(node.left), _parts(node.right)
+        if left is None and right is None:
+            return None
+        return [*(left or [node.left]), *(right or [node.right])]
+    return None
+
+
+def _choice(part: ast.FormattedValue | ast.expr) -> ast.IfExp | None:
+    """``'a' if ... else 'b'``, a choice of two texts, in a placeholder."""
+    value = part.value if isinstance(part, ast.FormattedValue) else part
+    if (
+        isinstance(value, ast.IfExp)
+        and isinstance(value.body, ast.Constant)
+        and isinstance(value.orelse, ast.Constant)
+    ):
+        return value
+    return None
+
+
+def _filled(part: ast.FormattedValue | ast.expr, i: int) -> str:
+    """What a placeholder is filled with in the samples: a token (``X3``), or a number
+    where a format spec asks for one."""
+    spec = getattr(part, "format_spec", None)
+    if spec is not None and all(isinstance(v, ast.Constant) for v in spec.values):
+        text = "".join(str(v.value) for v in spec.values)
+        for number in (1234 + i, 1234.5 + i):
+            try:
+                return format(number, text)
+            except ValueError:
+                continue
+    token = f"X{i}"
+    return repr(token) if getattr(part, "conversion", -1) == ord("r") else token
+
+
+def _samples(parts: list[str | ast.FormattedValue | ast.expr]) -> list[str]:
+    """The message filled with tokens (the same expression, the same token); one sample per
+    way of its two-text choices (choices on the same condition go together)."""
+    tests = list(
+        dict.fromkeys(ast.dump(c.test) for p in parts if not isinstance(p, str) and (c := _choice(p)))
+    )
+    samples = []
+    for way in range(2 ** len(tests)):
+        text, tokens = "", {}
+        for part in parts:
+            if isinstance(part, str):
+                text += part
+            elif (choice := _choice(part)) is not None:
+                first = not way >> tests.index(ast.dump(choice.test)) & 1
+                text += str((choice.body if first else choice.orelse).value)
+            else:
+                key = ast.dump(part.value if isinstance(part, ast.FormattedValue) else part)
+                text += _filled(part, tokens.setdefault(key, len(tokens) + 1))
+        samples.append(text)
+    return samples
+
+
+def _written_out(tree: ast.Module, call: ast.Call) -> list[ast.expr] | None:
+    """The messages a call raises or warns, as written in the module: its argument; or,
+    where that is a call of a function of the module, what the function returns; or, where
+    it is a parameter of the function around it, what the module's calls of it pass."""
+    arg = call.args[0]
+    if _parts(arg) is not None:
+        return [arg]
+    functions = {f.name: f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
+    if isinstance(arg, ast.Call) and _called(arg.func) in functions:
+        body = functions[_called(arg.func)]
+        found = [r.value for r in ast.walk(body) if isinstance(r, ast.Return) and r.value]
+    elif isinstance(arg, ast.Name):
+        around = [
+            f
+            for f in functions.values()
+            if f.lineno <= call.lineno <= (f.end_lineno or 0)
+            and arg.id in {a.arg for a in f.args.args}
+        ]
+        found = [
+            c.args[0]
+            for f in around
+            for c in ast.walk(tree)
+            if isinstance(c, ast.Call) and _called(c.func) == f.name and c.args
+        ]
+    else:
+        return None
+    return found if found and all(_parts(x) is not None for x in found) else None
+
+
+def _library_messages() -> dict[str, list[str] | None]:
+    """Every error and warning message of ``src/fifteenmin``: ``"file.py: <source>"`` -> its
+    samples, or None where the message is not written out there (built elsewhere)."""
+    found: dict[str, list[str] | None] = {}
+    for path in sorted(SRC.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for call in _message_calls(tree):
+            if not call.args:
+                continue
+            key = f"{path.relative_to(SRC).as_posix()}: {ast.unparse(call.args[0])}"
+            written = _written_out(tree, call)
+            if written is None:
+                found[key] = None
+            for node in written or []:
+                text = ast.unparse(node)
+                parts = _parts(node)
+                assert parts is not None
+                found[key if text == key.split(": ", 1)[1] else f"{key} -> {text}"] = _samples(
+                    parts
+                )
+    return found
+
+
+UNMATCHED = {
+    "_tables.py: f'{locate(i)}: {exc}'": "a place and a message, nothing else: the message is "
+    "translated by its own entry (the catalogue's last entry, '{where}: {msg}')",
+    "categories.py: f\"{lines.at_key(i, 'file')}: {what}: {exc}\"": "a place, a category and "
+    "a message, nothing else: the message is translated by its own entry",
+    "categories.py: f'{where}: {exc}'": "a place and a message, nothing else: the message is "
+    "translated by its own entry",
+    "registry.py: f'{column} {exc}'": "a column and a message: 'lat {msg}' and 'lon {msg}' "
+    "match it (column is lat or lon), the message is translated by its own entry",
+}
+"""Messages no entry of their own can match (only placeholders), each with its reason."""
+
+
+def _own_words(message: _glossary.Message) -> bool:
+    """Whether an entry has words besides its placeholders (not the last resort
+    ``{where}: {msg}``, which matches any line with a colon)."""
+    return bool(re.sub(r"[\W_]+", "", _glossary._FIELD.sub("", message.en)))
+
+
+def test_every_error_and_warning_of_the_library_has_its_italian() -> None:
+    found = _library_messages()
+    assert len(found) > 250  # the search finds them
+    assert "errors.py" not in " ".join(found)  # (no message of its own)
+    it, entries = Console("it"), [m for m in messages() if _own_words(m)]
+    missing = []
+    for key, samples in found.items():
+        if key in UNMATCHED:
+            continue
+        assert samples is not None, f"{key}: the message is not written out; list it"
+        for sample in samples:
+            matched = next((m for m in entries if m.pattern.match(sample)), None)
+            if matched is None or not it.translate(sample):
+                missing.append(f"{key}\n    {sample}")
+    assert not missing, "add these to [[message]] in glossary.toml:\n" + "\n".join(missing)
+    assert not UNMATCHED.keys() - found.keys(), "the allow-list names messages no longer raised"
+
+
+@pytest.mark.parametrize(
+    ("english", "italian"),
+    [
+        (
+            "'3.975' could be 3975 or 3.975 (the file shows no other decimals to tell whether "
+            "it writes them with a comma or a point); write 3975 without the point",
+            "'3.975' potrebbe essere 3975 o 3,975 (il file non ha altri decimali da cui capire "
+            "se li scrive con la virgola o con il punto); scrivere 3975 senza il punto",
+        ),
+        (
+            "out: cannot write (permission denied); choose another --out folder, where you can "
+            "write",
+            "out: impossibile scrivere (permesso negato); scegliere un'altra destinazione "
+            "(cartella --out), dove si può scrivere",
+        ),
+        (
+            "--category work=x.txt: x.txt: unknown registry file type .txt; use .csv, .geojson "
+            "or .gpkg",
+            "--category work=x.txt: x.txt: tipo di file dell'albo sconosciuto .txt; usare .csv, "
+            ".geojson o .gpkg",
+        ),
+        (
+            "lat 'abc' is not a number; write decimal degrees such as 41.8933",
+            "lat 'abc' non è un numero; scrivere gradi decimali, per esempio 41.8933",
+        ),
+        (
+            "2 categories have no service in the study area, so no zone reaches them: a, b; "
+            "check the category table's tags against the extract",
+            "2 categorie non hanno alcun servizio nell'area di studio, quindi nessuna zona le "
+            "raggiunge: a, b; confrontare i tag della tabella delle categorie con l'estratto",
+        ),
+    ],
+)
+def test_messages_built_in_steps_are_translated_part_by_part(english: str, italian: str) -> None:
+    assert Console("it").translate(english) == italian
