@@ -329,7 +329,9 @@ def _samples(parts: list[str | ast.FormattedValue | ast.expr]) -> list[str]:
     """The message filled with tokens (the same expression, the same token); one sample per
     way of its two-text choices (choices on the same condition go together)."""
     tests = list(
-        dict.fromkeys(ast.dump(c.test) for p in parts if not isinstance(p, str) and (c := _choice(p)))
+        dict.fromkeys(
+            ast.dump(c.test) for p in parts if not isinstance(p, str) and (c := _choice(p))
+        )
     )
     samples = []
     for way in range(2 ** len(tests)):
