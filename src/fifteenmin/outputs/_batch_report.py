@@ -59,25 +59,29 @@ def areas_map_png(
     *,
     t: Translator,
     service: str,
+    title: str = "",
     note: str = "",
     sources: list[str] | None = None,
 ) -> bytes:
     """A map of every area coloured by ``column`` (a share); areas without figures hatched;
     texts by ``t``, the data's ``sources`` under it."""
     from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
 
     from ..network import utm_crs
-    from .maps import add_map_furniture
+    from .maps import _extent, _figure, _titles, add_map_furniture
 
     shown = areas.assign(value=pd.to_numeric(table[column], errors="coerce").to_numpy())
     shown = shown.loc[shown.geometry.notna() & ~shown.geometry.is_empty]
-    fig = Figure(figsize=(8, 7), dpi=130)
-    ax = fig.add_axes((0.02, 0.02, 0.82, 0.9))
     if not len(shown):
-        return _png(fig)
+        return _png(Figure(figsize=(8, 7), dpi=130))
     centre = shown.union_all().centroid
     shown = shown.to_crs(utm_crs(centre.x, centre.y))
+    bounds = tuple(float(b) for b in shown.total_bounds)
+    fig, ax = _figure(bounds)  # the page of the analysis maps: sources under the map
+    fig.set_dpi(130)
     cmap = colormaps["RdYlGn"]
     known = shown["value"].notna()
     if known.any():
@@ -88,18 +92,18 @@ def areas_map_png(
         shown.loc[~known].plot(
             ax=ax, facecolor="#dddddd", edgecolor="#777", hatch="///", linewidth=0.4
         )
-    from matplotlib.cm import ScalarMappable
-    from matplotlib.colors import Normalize
-
-    bar = fig.add_axes((0.86, 0.2, 0.03, 0.6))
-    fig.colorbar(ScalarMappable(Normalize(0, 1), cmap), cax=bar, format=lambda v, _: t.pct(v, 0))
+    _extent(ax, bounds)
+    bar = fig.colorbar(ScalarMappable(Normalize(0, 1), cmap), ax=ax, shrink=0.6, pad=0.01,
+                       aspect=25, format=lambda v, _: t.pct(v, 0))  # fmt: skip
+    bar.ax.tick_params(labelsize=8)
     if len(shown) <= MAX_LABELS:
         for geom, label in zip(shown.geometry, shown["area_id"], strict=True):
             at = geom.representative_point()
             ax.annotate(str(label), (at.x, at.y), ha="center", va="center", fontsize=7)
     what = t("batch_what_pop" if "_pop_" in column else "batch_what_area")
     minutes = t.minutes(float(column.rsplit("_", 1)[-1].removesuffix("min")))
-    fig.suptitle(t("batch_map_title", what=what, m=minutes, service=service), fontsize=10)
+    heading = t("batch_map_title", what=what, m=minutes, service=service)
+    _titles(fig, ax, heading, [], kicker=title)
     add_map_furniture(ax, note=note, lines=sources)
     return _png(fig)
 
@@ -273,7 +277,10 @@ def write_batch_report(
     service = texts.get("service_name") or t("batch_service")
     sources = [t("attr_synthetic" if synthetic else "attr_osm"), *(texts.get("attributions") or [])]
     note = texts.get("note") or ""
-    png = areas_map_png(areas, table, column, t=t, service=service, note=note, sources=sources)
+    png = areas_map_png(
+        areas, table, column, t=t, service=service, title=texts.get("title") or "", note=note,
+        sources=sources,
+    )  # fmt: skip
     (folder / "areas_map.png").write_bytes(png)
     path = folder / "report.html"
     page = batch_html(
