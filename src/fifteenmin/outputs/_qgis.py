@@ -447,7 +447,7 @@ def add_layer_style(
 
 
 def _minutes_colors(minutes: Sequence[float]) -> list[str]:
-    """Dark for the shortest walk, light for the longest (as in ``plot.isochrone_map``)."""
+    """Dark for the shortest walk, light for the longest (as in ``maps.isochrone_map``)."""
     return [to_hex(c) for c in colormaps["YlGnBu"](np.linspace(0.85, 0.3, len(minutes)))]
 
 

@@ -75,7 +75,7 @@ OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_TILE_ATTRIBUTION = "© OpenStreetMap contributors"
 """The attribution of :data:`OSM_TILES`, the default for a basemap of OpenStreetMap's."""
 
-# the palette of plot.coverage_map, so the static and the interactive map read alike
+# the palette of maps.coverage_map, so the static and the interactive map read alike
 _COLOURS = {
     "no_data": NO_DATA_COLOR,
     "underserved": UNDERSERVED_COLOR,
