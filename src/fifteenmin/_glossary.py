@@ -28,7 +28,12 @@ LANGUAGES = ("en", "it")
 
 GLOSSARY = "glossary.toml"
 
-_FIELD = re.compile(r"\{(\w+)(?:\|((?:[^{}|]|\{\w+\})*)\|((?:[^{}|]|\{\w+\})*))?\}")
+_NAME = re.compile(r"\{(\w+)\}")
+"""``{name}`` in a template."""
+_FORM = r"((?:[^{}|]|\{\w+\})*)"  # a form: text, and {placeholders} in it
+_PLURAL = re.compile(r"\{(\w+)\|" + _FORM + r"\|" + _FORM + r"\}")
+"""``{name|singular|plural}`` in a text: the form that agrees with the value ``name``."""
+_FIELD = re.compile(r"\{(\w+)(?:\|" + _FORM + r"\|" + _FORM + r")?\}")
 """``{name}`` or ``{name|one|other}`` in a template."""
 _NUMBER = re.compile(r"[-+]?(\d{1,3}(,\d{3})+(\.\d+)?|\d+\.\d+)%?")
 """A number as English writes it with separators: ``1,234``, ``12.5``, ``2,082.0``."""
@@ -42,7 +47,7 @@ def glossary() -> dict[str, Any]:
 
 
 def is_one(value: Any) -> bool:
-    """Whether a count takes the singular: the number 1, or ``"1"`` as written."""
+    """Whether a count (a number, or a number as written in a text) takes the singular."""
     if isinstance(value, str):
         return value.strip() == "1"
     try:
@@ -51,20 +56,28 @@ def is_one(value: Any) -> bool:
         return False
 
 
+def plural_forms(text: str, values: dict[str, Any]) -> str:
+    """``text`` with each ``{name|singular|plural}`` replaced by the form ``values[name]``
+    takes (a name not in ``values``: the plural).
+
+    >>> plural_forms("{n} {n|zona|zone}, {k} {k|zona|zone}", {"n": 1, "k": "3"})
+    '{n} zona, {k} zone'
+    >>> plural_forms("{n|L'unico spazio|I {n} spazi}", {"n": 2})
+    'I {n} spazi'
+    """
+    return _PLURAL.sub(
+        lambda m: m[2] if is_one(values.get(m[1], 0)) else m[3],
+        text,
+    )
+
+
 def fill(template: str, values: dict[str, Any]) -> str:
     """``template`` with ``{name}`` filled and ``{n|one|other}`` in the form ``n`` takes.
 
     >>> fill("{n} {n|zona|zone} su {t}", {"n": "1", "t": 4})
     '1 zona su 4'
     """
-
-    def one(m: re.Match[str]) -> str:
-        name, single, plural = m[1], m[2], m[3]
-        if single is None:
-            return str(values.get(name, m[0]))
-        return fill(single if is_one(values.get(name, 0)) else plural, values)
-
-    return _FIELD.sub(one, template)
+    return _NAME.sub(lambda m: str(values.get(m[1], m[0])), plural_forms(template, values))
 
 
 def _pattern(template: str) -> re.Pattern[str]:

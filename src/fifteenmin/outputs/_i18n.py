@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from .._credits import ATTRIBUTION_TEXTS
+from .._glossary import is_one, plural_forms
 from ..errors import InputError
 
 LANGUAGES = ("en", "it")
@@ -1290,36 +1291,6 @@ def check_language(lang: str) -> str:
     if lang not in MESSAGES:
         raise InputError(f"language {lang!r} is not available; use one of {', '.join(LANGUAGES)}")
     return lang
-
-
-_FORM = r"((?:[^{}|]|\{\w+\})*)"  # a form: text, and {placeholders} in it
-_PLURAL = re.compile(r"\{(\w+)\|" + _FORM + r"\|" + _FORM + r"\}")
-"""``{name|singular|plural}`` in a text: the form that agrees with the value ``name``."""
-
-
-def is_one(value: Any) -> bool:
-    """Whether a count (a number, or a number as written in a text) takes the singular."""
-    if isinstance(value, str):
-        return value.strip() == "1"
-    try:
-        return float(value) == 1
-    except (TypeError, ValueError):
-        return False
-
-
-def plural_forms(text: str, values: dict[str, Any]) -> str:
-    """``text`` with each ``{name|singular|plural}`` replaced by the form ``values[name]``
-    takes (a name not in ``values``: the plural).
-
-    >>> plural_forms("{n} {n|zona|zone}, {k} {k|zona|zone}", {"n": 1, "k": "3"})
-    '{n} zona, {k} zone'
-    >>> plural_forms("{n|L'unico spazio|I {n} spazi}", {"n": 2})
-    'I {n} spazi'
-    """
-    return _PLURAL.sub(
-        lambda m: m[2] if is_one(values.get(m[1], 0)) else m[3],
-        text,
-    )
 
 
 class Translator:
