@@ -584,7 +584,7 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> int:
     err = capsys.readouterr().err
     assert code in (0, 2), (argv, code, err)
     lines = err.strip().splitlines()
-    if code == 2 and not (lines and re.search(r": \d+ error\(s\), \d+ warning\(s\)$", lines[-1])):
+    if code == 2 and not (lines and re.search(r": \d+ errors?, \d+ warnings?$", lines[-1])):
         errors = [line for line in lines if "error:" in line]  # (registry validate: a count)
         assert len(errors) == 1 and lines[-1] == errors[0], (argv, err)
     return code

@@ -343,7 +343,7 @@ def test_cli_compare_writes_the_comparison(city, tmp_path, capsys):
         table.columns
     )
     printed = capsys.readouterr().out
-    assert "residents within 15 min" in printed and "newly served" in printed
+    assert "residenti entro 15 min" in printed and "ora servite" in printed  # --lang it
 
 
 @pytest.mark.parametrize(
