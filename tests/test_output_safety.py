@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from fifteenmin import _io
+from fifteenmin import _io, errors
 from fifteenmin.cli import main
 from fifteenmin.errors import InputError, OutputError, Terminated
 
@@ -501,29 +501,41 @@ def test_sigterm_while_writing_stops_the_map_writer(tmp_path):
     assert list(cwd.iterdir()) == []
 
 
-class SigtermInFinalizer:
-    """Its finalizer sends SIGTERM and runs on: the handler's exception is raised inside
+class StopInFinalizer:
+    """Its finalizer sends ``sig`` and runs on: the handler's exception is raised inside
     ``__del__``, where Python prints and drops it (as in a garbage collection while a
     report is written)."""
 
+    def __init__(self, sig: int) -> None:
+        self.sig = sig
+
     def __del__(self) -> None:
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), self.sig)
         for _ in range(10_000):  # the handler runs at one of these steps
             pass
 
 
 @linux_only
 @pytest.mark.parametrize("kind", ["folder", "file"])
-def test_a_sigterm_dropped_by_a_finalizer_still_stops_the_output(tmp_path, monkeypatch, kind):
+@pytest.mark.parametrize(
+    ("sig", "stop"), [(signal.SIGTERM, Terminated), (signal.SIGINT, KeyboardInterrupt)]
+)
+def test_a_stop_dropped_by_a_finalizer_still_stops_the_output(
+    tmp_path, monkeypatch, kind, sig, stop
+):
     dropped: list[BaseException | None] = []
     monkeypatch.setattr(sys, "unraisablehook", lambda u: dropped.append(u.exc_value))
-    out = tmp_path / ("report" if kind == "folder" else "zones.gpkg")
-    writer = _io.output_folder(out) if kind == "folder" else _io.output_file(out)
-    with pytest.raises(Terminated), writer as tmp:
-        (tmp / "a.txt" if kind == "folder" else tmp).write_text("written")
-        SigtermInFinalizer()  # collected at once
-        (tmp / "b.txt" if kind == "folder" else tmp).write_text("written on")
-    assert [type(e) for e in dropped] == [Terminated]  # the handler did run, and was dropped
+    previous = signal.signal(signal.SIGINT, errors.interrupt)  # as the command line sets it
+    try:
+        out = tmp_path / ("report" if kind == "folder" else "zones.gpkg")
+        writer = _io.output_folder(out) if kind == "folder" else _io.output_file(out)
+        with pytest.raises(stop), writer as tmp:
+            (tmp / "a.txt" if kind == "folder" else tmp).write_text("written")
+            StopInFinalizer(sig)  # collected at once
+            (tmp / "b.txt" if kind == "folder" else tmp).write_text("written on")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert [type(e) for e in dropped] == [stop]  # the handler did run, and was dropped
     assert list(tmp_path.iterdir()) == []
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 

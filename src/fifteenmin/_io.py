@@ -30,8 +30,8 @@ from .errors import (
     FifteenMinError,
     InputError,
     OutputError,
-    check_terminated,
-    forget_terminated,
+    check_stopped,
+    forget_stop,
     terminate,
 )
 
@@ -402,7 +402,7 @@ def _sigterm_exits() -> Iterator[None]:
     ):
         yield
         return
-    forget_terminated()
+    forget_stop()
     signal.signal(signal.SIGTERM, terminate)
     try:
         yield
@@ -441,7 +441,7 @@ def _swap_in(tmp: Path, out: Path, check: Callable[[], object]) -> None:
     """
     where = _absolute(out)
     with _signals_held():
-        check_terminated()  # one dropped by a finalizer (see fifteenmin.errors.terminate)
+        check_stopped()  # one dropped by a finalizer (see fifteenmin.errors.terminate)
         check()
         delay = float(os.environ.get("FIFTEENMIN_TEST_SWAP_DELAY_S") or 0)
         if where.exists():
@@ -569,7 +569,7 @@ def output_file(
                 with fixed_dates():
                     yield tmp
                 with _signals_held():
-                    check_terminated()
+                    check_stopped()
                     check_output_file(out, overwrite=overwrite, **names)  # type: ignore[arg-type]
                     os.replace(tmp, where)
                     _WRITTEN.append(out)

@@ -40,7 +40,7 @@ from ._io import (
     read_vector,
 )
 from ._osm import check_osm_path
-from .errors import FifteenMinError, InputError, Terminated, forget_terminated
+from .errors import FifteenMinError, InputError, Terminated, forget_stop
 from .hexagons import parse_hex_spec
 from .isochrones import DEFAULT_MINUTES
 from .network import DEFAULT_SPEED_KMH, _check_speed
@@ -911,7 +911,7 @@ class _Run:
             if tasks:
                 self._run_tasks(tasks, tmp)
         except (KeyboardInterrupt, Terminated) as exc:
-            forget_terminated()  # handled: the areas done are written, then it is raised
+            forget_stop()  # handled: the areas done are written, then it is raised
             self.interrupted = True
             logger.warning(
                 "interrupted: writing the %d area(s) done; --resume continues the others",

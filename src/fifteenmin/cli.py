@@ -18,8 +18,9 @@ from ._glossary import Console, language_from_environment
 from .errors import (
     FifteenMinError,
     Terminated,
-    check_terminated,
-    forget_terminated,
+    check_stopped,
+    forget_stop,
+    interrupt,
     terminate,
 )
 
@@ -1407,14 +1408,23 @@ class _ConsoleFormatter(logging.Formatter):
         return _console.log(str(record.msg), record.args)
 
 
-def _exit_on_sigterm() -> Callable[[], object]:
+def _stop_handlers() -> Callable[[], object]:
     """SIGTERM raises :class:`~fifteenmin.errors.Terminated` (exit 143), so that cleanup
-    runs as for Ctrl-C; returns what puts the previous handler back."""
+    runs as for Ctrl-C; both are remembered (:func:`~fifteenmin.errors.check_stopped`) in
+    case a finalizer drops their exception. Ctrl-C keeps Python's meaning (and stays
+    ignored where the shell ignores it). Returns what puts the previous handlers back."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
-    forget_terminated()
-    previous = signal.signal(signal.SIGTERM, terminate)
-    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+    forget_stop()
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, terminate)}
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupt)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+
+    return restore
 
 
 def _interrupted(before: int | None) -> str:
@@ -1442,7 +1452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Exit codes: 0 done, 2 an error (one line, no traceback), 130 Ctrl-C (SIGINT), 143
     SIGTERM; an interruption removes the temporary output and says what was written.
     """
-    restore = _exit_on_sigterm()
+    restore = _stop_handlers()
     args: argparse.Namespace | None = None
     before: int | None = None
     global _console
@@ -1474,7 +1484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 warnings.simplefilter("ignore")
             warnings.showwarning = _show_warning
             code = handlers[args.command](args)
-        check_terminated()  # a SIGTERM whose exception a finalizer dropped
+        check_stopped()  # a stop whose exception a finalizer dropped
         return code
     except (FifteenMinError, OSError) as exc:  # OSError: e.g. an input that cannot be read
         if getattr(args, "debug", False):

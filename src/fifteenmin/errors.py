@@ -26,7 +26,7 @@ class Terminated(SystemExit):
         super().__init__(143)
 
 
-_sigterm_came = False
+_stop_came: int | None = None  # the stop signal that came (its exception may be lost)
 
 
 def terminate(signum: int = 15, frame: object = None) -> NoReturn:
@@ -34,20 +34,31 @@ def terminate(signum: int = 15, frame: object = None) -> NoReturn:
 
     Python prints and drops an exception raised in a finalizer (``__del__``, a weakref
     callback), and a handler can run inside one (a garbage collection while writing):
-    :func:`check_terminated`, called before anything is put in place, raises it again.
+    :func:`check_stopped`, called before anything is put in place, raises it again.
     """
-    global _sigterm_came
-    _sigterm_came = True
+    global _stop_came
+    _stop_came = 15
     raise Terminated()
 
 
-def check_terminated() -> None:
-    """Raise :class:`Terminated` if a SIGTERM came since :func:`forget_terminated`."""
-    if _sigterm_came:
+def interrupt(signum: int = 2, frame: object = None) -> NoReturn:
+    """SIGINT handler (Ctrl-C, set by the command line): raise ``KeyboardInterrupt``, and
+    remember that it came, as :func:`terminate` does."""
+    global _stop_came
+    _stop_came = 2
+    raise KeyboardInterrupt
+
+
+def check_stopped() -> None:
+    """Raise again the stop (SIGTERM: :class:`Terminated`; SIGINT: ``KeyboardInterrupt``)
+    that came since :func:`forget_stop`, if any."""
+    if _stop_came == 15:
         raise Terminated()
+    if _stop_came == 2:
+        raise KeyboardInterrupt
 
 
-def forget_terminated() -> None:
-    """A new run starts: a SIGTERM handled before is not this run's."""
-    global _sigterm_came
-    _sigterm_came = False
+def forget_stop() -> None:
+    """A new run starts, or a stop was handled on purpose: it is not raised again."""
+    global _stop_came
+    _stop_came = None
