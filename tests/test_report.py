@@ -649,3 +649,14 @@ def test_map_without_statuses_has_no_status_layers(analysis: fm.Analysis) -> Non
     assert data["fragments"] is None
     assert not data["legend"]["status_no_data"] and not data["legend"]["fragments"]
     assert {f["properties"]["status"] for f in data["zones"]["features"]} == {N.OK}
+
+
+def test_map_tooltips_name_the_nearest_space_and_translate_kinds(analysis: fm.Analysis) -> None:
+    data = webmap.map_data(analysis, lang="it")
+    spaces = analysis.spaces.set_index("space_id")
+    zone = data["zones"]["features"][0]["properties"]["tooltip"]
+    nearest = str(analysis.zones.iloc[0][N.NEAREST_SPACE])
+    assert f"{spaces.loc[nearest, 'name']} ({nearest})" in htmllib.unescape(zone)
+    assert "<td>Stato</td>" in zone or ">Stato<" in zone
+    tips = " ".join(f["properties"]["tooltip"] for f in data["spaces"]["features"])
+    assert "internet point" in tips and "internet_cafe" not in tips

@@ -581,7 +581,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "map_fragments": "street fragment (not connected)",
         "map_left_out": "{n} {n|zone|zones} not counted",
         "layer_fragments": "Street fragments",
-        "tip_status": "Data",
+        "tip_status": "Status",
         # what each space is worth, desks per resident (capacity)
         "worth_sec": "What each space is worth",
         "worth_intro": (
@@ -1221,7 +1221,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "map_fragments": "frammento stradale (non collegato)",
         "map_left_out": "{n} {n|zona non conteggiata|zone non conteggiate}",
         "layer_fragments": "Frammenti stradali",
-        "tip_status": "Dati",
+        "tip_status": "Stato",
         "worth_sec": "Quanto vale ogni spazio",
         "worth_intro": (
             "Residenti che perderebbero l'accesso se uno spazio chiudesse: quelli per cui è "

@@ -231,6 +231,7 @@ def _zone_layer(analysis: Analysis, t: Translator) -> tuple[dict[str, Any], str]
     geoms = _to_wgs84(zones.geometry)
     statuses = zone_statuses(zones)
     under = underserved_mask(zones)
+    named = _space_names(analysis)
     props = []
     for (_, z), status, underserved in zip(zones.iterrows(), statuses, under, strict=True):
         share = z[N.share(kind, m_u)]
@@ -248,7 +249,7 @@ def _zone_layer(analysis: Analysis, t: Translator) -> tuple[dict[str, Any], str]
             text = t("minutes_value", value=t.num(value / 60, 1)) if pd.notna(value) else "–"
             pairs.append((t(key), text))
         nearest = z[N.NEAREST_SPACE]
-        pairs.append((t("tip_nearest"), nearest if pd.notna(nearest) else "–"))
+        pairs.append((t("tip_nearest"), named.get(str(nearest), "–") if pd.notna(nearest) else "–"))
         pairs.append((t("tip_underserved"), t("yes") if underserved else t("no")))
         tooltip = (
             f'<div class="fm-tip"><b>{_e(z[N.ZONE_NAME])}</b> <span>({_e(z[N.ZONE_ID])})</span>'
@@ -268,6 +269,18 @@ def _zone_layer(analysis: Analysis, t: Translator) -> tuple[dict[str, Any], str]
     return _features(geoms, props), name
 
 
+def _space_names(analysis: Analysis) -> dict[str, str]:
+    """Each space's id -> ``"Name (id)"`` (the id alone where it has no name), as the
+    report names the nearest space."""
+    spaces = analysis.spaces
+    names = spaces["name"] if "name" in spaces else pd.Series([None] * len(spaces))
+    out = {}
+    for sid, name in zip(spaces["space_id"].astype(str), names, strict=True):
+        has = name is not None and pd.notna(name) and str(name).strip()
+        out[sid] = f"{str(name).strip()} ({sid})" if has else sid
+    return out
+
+
 def _space_layer(analysis: Analysis, t: Translator) -> dict[str, Any]:
     spaces = analysis.spaces.to_crs(4326)
     props = []
@@ -280,7 +293,10 @@ def _space_layer(analysis: Analysis, t: Translator) -> dict[str, Any]:
         for key, col in (("tip_address", "address"), ("tip_kind", "kind")):
             value = s.get(col)
             if value is not None and pd.notna(value) and str(value).strip():
-                pairs.append((t(key), str(value)))
+                text = str(value)
+                if col == "kind" and f"kind_{text}" in t._messages:  # in the page's language
+                    text = t(f"kind_{text}")
+                pairs.append((t(key), text))
         props.append(
             {
                 "id": str(s["space_id"]),
