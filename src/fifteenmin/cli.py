@@ -12,7 +12,7 @@ import threading
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from ._glossary import Console, language_from_environment
 from .errors import (
@@ -35,7 +35,17 @@ _OVERWRITE_HELP = (
 )
 
 
-def option_number(**limits: Any) -> Callable[[str], float]:
+class _Limits(TypedDict, total=False):
+    """The keyword arguments of ``_tables.option_number``: the range allowed."""
+
+    low: float
+    high: float
+    low_open: bool
+    integer: bool
+    unit: str
+
+
+def option_number(**limits: Unpack[_Limits]) -> Callable[[str], float]:
     """An argparse type for a finite number in range (see ``_tables.option_number``).
 
     Imported when the parser is built, inside :func:`main`: the command's start-up imports
@@ -53,7 +63,7 @@ def terminal_safe(text: object) -> str:
     return safe(text)
 
 
-_SPEED = {"low": 0, "high": 20, "low_open": True, "unit": "km/h"}
+_SPEED: _Limits = {"low": 0, "high": 20, "low_open": True, "unit": "km/h"}
 
 
 def _walk_options(parser: argparse.ArgumentParser) -> None:

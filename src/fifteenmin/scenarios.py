@@ -871,7 +871,9 @@ def sensitivity(
     ]
     zones = analysis.zones
     m_u = float(params["underserved_minutes"])
-    rows, city, under = [], [], {}
+    rows: list[pd.DataFrame] = []
+    city: list[dict[str, Any]] = []
+    under: dict[str, list[np.ndarray]] = {}  # per population column: its zones underserved, per run
     for col, s in combos:
         fig = engine.figures(speed_kmh=s, population_column=None if col == main else col)
         z = fig.zones
@@ -982,7 +984,8 @@ def figures_from_report(folder: str | Path) -> Figures:
         }
         for m in minutes
     }
-    network = inputs.get("network") if isinstance(inputs.get("network"), dict) else {}
+    recorded = inputs.get("network")
+    network: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
     zones[N.ZONE_ID] = zones[N.ZONE_ID].astype(str)
     zones[N.UNDERSERVED] = zones[N.UNDERSERVED].astype(bool)
     return Figures(

@@ -262,7 +262,7 @@ def _mean_time_m(p: StreetPieces, g: SearchGraph, d: np.ndarray, rows: slice) ->
     du, dv = d[u], d[v]
     with np.errstate(invalid="ignore"):
         turn = np.clip((dv + length - du) / 2, s, e)  # where the walks from u and v meet
-    turn = np.where(np.isinf(du) & np.isinf(dv), s, np.nan_to_num(turn, nan=s))
+    turn = np.where(np.isinf(du) & np.isinf(dv), s, np.where(np.isnan(turn), s, turn))
     turn = np.where(np.isinf(du), s, np.where(np.isinf(dv), e, turn))
     with np.errstate(invalid="ignore"):
         left = np.where(turn > s, du * (turn - s) + (turn**2 - s**2) / 2, 0.0)
@@ -397,7 +397,8 @@ def category_coverage(
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN zones
         mean_cat = np.where(np.isinf(own).any(axis=0), np.inf, np.nanmean(finite, axis=0))
     worst = np.argmax(np.where(np.isnan(own), -1.0, own), axis=0)
-    worst_name = np.array([names[c] for c in present] or [None], dtype=object)[worst]
+    worst_names: list[str | None] = [names[c] for c in present] or [None]
+    worst_name = np.array(worst_names, dtype=object)[worst]
     out["mean_category_time_s"] = np.where(no_data, np.nan, mean_cat)
     out["worst_category"] = np.where(no_data | (not present), None, worst_name)
     if miss is not None:
@@ -639,10 +640,14 @@ def missing_piece_pieces(
                 if b <= a:
                     continue
                 if a > at:
-                    keep_piece.append(lo_i + j), starts.append(at), ends.append(float(a))
+                    keep_piece.append(lo_i + j)
+                    starts.append(at)
+                    ends.append(float(a))
                 at = max(at, float(b))
             if w_hi[j] > at:
-                keep_piece.append(lo_i + j), starts.append(at), ends.append(float(w_hi[j]))
+                keep_piece.append(lo_i + j)
+                starts.append(at)
+                ends.append(float(w_hi[j]))
     idx = np.asarray(keep_piece, dtype=np.int64)
     d = times.dist_m[w]
     return StreetPieces(

@@ -1645,14 +1645,14 @@ def change_map(comparison: Comparison, *, minutes: float | None = None, lang: st
                         aspect=25)  # fmt: skip
     cbar.ax.tick_params(labelsize=8)
     cbar.set_label(t("cmp_map_cbar", m=mm), fontsize=9)
-    marker = {"linestyle": "none", "markersize": 8, "markeredgecolor": "white"}
     handles = [
         Line2D([], [], marker="o", markerfacecolor=SPACE_FACE, markeredgecolor=SPACE_EDGE,
                linestyle="none", markersize=6, label=t("cmp_kept", n=t.integer(len(kept)))),
-        Line2D([], [], marker="P", markerfacecolor=GAIN_COLOR,
-               label=t("cmp_added", n=t.integer(len(added))), **marker),
-        Line2D([], [], marker="X", markerfacecolor=LOSS_COLOR,
-               label=t("cmp_removed", n=t.integer(len(removed))), **marker),
+        Line2D([], [], marker="P", markerfacecolor=GAIN_COLOR, markeredgecolor="white",
+               linestyle="none", markersize=8, label=t("cmp_added", n=t.integer(len(added)))),
+        Line2D([], [], marker="X", markerfacecolor=LOSS_COLOR, markeredgecolor="white",
+               linestyle="none", markersize=8,
+               label=t("cmp_removed", n=t.integer(len(removed)))),
         Patch(facecolor="none", edgecolor=GAIN_COLOR, linewidth=2.2,
               label=t("cmp_newly_served", n=len(served))),
         Patch(facecolor="none", edgecolor=LOSS_COLOR, linewidth=2.2, linestyle="--",
@@ -1737,7 +1737,7 @@ def categories_map(analysis: Analysis, *, lang: str = "en") -> Figure:
     numbered = _label_spaces(ax, analysis, crs)
     cbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.6, pad=0.01,
                         aspect=25)  # fmt: skip
-    cbar.set_ticks(np.arange(0, found + 1))
+    cbar.set_ticks(list(range(found + 1)))
     cbar.ax.tick_params(labelsize=8)
     cbar_text = (
         t("cat_map_cbar_found", m=mm, k=found) if figures.absent else t("cat_map_cbar", m=mm, k=k)

@@ -1800,7 +1800,7 @@ def write_comparison_report(
 ) -> Path:
     """Write :func:`comparison_html` to ``path``; ``map_png`` may be the PNG file of the
     change map already saved (resampled for the page)."""
-    png = map_png
+    png: bytes | None
     if isinstance(map_png, str | Path):
         from PIL import Image
 
@@ -1810,6 +1810,8 @@ def write_comparison_report(
             size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
             image.convert("RGB").resize(size, Image.Resampling.LANCZOS).save(buf, format="png")
         png = buf.getvalue()
+    else:
+        png = map_png
     path = Path(path)
     path.write_text(comparison_html(comparison, lang=lang, map_png=png), encoding="utf-8")
     return path
