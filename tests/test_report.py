@@ -633,7 +633,7 @@ def test_map_shows_status_and_fragments(left_out: fm.Analysis) -> None:
         assert props[zone_id]["status"] == N.NO_DATA and not props[zone_id]["underserved"]
         assert "no street data" in props[zone_id]["tooltip"]
     assert props["N07"]["status"] == N.SPARSE_STREETS
-    assert "Data" in props["N02"]["tooltip"] and "complete data" in props["N02"]["tooltip"]
+    assert "Status" in props["N02"]["tooltip"] and "complete data" in props["N02"]["tooltip"]
     assert data["fragments"] is not None and data["labels"]["fragments"] == "Street fragments"
     lines = data["fragments"]["features"][0]["geometry"]["coordinates"]
     assert len(lines) == 3
