@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import time
 import tomllib
 from pathlib import Path
 
@@ -473,3 +474,30 @@ def test_every_error_and_warning_of_the_library_has_its_italian() -> None:
 )
 def test_messages_built_in_steps_are_translated_part_by_part(english: str, italian: str) -> None:
     assert Console("it").translate(english) == italian
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: " * 3000 + "end",  # "{where}: {msg}" inside itself without end
+        ": ; , ( ) " * 3000,
+        "'a' " * 3000 + "is not a column of the zones; columns are " + "b, " * 3000,
+        ": ; , ( ) " * 40,  # short enough for the patterns: no power-law backtracking
+        "a: " * 133,
+    ],
+)
+def test_translating_a_long_odd_line_is_quick(text: str) -> None:
+    """A user's own text inside a message can be long and full of the catalogue's
+    separators: the line is translated (or left) at once, never minutes later."""
+    start = time.perf_counter()
+    Console("it").translate(text)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_a_long_line_is_still_translated() -> None:
+    path = "a.csv: " * 1000
+    assert (
+        Console("it")
+        .translate(path + "file not found; check the path")
+        .endswith("file non trovato; controllare il percorso")
+    )

@@ -100,6 +100,69 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z", re.DOTALL)
 
 
+_MAX_DEPTH = 4
+"""Messages inside messages are translated this deep (a line of a user's own text may
+look like ``where: where: ...`` without end)."""
+_REGEX_MAX_CHARS = 400
+"""Longer lines are matched by :func:`_parse` alone: a pattern of several lazy groups can
+take time growing as a power of the length on a line that almost matches."""
+
+
+def _variants(template: str) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """A template as ``(leading text, ((field, text after it), ...))``, once per choice of
+    its plural forms (the singular first)."""
+    parts: list[list[str | tuple[str]]] = [[]]
+    pos = 0
+    for m in _FIELD.finditer(template):
+        literal = template[pos : m.start()]
+        if m[2] is None:
+            parts = [[*p, literal, (m[1],)] for p in parts]
+        else:
+            parts = [[*p, literal + form] for form in (m[2], m[3]) for p in parts]
+        pos = m.end()
+    parts = [[*p, template[pos:]] for p in parts]
+    out = []
+    for p in parts:
+        lead, fields = "", []
+        for item in p:
+            if isinstance(item, tuple):
+                fields.append([item[0], ""])
+            elif fields:
+                fields[-1][1] += item
+            else:
+                lead += item
+        out.append((lead, tuple((name, after) for name, after in fields)))
+    return tuple(out)
+
+
+def _parse(variant: tuple[str, tuple[tuple[str, str], ...]], text: str) -> dict[str, str] | None:
+    """The fields of ``text`` read as ``variant``, each as short as it can be (what the
+    lazy pattern finds first), without going back: None where that reading fails."""
+    lead, fields = variant
+    if not text.startswith(lead):
+        return None
+    if not fields:
+        return {} if text == lead else None
+    pos = len(lead)
+    values: dict[str, str] = {}
+    for i, (name, after) in enumerate(fields):
+        if i == len(fields) - 1:
+            end = len(text) - len(after)
+            if end < pos or not text.endswith(after):
+                return None
+        elif not after:
+            return None  # two fields side by side: only the pattern can split them
+        else:
+            end = text.find(after, pos)
+            if end < 0:
+                return None
+        value = text[pos:end]
+        if values.setdefault(name, value) != value:
+            return None
+        pos = end + len(after)
+    return values
+
+
 @dataclass(frozen=True)
 class Message:
     """One entry of the console catalogue: an English template and its Italian."""
@@ -111,6 +174,20 @@ class Message:
     def pattern(self) -> re.Pattern[str]:
         return _compiled(self.en)
 
+    def match(self, text: str) -> dict[str, str] | None:
+        """The fields of ``text`` if it is this template, filled; else None. Read without
+        going back first; the pattern (with its backtracking) only for short lines that
+        hold every piece of the template's text."""
+        variants = _variants_of(self.en)
+        for variant in variants:
+            found = _parse(variant, text)
+            if found is not None:
+                return found
+        if len(text) > _REGEX_MAX_CHARS or not any(_holds(v, text) for v in variants):
+            return None
+        m = self.pattern.match(text)
+        return None if m is None else m.groupdict()
+
     def fields(self, lang: str) -> set[str]:
         """The names of the ``{fields}`` of the template in ``lang``."""
         return {m[1] for m in _FIELD.finditer(getattr(self, lang))}
@@ -119,6 +196,25 @@ class Message:
 @cache
 def _compiled(template: str) -> re.Pattern[str]:
     return _pattern(template)
+
+
+@cache
+def _variants_of(template: str) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    return _variants(template)
+
+
+def _holds(variant: tuple[str, tuple[tuple[str, str], ...]], text: str) -> bool:
+    """Whether ``text`` starts and ends as ``variant`` and holds its texts in order."""
+    lead, fields = variant
+    if not text.startswith(lead) or (fields and not text.endswith(fields[-1][1])):
+        return False
+    pos = len(lead)
+    for _, after in fields[:-1]:
+        pos = text.find(after, pos)
+        if pos < 0:
+            return False
+        pos += len(after)
+    return True
 
 
 @cache
@@ -221,19 +317,20 @@ class Console:
         text = template if message is None else getattr(message, self.lang)
         return fill(text, {k: self._value(v) for k, v in values.items()})
 
-    def translate(self, text: str) -> str:
+    def translate(self, text: str, *, depth: int = 0) -> str:
         """An English line in this language: the first ``[[message]]`` whose template
-        matches it whole, with its fields carried over; ``text`` itself where none does."""
-        if self.lang == "en" or not text:
+        matches it whole, with its fields carried over (the messages inside translated in
+        turn, down to :data:`_MAX_DEPTH`); ``text`` itself where none does."""
+        if self.lang == "en" or not text or depth > _MAX_DEPTH:
             return text
         for message in messages():
-            m = message.pattern.match(text)
-            if m is None:
+            found = message.match(text)
+            if found is None:
                 continue
             values: dict[str, Any] = {}
-            for name, value in m.groupdict().items():
+            for name, value in found.items():
                 if name == "msg" or name.startswith("msg_"):
-                    value = self.translate(value)
+                    value = self.translate(value, depth=depth + 1)
                 elif name == "sev":
                     value = glossary().get("words", {}).get(value, value)
                 values[name] = self._value(value)
