@@ -144,7 +144,7 @@ def test_console_translates_and_falls_back() -> None:
     )
     assert (
         it.log("network: %d nodes, %d street segments", (1234, 5))
-        == "rete: 1234 nodi, 5 tratti stradali"
+        == "rete: 1.234 nodi, 5 tratti stradali"
     )
     assert it.log("a new line %s", ("x",)) == "a new line x"
 
@@ -500,4 +500,11 @@ def test_a_long_line_is_still_translated() -> None:
         Console("it")
         .translate(path + "file not found; check the path")
         .endswith("file non trovato; controllare il percorso")
+    )
+
+
+def test_log_lines_write_whole_numbers_the_italian_way() -> None:
+    it = Console("it")
+    assert it.log("network: %d nodes, %d street segments", (1257, 1562)) == (
+        "rete: 1.257 nodi, 1.562 tratti stradali"
     )

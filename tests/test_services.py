@@ -386,6 +386,9 @@ def test_a_streets_only_extract_says_not_assessed(rome_file, tmp_path, capsys):
     assert "non valutato: nessun luogo nei dati per" in html
     assert "non sono valutati" in html and "Ristorazione" in html
     assert "Tutte le categorie" in html and "cat-share-all" not in html
+    # the run's warnings and the fragments' rule, recorded in English, in Italian
+    assert "151 zone su 155 non hanno dati stradali" in html
+    assert "zones have no street data" not in html and "components of the walking" not in html
 
 
 def test_categories_map_says_not_assessed(rome_file):

@@ -346,9 +346,9 @@ class Console:
         if italian is not None:
             try:
                 filled = tuple(
-                    self._value(self.translate(v)) if isinstance(v, str) else v for v in values
-                )
-                return italian % filled
+                    self._value(self.translate(v) if isinstance(v, str) else v) for v in values
+                )  # whole numbers with the thousands separator, as the catalogue's lines
+                return italian.replace("%d", "%s") % filled
             except (TypeError, ValueError):
                 pass
         text = template % values if values else template

@@ -1360,6 +1360,13 @@ class Translator:
 
         return Console(self.lang).note(note)
 
+    def recorded(self, text: str) -> str:
+        """A sentence the computation recorded in English (``summary.json``: a warning, a
+        rule) in this language, by the glossary's catalogue (as is where none matches)."""
+        from .._glossary import Console
+
+        return Console(self.lang).translate(text)
+
     def area_source(self, source: str) -> str:
         """The study area's source as the computation records it (English), in this
         language: its parts (joined by `` ∩ `` there) in words, each a file name or a known

@@ -1100,7 +1100,7 @@ def _data_quality_section(analysis: Analysis, t: Translator) -> str:
                 nodes=t.integer(fragments.get("nodes")),
                 km=t.num((fragments.get("street_length_m") or 0) / 1000, 2),
                 kept=t(kept),
-                rule=fragments.get("rule") or "–",
+                rule=t.recorded(fragments.get("rule") or "–"),
             )
         items.append(("dq_fragments", _e(value)))
     joins = dq.get("joins")
@@ -1219,7 +1219,7 @@ def _data_quality_section(analysis: Analysis, t: Translator) -> str:
         parts.append(f"<h3>{_e(t('sec_dq_warnings'))}</h3>")
         said = dq.get("warnings") or []
         if said:
-            items_html = "".join(f"<li>{_e(w)}</li>" for w in said)
+            items_html = "".join(f"<li>{_e(t.recorded(w))}</li>" for w in said)
             parts.append(f'<ul class="warnings" id="run-warnings">{items_html}</ul>')
         else:
             parts.append(f'<p class="none">{_e(t("none_warnings"))}</p>')
