@@ -1695,6 +1695,27 @@ def _label_values(ax: Axes, zones: gpd.GeoDataFrame, texts: Sequence[str | None]
                 color="#222222", zorder=15, path_effects=_HALO)  # fmt: skip
 
 
+def _classed_zones(
+    ax: Axes,
+    analysis: Analysis,
+    zones: gpd.GeoDataFrame,
+    column: str,
+    cmap: Any,
+    norm: Any,
+    t: Translator,
+    bounds: Sequence[float],
+) -> tuple[list[Any], Any]:
+    """Zones (in the streets' CRS) classed by ``column``, their statuses, the streets and
+    the spaces, framed to ``bounds``; the legend handles of the statuses and the spaces."""
+    zones.plot(ax=ax, column=column, cmap=cmap, norm=norm, edgecolor="white", linewidth=0.8,
+               missing_kwds={"color": NO_DATA_COLOR, "edgecolor": "white"}, zorder=1)  # fmt: skip
+    handles = _plot_status(ax, zones, t)
+    _plot_streets(ax, analysis, color=STREET_COLOR, linewidth=0.25, alpha=0.5, zorder=2)
+    space_handle = _plot_spaces(ax, analysis, zones.crs, t)
+    _extent(ax, bounds)
+    return handles, space_handle
+
+
 def categories_map(analysis: Analysis, *, lang: str = "en") -> Figure:
     """Zones classed by the number of service categories within the walk (mean per
     resident), with the zones' statuses; needs ``analyze(categories=...)``.
@@ -1724,12 +1745,7 @@ def categories_map(analysis: Analysis, *, lang: str = "en") -> Figure:
     bins = np.arange(0, found + 2) - 0.5
     cmap = colormaps["YlGnBu"].resampled(found + 1).with_extremes(bad=NO_DATA_COLOR)
     norm = BoundaryNorm(bins, cmap.N)
-    zones.plot(ax=ax, column=column, cmap=cmap, norm=norm, edgecolor="white", linewidth=0.8,
-               missing_kwds={"color": NO_DATA_COLOR, "edgecolor": "white"}, zorder=1)  # fmt: skip
-    handles = _plot_status(ax, zones, t)
-    _plot_streets(ax, analysis, color=STREET_COLOR, linewidth=0.25, alpha=0.5, zorder=2)
-    space_handle = _plot_spaces(ax, analysis, crs, t)
-    _extent(ax, bounds)
+    handles, space_handle = _classed_zones(ax, analysis, zones, column, cmap, norm, t, bounds)
     values = zones[column].to_numpy(dtype=float)
     if not hexagon_zones(analysis):
         texts = [None if np.isnan(v) else t.num(v, 1) + f" / {found}" for v in values]
@@ -1778,12 +1794,7 @@ def missing_piece_map(analysis: Analysis, *, lang: str = "en") -> Figure:
         bad=NO_DATA_COLOR
     )
     norm = BoundaryNorm(bounds_share, cmap.N)
-    zones.plot(ax=ax, column=share, cmap=cmap, norm=norm, edgecolor="white", linewidth=0.8,
-               missing_kwds={"color": NO_DATA_COLOR, "edgecolor": "white"}, zorder=1)  # fmt: skip
-    handles = _plot_status(ax, zones, t)
-    _plot_streets(ax, analysis, color=STREET_COLOR, linewidth=0.25, alpha=0.5, zorder=2)
-    space_handle = _plot_spaces(ax, analysis, crs, t)
-    _extent(ax, bounds)
+    handles, space_handle = _classed_zones(ax, analysis, zones, share, cmap, norm, t, bounds)
     values = zones[share].to_numpy(dtype=float)
     if not hexagon_zones(analysis):
         _label_values(ax, zones, [None if not v > 0 else _pct(v) for v in values])
