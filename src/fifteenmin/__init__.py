@@ -30,8 +30,6 @@ of the data, EPSG:32633 for Rome): zones, spaces, isochrones, coverage, walking 
 from __future__ import annotations
 
 import importlib as _importlib
-from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
-from importlib.metadata import version as _version
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
@@ -93,6 +91,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> _Any:
+    if name == "__version__":  # on first use: reading the installed metadata takes a while
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("fifteenmin")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            value = "0+unknown"
+        globals()[name] = value
+        return value
     if name in _MODULES or name in _COMPATIBLE:
         return _importlib.import_module(f".{name}", __name__)
     if name in _NAMES:
@@ -105,7 +112,8 @@ def __getattr__(name: str) -> _Any:
 def __dir__() -> list[str]:
     # the public API and a module's own dunders (``__version__``, ``__file__``...):
     # no helpers, and no private submodule imported along the way
-    return sorted({*__all__, *(k for k in globals() if k.startswith("__") and k.endswith("__"))})
+    dunders = {k for k in globals() if k.startswith("__") and k.endswith("__")}
+    return sorted({*__all__, "__version__", *dunders})
 
 
 if _TYPE_CHECKING:  # what type checkers and editors see
@@ -146,8 +154,4 @@ if _TYPE_CHECKING:  # what type checkers and editors see
     from .zones import zones_from_file as zones_from_file
     from .zones import zones_from_frame as zones_from_frame
 
-try:
-    __version__ = _version("fifteenmin")
-except _PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
 del annotations  # the __future__ import's binding: not API
